@@ -1,0 +1,191 @@
+"""The bridge: one object that receives what the page sends and returns the commands to apply.
+
+Both transports drive this same object: the embed's worker (page -> postMessage -> worker) and the PyScript entry
+(Python in the page). It owns settings, consent, the pipeline and the destination, and it never raises: every
+failure becomes a `[py-bridge]` log command.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from py_bridge.commands import Command, Emit, Log, Ready, WatchPages
+from py_bridge.consent import ConsentGate
+from py_bridge.destinations.intercom import IntercomDestination
+from py_bridge.errors import ConfigError
+from py_bridge.events import normalise
+from py_bridge.notes import Notes
+from py_bridge.pipeline import Middleware, Pipeline, event_filter
+from py_bridge.settings import BridgeSettings, parse_settings
+
+__all__ = ["Bridge", "Environment", "start_bridge"]
+
+WARNING_REPEATS: Final = 5  # identical warnings after this many are summarised once, so a loop cannot flood the console
+MESSENGER_EVENTS: Final = {"show": "Messenger Opened", "hide": "Messenger Closed"}
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Facts about the page that only the page can observe, collected by embed.js before start."""
+
+    native_intercom: bool = False
+    selector_valid: bool = True
+
+    @classmethod
+    def from_message(cls, raw: Any) -> Environment:
+        raw = raw if isinstance(raw, dict) else {}
+        return cls(
+            native_intercom=raw.get("native_intercom") is True,
+            selector_valid=raw.get("selector_valid") is not False,
+        )
+
+
+class Bridge:
+    def __init__(self, settings: BridgeSettings, env: Environment, clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings = settings
+        self.intercom = IntercomDestination(
+            settings.intercom,
+            clock=clock,
+            native=env.native_intercom,
+            messenger_events=settings.track_messenger_events,
+        )
+        middleware: list[Middleware] = [event_filter(settings.event_filter)] if settings.event_filter else []
+        self.pipeline = Pipeline(middleware, [self.intercom])
+        self.consent = ConsentGate(required=settings.consent_required, limit=settings.max_queue)
+        self.ready_sent = False
+        self.calls_handled = 0
+        self._warned: Counter[str] = Counter()
+
+    # -- entry points -------------------------------------------------------------------------------------------
+    def start(self, queued: Iterable[Any] = ()) -> list[Command]:
+        """Load the Messenger (unless consent is pending), replay the pre-load queue in order, then settle."""
+        commands: list[Command] = []
+        if self.consent.open:
+            commands += self.intercom.load()
+        for item in queued:
+            commands += self._receive(item)
+        if self.consent.open:
+            commands += self.intercom.settle()
+        if self.settings.track_pages:
+            commands.append(WatchPages())
+        commands += self._maybe_ready()
+        return self._finish(commands)
+
+    def receive(self, item: Any) -> list[Command]:
+        """One item from the page: a call, a Messenger control, a listener, a consent answer or a signal."""
+        return self._finish(self._receive(item))
+
+    def receive_many(self, items: Iterable[Any]) -> list[Command]:
+        commands: list[Command] = []
+        for item in items:
+            commands += self._receive(item)
+        return self._finish(commands)
+
+    # -- dispatch -----------------------------------------------------------------------------------------------
+    def _receive(self, item: Any) -> list[Command]:
+        try:
+            return self._dispatch(item if isinstance(item, dict) else {})
+        except Exception as error:  # contained: the page never sees a Python exception
+            return [Log("error", f"internal error while handling a call ({type(error).__name__}); call dropped")]
+
+    def _dispatch(self, item: dict[str, Any]) -> list[Command]:
+        kind = item.get("kind")
+        if kind == "signal":
+            return self._signal(str(item.get("name")), item.get("data") if isinstance(item.get("data"), dict) else {})
+        if kind == "consent":
+            return self._answer_consent(item.get("granted") is True)
+        if not self.consent.open:
+            if self.consent.state == "denied":
+                return [Log("debug", "call dropped: consent was refused")]
+            if not self.consent.hold(item):
+                return [Log("warn", f"consent pending and {self.consent.limit} calls already held; call dropped")]
+            return []
+        if kind == "call":
+            return self._call(item)
+        if kind == "control":
+            args = item.get("args")
+            return self.intercom.control(str(item.get("method")), args if isinstance(args, list) else [])
+        if kind == "listen":
+            event = item.get("event")
+            if event in ("show", "hide", "unread"):
+                return self.intercom.listen(event)
+            return [Log("warn", f"intercom.on(): unknown Messenger event {str(event)[:40]!r}; ignored")]
+        return [Log("warn", f"unknown message {str(kind)[:40]!r} ignored")]
+
+    def _call(self, item: dict[str, Any]) -> list[Command]:
+        notes = Notes()
+        event = normalise(str(item.get("method")), item.get("args"), item.get("context"), notes)
+        warnings: list[Command] = [Log("warn", n) for n in notes]
+        if event is None:
+            return warnings
+        self.calls_handled += 1
+        return [*warnings, *self.pipeline.run(event)]
+
+    def _signal(self, name: str, data: dict[str, Any]) -> list[Command]:
+        commands = self.intercom.signal(name, data)
+        if name == "messenger" and self.settings.track_messenger_events:
+            label = MESSENGER_EVENTS.get(str(data.get("event")))
+            if label:
+                commands.append(Emit(label))
+        return commands + self._maybe_ready()
+
+    def _answer_consent(self, granted: bool) -> list[Command]:
+        if self.consent.state != "pending":
+            if not granted and self.consent.state == "granted" and self.intercom.booted:
+                self.consent.answer(False)
+                self.intercom.booted = False
+                return [*self.intercom.reset()[:1], Log("info", "consent withdrawn: Intercom session shut down")]
+            self.consent.answer(granted)
+            return []
+        held = self.consent.answer(granted)
+        if not granted:
+            return [Log("info", f"consent refused: {len(held) or 'no'} held calls dropped, Intercom not loaded")]
+        commands = self.intercom.load()
+        for item in held:
+            commands += self._dispatch(item)
+        return [*commands, *self.intercom.settle(), *self._maybe_ready()]
+
+    def _maybe_ready(self) -> list[Command]:
+        settled = self.intercom.widget in ("loaded", "failed") or not self.consent.open
+        if self.ready_sent or not settled:
+            return []
+        self.ready_sent = True
+        return [Ready()]
+
+    def _finish(self, commands: list[Command]) -> list[Command]:
+        """Drop debug lines unless asked for, and summarise repeated warnings."""
+        out: list[Command] = []
+        for command in commands:
+            if isinstance(command, Log):
+                if command.level == "debug" and not self.settings.debug:
+                    continue
+                if command.level in ("warn", "error"):
+                    self._warned[command.message] += 1
+                    seen = self._warned[command.message]
+                    if seen > WARNING_REPEATS:
+                        continue
+                    if seen == WARNING_REPEATS:
+                        command = Log(command.level, command.message + " (further identical warnings suppressed)")
+            out.append(command)
+        return out
+
+
+def start_bridge(
+    raw_settings: Any, raw_env: Any, clock: Callable[[], float] = time.monotonic
+) -> tuple[Bridge | None, list[Command]]:
+    """Validate settings and build the bridge, or return the one error that explains why it cannot start."""
+    try:
+        settings = parse_settings(raw_settings)
+        env = Environment.from_message(raw_env)
+        if not env.selector_valid:
+            raise ConfigError(
+                "intercom.widget_id",
+                f"is not a valid CSS selector in this page (received: {settings.intercom.widget_id!r})",
+            )
+    except ConfigError as error:
+        return None, [Log("error", f"not started: {error}")]
+    return Bridge(settings, env, clock), []

@@ -1,0 +1,150 @@
+"""Commands: the values the Python core returns and the boundary applies.
+
+Mapping never performs calls; it returns these. The JavaScript executor in the page accepts only the operations
+named in `OPS` (and re-checks script origins and Intercom method names), so a command is data, never code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+__all__ = [
+    "INTERCOM_METHODS",
+    "OPS",
+    "Command",
+    "Emit",
+    "IntercomCall",
+    "Listen",
+    "LoadWidget",
+    "Log",
+    "Ready",
+    "Schedule",
+    "SetIntercomSettings",
+    "WatchPages",
+    "to_message",
+]
+
+JSON: TypeAlias = Any
+
+# Every Intercom method the bridge may call; the executor in embed.js holds the same list.
+INTERCOM_METHODS = frozenset(
+    {
+        "boot",
+        "update",
+        "shutdown",
+        "trackEvent",
+        "show",
+        "hide",
+        "showMessages",
+        "showNewMessage",
+        "showSpace",
+        "showArticle",
+        "startTour",
+        "startSurvey",
+        "onShow",
+        "onHide",
+        "onUnreadCountChange",
+        "reattach_activator",
+    }
+)
+
+LogLevel = Literal["debug", "info", "warn", "error"]
+MessengerEvent = Literal["show", "hide", "unread"]
+
+
+@dataclass(frozen=True)
+class IntercomCall:
+    """`Intercom(method, *args)` in the page."""
+
+    method: str
+    args: tuple[JSON, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.method not in INTERCOM_METHODS:
+            raise ValueError(f"Intercom method {self.method!r} is not allowlisted")
+
+
+@dataclass(frozen=True)
+class SetIntercomSettings:
+    """Assign `window.intercomSettings` (the official install reads it before the widget loads)."""
+
+    settings: dict[str, JSON]
+
+
+@dataclass(frozen=True)
+class LoadWidget:
+    """Install the Intercom queue stub if needed and inject the widget script from `src`."""
+
+    src: str
+
+
+@dataclass(frozen=True)
+class Listen:
+    """Register a Messenger callback (onShow/onHide/onUnreadCountChange) that forwards to the page and to Python."""
+
+    event: MessengerEvent
+
+
+@dataclass(frozen=True)
+class Log:
+    """A console line prefixed `[py-bridge]`; `debug` lines only reach the page's debug listeners."""
+
+    level: LogLevel
+    message: str
+
+
+@dataclass(frozen=True)
+class Ready:
+    """The bridge is started and the Messenger has loaded or failed: fire the page's `ready` callbacks."""
+
+
+@dataclass(frozen=True)
+class Emit:
+    """Dispatch a `pybridge:event` DOM event so the page can forward bridge-made events to its other tools."""
+
+    event: str
+    properties: dict[str, JSON] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WatchPages:
+    """Setting track_pages: report SPA route changes (pushState/replaceState/popstate) as page calls."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Ask the boundary to deliver a `tick` after `delay_s` seconds (the throttle's pending update)."""
+
+    delay_s: float
+
+
+Command: TypeAlias = (
+    IntercomCall | SetIntercomSettings | LoadWidget | Listen | Log | Ready | Emit | WatchPages | Schedule
+)
+
+OPS = frozenset({"call", "settings", "load", "listen", "log", "ready", "emit", "watch_pages"})
+
+
+def to_message(command: Command) -> dict[str, JSON] | None:
+    """The JSON message the page's executor understands, or None for commands the boundary handles itself."""
+    match command:
+        case IntercomCall(method, args):
+            return {"op": "call", "method": method, "args": list(args)}
+        case SetIntercomSettings(settings):
+            return {"op": "settings", "settings": settings}
+        case LoadWidget(src):
+            return {"op": "load", "src": src}
+        case Listen(event):
+            return {"op": "listen", "event": event}
+        case Log(level, message):
+            return {"op": "log", "level": level, "message": message}
+        case Ready():
+            return {"op": "ready"}
+        case Emit(event, properties):
+            return {"op": "emit", "event": event, "properties": properties}
+        case WatchPages():
+            return {"op": "watch_pages"}
+        case Schedule():
+            return None
+    raise TypeError(f"not a command: {command!r}")

@@ -1,0 +1,312 @@
+"""The Intercom destination: session state (booted, who, what Intercom already holds) around the pure mapping.
+
+Boot happens once per session, with the data of the first call that needs Intercom. Identity changes are handled
+the way Intercom documents (shutdown, then boot the new user), which the CDP integrations never do after a logout.
+Updates go through the budget so nothing carrying data is lost to Intercom's throttle.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from py_bridge.commands import (
+    Command,
+    IntercomCall,
+    Listen,
+    LoadWidget,
+    Log,
+    MessengerEvent,
+    Schedule,
+    SetIntercomSettings,
+)
+from py_bridge.destinations.intercom.mapping import company_payload, credentials, event_payload, user_payload
+from py_bridge.destinations.intercom.settings import IntercomSettings
+from py_bridge.destinations.intercom.throttle import UpdateBudget
+from py_bridge.events import Event
+from py_bridge.notes import Notes
+
+__all__ = ["SPACES", "IntercomDestination", "Stats", "redact"]
+
+SPACES: Final = frozenset({"home", "messages", "help", "news", "tasks", "tickets"})
+CREDENTIAL_KEYS: Final = ("user_hash", "intercom_user_jwt")
+MAX_MESSAGE: Final = 1000
+_MISSING: Final = object()
+_ID_RE: Final = re.compile(r"\d{1,18}")
+
+
+def redact(payload: dict[str, Any]) -> dict[str, Any]:
+    """A copy safe for logs: identity-verification values replaced."""
+    return {k: ("[redacted]" if k in CREDENTIAL_KEYS else v) for k, v in payload.items()}
+
+
+@dataclass
+class Stats:
+    """Counters reported in debug logs and read by tests and benchmarks."""
+
+    boots: int = 0
+    updates_sent: int = 0
+    page_updates_skipped: int = 0
+    updates_deferred: int = 0
+    events_sent: int = 0
+    dropped_unavailable: int = 0
+    held_back: int = 0
+
+
+class IntercomDestination:
+    name = "Intercom"
+
+    def __init__(
+        self,
+        settings: IntercomSettings,
+        *,
+        clock: Callable[[], float],
+        native: bool = False,
+        budget: UpdateBudget | None = None,
+        messenger_events: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.native = native
+        self.budget = budget or UpdateBudget()
+        self.widget = "idle"  # idle -> loading -> loaded | failed
+        self.booted = False
+        self.user_id: str | None = None
+        self.email: str | None = None
+        self.sent: dict[str, Any] = {}  # what Intercom holds for this session, key by key
+        self.pending: dict[str, Any] = {}  # data waiting for update budget; newest value per key wins
+        self.company: dict[str, Any] | None = None
+        self.listeners: set[MessengerEvent] = {"show", "hide"} if messenger_events else set()
+        self.flush_scheduled = False
+        self.stats = Stats()
+
+    # -- loading ------------------------------------------------------------------------------------------------
+    def load(self) -> list[Command]:
+        if self.widget != "idle":
+            return []
+        if self.native:
+            self.widget = "loaded"
+            return [
+                Log(
+                    "warn",
+                    "a native Intercom install is already on this page; reusing it (the widget is not loaded twice)",
+                )
+            ]
+        self.widget = "loading"
+        return [SetIntercomSettings(self.settings.messenger_settings()), LoadWidget(self.settings.widget_src)]
+
+    @property
+    def available(self) -> bool:
+        return self.widget in ("loading", "loaded")
+
+    def settle(self) -> list[Command]:
+        """Nothing booted the Messenger during the replayed queue: boot the visitor so the Messenger shows."""
+        return [] if self.booted or not self.available else self._boot({})
+
+    def signal(self, name: str, data: dict[str, Any]) -> list[Command]:
+        if name == "widget" and self.widget == "loading":
+            if data.get("status") == "loaded":
+                self.widget = "loaded"
+                return [Log("debug", "Intercom Messenger script loaded")]
+            self.widget = "failed"
+            self.pending.clear()
+            return [
+                Log(
+                    "warn",
+                    "the Intercom Messenger could not load (blocked by an ad blocker or the network, "
+                    f"{str(data.get('reason', 'unknown'))[:80]}); calls are still accepted but not sent to Intercom",
+                )
+            ]
+        if name == "tick":
+            self.flush_scheduled = False
+            return self._flush()
+        return []
+
+    # -- events -------------------------------------------------------------------------------------------------
+    def handle(self, event: Event) -> list[Command]:
+        if not self.available:
+            self.stats.dropped_unavailable += 1
+            return [Log("debug", f"{event.type} not sent: the Intercom Messenger is unavailable")]
+        notes = Notes()
+        if event.type == "page":
+            commands = self._boot({}) if not self.booted else self._update(None)
+        elif event.type == "identify":
+            commands = self._identify(event, notes)
+        elif event.type == "track":
+            commands = self._track(event, notes)
+        elif event.type == "group":
+            commands = self._group(event, notes)
+        else:
+            commands = self.reset()
+        return [*(Log("warn", n) for n in notes), *commands]
+
+    def _identify(self, event: Event, notes: Notes) -> list[Command]:
+        data = user_payload(event, self.settings, notes)
+        creds = credentials(event.options)
+        launcher = creds.pop("hide_default_launcher", None)
+        if launcher is not None:
+            data["hide_default_launcher"] = launcher
+        user_id = data.get("user_id")
+        email = data.get("email")
+        is_switch = bool(
+            (user_id and self.user_id and user_id != self.user_id)
+            or (not user_id and not self.user_id and email and self.email and email != self.email)
+        )
+        new_identity = bool(user_id and user_id != self.user_id) or bool(not user_id and email and email != self.email)
+        needed = self.settings.identity_verification
+        if new_identity and needed:
+            key = "intercom_user_jwt" if needed == "jwt" else "user_hash"
+            if key not in creds:
+                self.stats.held_back += 1
+                who = f"user {user_id!r}" if user_id else "an email-only user"
+                return [
+                    Log(
+                        "warn",
+                        f"identify for {who} held back: identity_verification is {needed!r} but options.integrations"
+                        f".Intercom.{key} is missing; compute it on your server and pass it to identify()",
+                    )
+                ]
+        if not new_identity:
+            for key in CREDENTIAL_KEYS:
+                creds.pop(key, None)  # the session is already verified; do not resend
+        commands: list[Command] = []
+        if is_switch and self.booted:
+            # Another user on this page: Intercom documents shutdown + boot; an update would merge two people.
+            commands.append(IntercomCall("shutdown"))
+            commands.append(Log("debug", "identity changed: shutdown, then boot the new user"))
+            self._forget()
+        if isinstance(data.get("company"), dict):
+            self.company = data["company"]
+        elif self.company and "companies" not in data:
+            data["company"] = self.company  # group() before identify(): the company follows the user
+        if user_id:
+            self.user_id = str(user_id)
+        if email:
+            self.email = str(email)
+        payload = {**data, **creds}
+        if not self.booted:
+            return [*commands, *self._boot(payload)]
+        return self._update(payload)
+
+    def _track(self, event: Event, notes: Notes) -> list[Command]:
+        mapped = event_payload(event, self.settings, notes)
+        if mapped is None:
+            return []
+        name, metadata = mapped
+        commands = [] if self.booted else self._boot({})
+        self.stats.events_sent += 1
+        args: tuple[Any, ...] = (name, metadata) if metadata else (name,)
+        return [*commands, IntercomCall("trackEvent", args)]
+
+    def _group(self, event: Event, notes: Notes) -> list[Command]:
+        if event.group_id is None:
+            notes.warn("group: a groupId is required (Intercom needs a company id); call dropped")
+            return []
+        company = company_payload(event.traits, notes, nested=self.settings.nested, company_id=event.group_id)
+        if company is None:
+            return []
+        self.company = company
+        if not self.booted:
+            return self._boot({"company": company})
+        return self._update({"company": company})
+
+    def reset(self) -> list[Command]:
+        """Logout: end the session, forget the user, and boot a fresh visitor (the CDPs leave the Messenger dead)."""
+        commands: list[Command] = [IntercomCall("shutdown")] if self.booted else []
+        self._forget()
+        return [*commands, *self._boot({})]
+
+    # -- Messenger controls -------------------------------------------------------------------------------------
+    def control(self, method: str, args: list[Any]) -> list[Command]:
+        if not self.available:
+            return [Log("warn", f"intercom.{method}() ignored: the Intercom Messenger is unavailable")]
+        call = self._control_call(method, args)
+        if isinstance(call, str):
+            return [Log("warn", call)]
+        return [*([] if self.booted else self._boot({})), call]
+
+    def _control_call(self, method: str, args: list[Any]) -> IntercomCall | str:
+        first = args[0] if args else None
+        if method in ("show", "hide", "showMessages"):
+            return IntercomCall(method)
+        if method == "showNewMessage":
+            if first is None:
+                return IntercomCall(method)
+            if not isinstance(first, str):
+                return "intercom.showNewMessage(text): text must be a string; ignored"
+            return IntercomCall(method, (first[:MAX_MESSAGE],))
+        if method == "showSpace":
+            if first not in SPACES:
+                return f"intercom.showSpace(name): name must be one of {', '.join(sorted(SPACES))} (received: {str(first)[:40]!r}); ignored"
+            return IntercomCall(method, (first,))
+        if method in ("showArticle", "startTour", "startSurvey"):
+            text = str(first) if isinstance(first, int | str) and not isinstance(first, bool) else ""
+            if not _ID_RE.fullmatch(text.strip()):
+                return f"intercom.{method}(id): id must be a positive whole number (received: {str(first)[:40]!r}); ignored"
+            return IntercomCall(method, (int(text),))
+        return f"intercom.{str(method)[:40]}() is not a Messenger control; ignored"
+
+    def listen(self, event: MessengerEvent) -> list[Command]:
+        if event in self.listeners:
+            return []
+        self.listeners.add(event)
+        return [Listen(event)] if self.booted else []
+
+    # -- internals ----------------------------------------------------------------------------------------------
+    def _forget(self) -> None:
+        self.booted = False
+        self.user_id = None
+        self.email = None
+        self.sent = {}
+        self.pending = {}
+        self.company = None
+
+    def _boot(self, data: dict[str, Any]) -> list[Command]:
+        payload = {**self.settings.messenger_settings(), **data}
+        self.booted = True
+        self.sent = dict(data)
+        self.pending = {}
+        self.stats.boots += 1
+        # Intercom drops onShow/onHide/onUnreadCountChange on shutdown: register them again after every boot.
+        return [IntercomCall("boot", (payload,)), *(Listen(e) for e in sorted(self.listeners))]
+
+    def _update(self, data: dict[str, Any] | None) -> list[Command]:
+        now = self.clock()
+        changes = {k: v for k, v in (data or {}).items() if self.sent.get(k, _MISSING) != v}
+        if data is not None and not changes and not self.pending:
+            return [Log("debug", "update skipped: Intercom already holds this data")]
+        self.pending.update(changes)
+        carries = bool(self.pending)
+        if self.budget.can_send(now, carries_data=carries):
+            return self._send_update(now)
+        if not carries:
+            self.stats.page_updates_skipped += 1
+            return [Log("debug", "page update skipped: keeping the Intercom update budget for data")]
+        self.stats.updates_deferred += 1
+        return self._schedule(
+            now, "update deferred (Intercom allows 20 per 30 minutes); merged into the pending update"
+        )
+
+    def _send_update(self, now: float) -> list[Command]:
+        payload, self.pending = self.pending, {}
+        self.sent.update(payload)
+        self.budget.use(now)
+        self.stats.updates_sent += 1
+        return [IntercomCall("update", (payload,) if payload else ())]
+
+    def _schedule(self, now: float, message: str) -> list[Command]:
+        commands: list[Command] = [Log("debug", message)]
+        if not self.flush_scheduled:
+            self.flush_scheduled = True
+            commands.append(Schedule(self.budget.seconds_until_free(now) + 0.05))
+        return commands
+
+    def _flush(self) -> list[Command]:
+        if not self.pending or not self.booted or not self.available:
+            return []
+        now = self.clock()
+        if self.budget.can_send(now, carries_data=True):
+            return self._send_update(now)
+        return self._schedule(now, "pending update still waiting for budget")

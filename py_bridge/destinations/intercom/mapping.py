@@ -1,0 +1,447 @@
+"""Pure mapping from bridge events to Intercom data, following Intercom's attribute and event rules.
+
+Every function returns values and appends notes for what it repaired or dropped; none performs a call. The rules
+(key characters, 255-character strings, Unix seconds, cents, metadata key limit) are Intercom's; each quirk has a
+one-line reason beside it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from py_bridge.destinations.intercom.settings import IntercomSettings
+from py_bridge.events import Event
+from py_bridge.notes import Notes
+
+__all__ = [
+    "MAX_STRING",
+    "clean_key",
+    "company_payload",
+    "context_attributes",
+    "credentials",
+    "event_payload",
+    "to_unix_seconds",
+    "user_payload",
+]
+
+MAX_STRING: Final = 255  # Intercom truncates/rejects longer custom attribute and metadata strings
+FORBIDDEN_KEY_RE: Final = re.compile(r"[.$~`!@#%^&*'{}\[\]|\\\"\x00]")
+ISO_DATE_RE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
+MS_THRESHOLD: Final = 10**11  # larger Unix numbers are milliseconds (10**11 s is the year 5138)
+
+# User attributes Intercom knows by name; everything else in traits becomes a custom attribute.
+STANDARD_TRAITS: Final = {
+    "email": "email",
+    "phone": "phone",
+    "unsubscribedFromEmails": "unsubscribed_from_emails",
+    "unsubscribed_from_emails": "unsubscribed_from_emails",
+    "language_override": "language_override",
+    "languageOverride": "language_override",
+}
+NAME_TRAITS: Final = ("name", "firstName", "first_name", "lastName", "last_name")
+CREATED_TRAITS: Final = ("createdAt", "created_at", "created")
+# Keys that never become custom attributes: identity, handled above, or set by the Messenger itself.
+RESERVED_TRAITS: Final = frozenset(
+    {
+        *STANDARD_TRAITS,
+        *NAME_TRAITS,
+        *CREATED_TRAITS,
+        "avatar",
+        "company",
+        "companies",
+        "id",
+        "userId",
+        "user_id",
+        "user_hash",
+        "userHash",
+        "intercom_user_jwt",
+        "custom_attributes",
+        "app_id",
+        "api_base",
+        "custom_launcher_selector",
+        "hide_default_launcher",
+    }
+)
+COMPANY_FIELDS: Final = {
+    "name": "name",
+    "plan": "plan",
+    "website": "website",
+    "industry": "industry",
+    "monthlySpend": "monthly_spend",
+    "monthly_spend": "monthly_spend",
+    "employees": "size",
+    "size": "size",
+}
+COMPANY_RESERVED: Final = frozenset(
+    {*COMPANY_FIELDS, "id", "company_id", "companyId", "createdAt", "created_at", "remove"}
+)
+
+
+def clean_key(key: str) -> str:
+    """Intercom substitutes `_` for characters it forbids in keys; we do it first so the key is predictable."""
+    return FORBIDDEN_KEY_RE.sub("_", key)
+
+
+def to_unix_seconds(value: Any) -> int | None:
+    """Date, ISO 8601 string, Unix seconds or milliseconds -> whole Unix seconds (Intercom wants seconds)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return int(moment.timestamp())
+    if isinstance(value, int | float):
+        if not math.isfinite(value) or value < 0:
+            return None
+        return int(value / 1000) if value >= MS_THRESHOLD else int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return to_unix_seconds(int(text))
+        if not ISO_DATE_RE.match(text):
+            return None
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return max(0, int(moment.timestamp()))
+    return None
+
+
+def _string(value: str, key: str, notes: Notes) -> str:
+    if len(value) > MAX_STRING:
+        notes.warn(f"{key}: string longer than {MAX_STRING} characters; cut to {MAX_STRING}")
+        return value[:MAX_STRING]
+    return value
+
+
+def _scalar(value: Any, key: str, notes: Notes, *, dates_as_seconds: bool) -> tuple[bool, Any]:
+    """(keep, value) for one attribute value under Intercom's rules: string <= 255, finite number, bool, null."""
+    if isinstance(value, datetime):
+        return True, to_unix_seconds(value)
+    if key.endswith("_at") and dates_as_seconds and value is not None:
+        seconds = to_unix_seconds(value)
+        if seconds is None:
+            notes.warn(f"{key}: keys ending in _at hold dates; {str(value)[:40]!r} is not a date; dropped")
+            return False, None
+        return True, seconds
+    if value is None or isinstance(value, bool):
+        return True, value
+    if isinstance(value, int | float):
+        if math.isfinite(value):
+            return True, value
+        notes.warn(f"{key}: not a finite number; dropped")
+        return False, None
+    if isinstance(value, str):
+        return True, _string(value, key, notes)
+    return False, None
+
+
+def clean_attributes(
+    source: Mapping[str, Any],
+    notes: Notes,
+    *,
+    nested: str,
+    skip: Iterable[str] = (),
+    what: str = "trait",
+    prefix: str = "",
+) -> dict[str, Any]:
+    """Custom attributes: scalars pass (0/false/"" included), keys repaired, objects dropped or flattened with `_`."""
+    skipped = set(skip)
+    out: dict[str, Any] = {}
+    for raw_key, value in source.items():
+        if raw_key in skipped and not prefix:
+            continue
+        key = clean_key(prefix + raw_key)
+        if key != prefix + raw_key:
+            notes.warn(f"{what} {prefix + raw_key!r}: characters Intercom forbids in keys replaced; sent as {key!r}")
+        if not key:
+            notes.warn(f"{what} with an empty name dropped")
+            continue
+        if isinstance(value, dict | list):
+            if nested == "flatten":
+                items = value.items() if isinstance(value, dict) else ((str(i), v) for i, v in enumerate(value))
+                out.update(clean_attributes(dict(items), notes, nested=nested, what=what, prefix=key + "_"))
+            else:
+                shape = "object" if isinstance(value, dict) else "array"
+                notes.warn(f"{what} {key!r}: Intercom does not accept an {shape} as an attribute; dropped")
+            continue
+        keep, clean = _scalar(value, key, notes, dates_as_seconds=True)
+        if keep:
+            out[key] = clean
+        elif not isinstance(value, int | float | str):
+            notes.warn(f"{what} {key!r}: unsupported value; dropped")
+    return out
+
+
+def _first(source: Mapping[str, Any], keys: Iterable[str]) -> Any:
+    for key in keys:
+        if key in source and source[key] is not None:
+            return source[key]
+    return None
+
+
+def _name(traits: Mapping[str, Any]) -> str | None:
+    name = traits.get("name")
+    if isinstance(name, str) and name.strip():
+        return name.strip()
+    parts = [traits.get(k) or traits.get(s) for k, s in (("firstName", "first_name"), ("lastName", "last_name"))]
+    words = [p.strip() for p in parts if isinstance(p, str) and p.strip()]
+    return " ".join(words) or None
+
+
+def company_payload(
+    raw: Any, notes: Notes, *, nested: str = "drop", company_id: str | None = None, where: str = "company"
+) -> dict[str, Any] | None:
+    """A Segment-style company object -> Intercom company. Needs an id; keeps `remove: true` (detach)."""
+    if not isinstance(raw, dict):
+        notes.warn(f"{where}: expected an object, received {type(raw).__name__}; dropped")
+        return None
+    ident = company_id if company_id is not None else _first(raw, ("company_id", "id", "companyId"))
+    if isinstance(ident, bool) or not isinstance(ident, str | int) or not str(ident).strip():
+        notes.warn(f"{where}: no company id (id or company_id); dropped")
+        return None
+    out: dict[str, Any] = {"company_id": _string(str(ident).strip(), f"{where}.company_id", notes)}
+    for source_key, target in COMPANY_FIELDS.items():
+        value = raw.get(source_key)
+        if value is None or target in out:
+            continue
+        if target in ("monthly_spend", "size"):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                notes.warn(f"{where}.{source_key}: must be a number; dropped")
+                continue
+            out[target] = int(round(value)) if target == "size" else value
+        elif isinstance(value, str):
+            out[target] = _string(value, f"{where}.{source_key}", notes)
+        else:
+            notes.warn(f"{where}.{source_key}: must be a string; dropped")
+    created = _first(raw, ("createdAt", "created_at"))
+    if created is not None:
+        seconds = to_unix_seconds(created)
+        if seconds is None:
+            notes.warn(f"{where}.createdAt: {str(created)[:40]!r} is not a date; dropped")
+        else:
+            out["created_at"] = seconds
+    if raw.get("remove") is True:
+        out["remove"] = True
+    out.update(clean_attributes(raw, notes, nested=nested, skip=COMPANY_RESERVED, what=f"{where} trait"))
+    return out
+
+
+def credentials(options: Mapping[str, Any]) -> dict[str, Any]:
+    """user_hash / intercom_user_jwt / hide_default_launcher from every place the CDPs put them."""
+    places: list[Any] = [
+        (options.get("integrations") or {}).get("Intercom") if isinstance(options.get("integrations"), dict) else None,
+        options.get("Intercom"),
+        (options.get("context") or {}).get("Intercom") if isinstance(options.get("context"), dict) else None,
+    ]
+    out: dict[str, Any] = {}
+    for place in places:
+        if not isinstance(place, dict):
+            continue
+        for target, names in (
+            ("user_hash", ("user_hash", "userHash")),
+            ("intercom_user_jwt", ("intercom_user_jwt", "intercomUserJwt", "jwt")),
+        ):
+            value = _first(place, names)
+            if target not in out and isinstance(value, str) and value.strip():
+                out[target] = value.strip()
+        launcher = _first(place, ("hide_default_launcher", "hideDefaultLauncher"))
+        if "hide_default_launcher" not in out and isinstance(launcher, bool):
+            out["hide_default_launcher"] = launcher
+    return out
+
+
+_BROWSERS: Final = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS: Final = (
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def context_attributes(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Browser facts as custom attributes (setting include_context): locale, timezone, browser and OS family."""
+    agent = context.get("user_agent") if isinstance(context.get("user_agent"), str) else ""
+    out: dict[str, Any] = {}
+    for key, target in (("locale", "browser_locale"), ("timezone", "browser_timezone")):
+        value = context.get(key)
+        if isinstance(value, str) and value:
+            out[target] = value[:MAX_STRING]
+    browser = next((name for token, name in _BROWSERS if token in agent), None)
+    system = next((name for token, name in _SYSTEMS if token in agent), None)
+    if browser:
+        out["browser_family"] = browser
+    if system:
+        out["os_family"] = system
+    return out
+
+
+def user_payload(event: Event, settings: IntercomSettings, notes: Notes) -> dict[str, Any]:
+    """identify -> Intercom user data (no messenger settings, no credentials). Never contains user_id None."""
+    traits = event.traits
+    out: dict[str, Any] = {}
+    user_id = event.user_id
+    email = traits.get("email")
+    if user_id is None and not (isinstance(email, str) and email.strip()) and settings.send_anonymous_id:
+        user_id = event.anonymous_id
+    if user_id is not None:
+        out["user_id"] = user_id
+    for source_key, target in STANDARD_TRAITS.items():
+        value = traits.get(source_key)
+        if value is None or target in out:
+            continue
+        if target == "unsubscribed_from_emails":
+            if isinstance(value, bool):
+                out[target] = value
+            else:
+                notes.warn(f"trait {source_key!r}: must be true or false; dropped")
+        elif isinstance(value, str) and value.strip():
+            out[target] = _string(value.strip(), f"trait {source_key!r}", notes)
+        elif not isinstance(value, str):
+            notes.warn(f"trait {source_key!r}: must be a string; dropped")
+    name = _name(traits)
+    if name:
+        out["name"] = _string(name, "trait 'name'", notes)
+    created = _first(traits, CREATED_TRAITS)
+    if created is not None:
+        seconds = to_unix_seconds(created)
+        if seconds is None:
+            notes.warn(f"trait 'createdAt': {str(created)[:40]!r} is not a date; dropped")
+        else:
+            out["created_at"] = seconds
+    avatar = traits.get("avatar")
+    if isinstance(avatar, str) and avatar.startswith(("https://", "http://")):
+        out["avatar"] = {"type": "avatar", "image_url": _string(avatar, "trait 'avatar'", notes)}
+    elif avatar is not None:
+        notes.warn("trait 'avatar': must be an http(s) image URL; dropped")
+    if "company" in traits:
+        company = company_payload(traits["company"], notes, nested=settings.nested, where="trait 'company'")
+        if company:
+            out["company"] = company
+    if "companies" in traits:
+        raw_companies = traits["companies"]
+        if isinstance(raw_companies, list):
+            companies = [
+                c
+                for i, item in enumerate(raw_companies[:100])
+                if (c := company_payload(item, notes, nested=settings.nested, where=f"trait 'companies[{i}]'"))
+            ]
+            if companies:
+                out["companies"] = companies
+        else:
+            notes.warn("trait 'companies': must be an array of company objects; dropped")
+    if isinstance(traits.get("custom_attributes"), dict):
+        notes.warn(
+            "trait 'custom_attributes': Intercom ignores a nested custom_attributes object; send keys at top level"
+        )
+    custom = clean_attributes(traits, notes, nested=settings.nested, skip=RESERVED_TRAITS)
+    if settings.include_context:
+        custom = {**context_attributes(event.context), **custom}
+    for key, value in custom.items():
+        out.setdefault(key, value)
+    return out
+
+
+def _metadata_value(key: str, value: Any, rich: bool, notes: Notes) -> tuple[bool, Any]:
+    if rich and isinstance(value, dict):
+        url, text = value.get("url"), value.get("value")
+        if isinstance(url, str) and url.startswith(("https://", "http://")) and isinstance(text, str):
+            return True, {"url": _string(url, key, notes), "value": _string(text, key, notes)}
+        notes.warn(f"property {key!r}: a rich link needs {{url: 'https://...', value: 'text'}}; dropped")
+        return False, None
+    return _scalar(value, key, notes, dates_as_seconds=True)
+
+
+def _price(properties: Mapping[str, Any], event_name: str, notes: Notes) -> dict[str, Any] | None:
+    amount = properties.get("revenue")
+    if amount is None and event_name == "Order Completed":
+        amount = properties.get("total")
+    if amount is None:
+        return None
+    if isinstance(amount, str):
+        try:
+            amount = float(amount)
+        except ValueError:
+            notes.warn(f"property 'revenue': {amount[:40]!r} is not a number; no price sent")
+            return None
+    if isinstance(amount, bool) or not isinstance(amount, int | float) or not math.isfinite(amount):
+        notes.warn("property 'revenue': must be a number; no price sent")
+        return None
+    currency = properties.get("currency")
+    code = currency.strip().upper() if isinstance(currency, str) and currency.strip() else "USD"
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        notes.warn(f"property 'currency': {code[:10]!r} is not an ISO 4217 code; USD used")
+        code = "USD"
+    # Intercom wants whole cents; round half away from zero so 19.995 -> 2000.
+    cents = int(math.copysign(math.floor(abs(amount) * 100 + 0.5 + 1e-9), amount))
+    return {"amount": cents, "currency": code}
+
+
+def event_name(raw: str) -> str | None:
+    """Intercom turns `.` and `$` into `-`; we do it first so the name stored is the name we report."""
+    name = raw.strip().replace(".", "-").replace("$", "-")
+    return name[:MAX_STRING] or None
+
+
+def event_payload(event: Event, settings: IntercomSettings, notes: Notes) -> tuple[str, dict[str, Any]] | None:
+    """track -> (event name, metadata) for `trackEvent`, or None when the name is unusable."""
+    name = event_name(event.name or "")
+    if name is None:
+        notes.warn("track: empty event name; call dropped")
+        return None
+    metadata: dict[str, Any] = {}
+    price = _price(event.properties, event.name or "", notes)
+    if price is not None:
+        metadata["price"] = price
+    rich_keys = set(settings.rich_link_properties)
+    skip = {"revenue", "currency"} if price is not None else set()
+    if price is not None and event.name == "Order Completed" and "revenue" not in event.properties:
+        skip.add("total")
+    flat: dict[str, Any] = {}
+    for raw_key, value in event.properties.items():
+        if raw_key in skip:
+            continue
+        key = clean_key(raw_key)
+        if key != raw_key:
+            notes.warn(f"property {raw_key!r}: characters Intercom forbids in keys replaced; sent as {key!r}")
+        if not key or (key == "price" and price is not None):
+            continue
+        if isinstance(value, dict | list) and not (raw_key in rich_keys and isinstance(value, dict)):
+            if settings.nested == "flatten":
+                flat.update(clean_attributes({key: value}, notes, nested="flatten", what="property"))
+            else:
+                shape = "object" if isinstance(value, dict) else "array"
+                notes.warn(f"property {key!r}: Intercom metadata does not accept an {shape}; dropped")
+            continue
+        keep, clean = _metadata_value(key, value, raw_key in rich_keys, notes)
+        if keep:
+            flat[key] = clean
+        elif not isinstance(value, int | float | str | dict):
+            notes.warn(f"property {key!r}: unsupported value; dropped")
+    for key, value in flat.items():
+        metadata.setdefault(key, value)
+    if len(metadata) > settings.max_metadata_keys:
+        dropped = list(metadata)[settings.max_metadata_keys :]
+        notes.warn(
+            f"track {name!r}: Intercom keeps {settings.max_metadata_keys} metadata keys; dropped "
+            + ", ".join(repr(k) for k in dropped[:10])
+            + (" …" if len(dropped) > 10 else "")
+        )
+        metadata = dict(list(metadata.items())[: settings.max_metadata_keys])
+    return name, metadata

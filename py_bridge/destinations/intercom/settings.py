@@ -1,0 +1,181 @@
+"""Intercom destination settings: a frozen dataclass validated once, with errors naming the field and the value."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from py_bridge.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_WIDGET_ID",
+    "INTERCOM_KEYS",
+    "LEGACY_ALIASES",
+    "REGIONS",
+    "WIDGET_ORIGIN",
+    "IntercomSettings",
+    "parse_intercom_settings",
+]
+
+WIDGET_ORIGIN: Final = "https://widget.intercom.io"
+DEFAULT_WIDGET_ID: Final = "#IntercomDefaultWidget"
+REGIONS: Final = {
+    "us": "https://api-iam.intercom.io",
+    "eu": "https://api-iam.eu.intercom.io",
+    "au": "https://api-iam.au.intercom.io",
+}
+# Camel-case names the Segment/RudderStack integrations used; accepted so settings can be pasted over.
+LEGACY_ALIASES: Final = {
+    "appId": "app_id",
+    "activator": "widget_id",
+    "apiBase": "api_base",
+    "richLinkProperties": "rich_link_properties",
+    "hideDefaultLauncher": "hide_default_launcher",
+}
+APP_ID_RE: Final = re.compile(r"[a-z0-9]{1,32}")
+# A selector is checked for real in the page (querySelector); here we refuse what is never a selector and could
+# be markup or break out of a style context.
+SELECTOR_FORBIDDEN_RE: Final = re.compile(r"[<{};\x00-\x1f\x7f]")
+MAX_SELECTOR_LENGTH: Final = 200
+
+INTERCOM_KEYS: Final = frozenset(
+    {
+        "app_id",
+        "widget_id",
+        "region",
+        "api_base",
+        "hide_default_launcher",
+        "alignment",
+        "horizontal_padding",
+        "vertical_padding",
+        "rich_link_properties",
+        "max_metadata_keys",
+        "nested",
+        "identity_verification",
+        "send_anonymous_id",
+        "include_context",
+    }
+)
+
+
+@dataclass(frozen=True)
+class IntercomSettings:
+    """What the Intercom destination needs to load, boot and map. See the README's settings table."""
+
+    app_id: str
+    widget_id: str = DEFAULT_WIDGET_ID
+    api_base: str = REGIONS["us"]
+    hide_default_launcher: bool | None = None
+    alignment: Literal["left", "right"] | None = None
+    horizontal_padding: int | None = None
+    vertical_padding: int | None = None
+    rich_link_properties: tuple[str, ...] = ()
+    max_metadata_keys: int = 10  # Intercom's REST docs keep the first 10 keys; the help center allows 20
+    nested: Literal["drop", "flatten"] = "drop"
+    identity_verification: Literal["user_hash", "jwt"] | None = None
+    send_anonymous_id: bool = False
+    include_context: bool = False
+    sandbox_url: str | None = None  # set only by the bridge's explicit `sandbox_url` setting
+
+    @property
+    def widget_src(self) -> str:
+        """Where the widget script comes from: Intercom, or the local sandbox when explicitly enabled."""
+        origin = self.sandbox_url or WIDGET_ORIGIN
+        return f"{origin}/widget/{self.app_id}"
+
+    def messenger_settings(self) -> dict[str, Any]:
+        """The messenger (non-user) part of every boot and of `window.intercomSettings`."""
+        out: dict[str, Any] = {"app_id": self.app_id, "custom_launcher_selector": self.widget_id}
+        if self.api_base != REGIONS["us"] or self.sandbox_url:
+            out["api_base"] = self.api_base
+        if self.hide_default_launcher is not None:
+            out["hide_default_launcher"] = self.hide_default_launcher
+        if self.alignment is not None:
+            out["alignment"] = self.alignment
+        if self.horizontal_padding is not None:
+            out["horizontal_padding"] = self.horizontal_padding
+        if self.vertical_padding is not None:
+            out["vertical_padding"] = self.vertical_padding
+        return out
+
+
+def _bool(raw: dict[str, Any], key: str, default: bool | None) -> bool | None:
+    value = raw.get(key, default)
+    if value is None or isinstance(value, bool):
+        return value
+    raise ConfigError(f"intercom.{key}", f"must be true or false (received: {value!r})")
+
+
+def _choice(raw: dict[str, Any], key: str, choices: tuple[str | None, ...], default: str | None) -> Any:
+    value = raw.get(key, default)
+    if value in choices:
+        return value
+    shown = " | ".join(str(c) for c in choices if c is not None)
+    raise ConfigError(f"intercom.{key}", f"must be one of {shown} (received: {value!r})")
+
+
+def _padding(raw: dict[str, Any], key: str) -> int | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 20 <= value <= 10_000:
+        raise ConfigError(f"intercom.{key}", f"must be a whole number of pixels, at least 20 (received: {value!r})")
+    return value
+
+
+def validate_selector(value: Any, field: str = "intercom.widget_id") -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(field, f"must be a CSS selector such as '#help' (received: {value!r})")
+    selector = value.strip()
+    if len(selector) > MAX_SELECTOR_LENGTH or SELECTOR_FORBIDDEN_RE.search(selector):
+        raise ConfigError(field, f"must be a CSS selector, not markup or code (received: {value[:80]!r})")
+    return selector
+
+
+def _api_base(raw: dict[str, Any], sandbox_url: str | None) -> str:
+    region = raw.get("region")
+    api_base = raw.get("api_base")
+    if region is not None and region not in REGIONS:
+        raise ConfigError("intercom.region", f"must be one of us | eu | au (received: {region!r})")
+    if sandbox_url:
+        return sandbox_url
+    if api_base is not None:
+        if api_base not in REGIONS.values():
+            allowed = ", ".join(REGIONS.values())
+            raise ConfigError("intercom.api_base", f"must be one of {allowed} (received: {api_base!r})")
+        if region is not None and REGIONS[region] != api_base:
+            raise ConfigError("intercom.api_base", f"contradicts region {region!r} (received: {api_base!r})")
+        return str(api_base)
+    return REGIONS[region or "us"]
+
+
+def parse_intercom_settings(raw: dict[str, Any], sandbox_url: str | None = None) -> IntercomSettings:
+    """Validate the Intercom part of the (already alias-resolved, already secret-checked) settings."""
+    app_id = raw.get("app_id")
+    if app_id is None:
+        raise ConfigError("intercom.app_id", "is required (received: nothing); set data-app-id on the tag")
+    if not isinstance(app_id, str) or not APP_ID_RE.fullmatch(app_id):
+        raise ConfigError("intercom.app_id", f"must be lowercase letters and digits (received: {app_id!r})")
+    rich = raw.get("rich_link_properties", ())
+    if not isinstance(rich, list | tuple) or not all(isinstance(k, str) and k for k in rich):
+        raise ConfigError("intercom.rich_link_properties", f"must be a list of property names (received: {rich!r})")
+    max_keys = raw.get("max_metadata_keys", 10)
+    if isinstance(max_keys, bool) or not isinstance(max_keys, int) or not 1 <= max_keys <= 20:
+        raise ConfigError("intercom.max_metadata_keys", f"must be a whole number from 1 to 20 (received: {max_keys!r})")
+    return IntercomSettings(
+        app_id=app_id,
+        widget_id=validate_selector(raw.get("widget_id", DEFAULT_WIDGET_ID)),
+        api_base=_api_base(raw, sandbox_url),
+        hide_default_launcher=_bool(raw, "hide_default_launcher", None),
+        alignment=_choice(raw, "alignment", ("left", "right", None), None),
+        horizontal_padding=_padding(raw, "horizontal_padding"),
+        vertical_padding=_padding(raw, "vertical_padding"),
+        rich_link_properties=tuple(rich),
+        max_metadata_keys=max_keys,
+        nested=_choice(raw, "nested", ("drop", "flatten"), "drop"),
+        identity_verification=_choice(raw, "identity_verification", ("user_hash", "jwt", None), None),
+        send_anonymous_id=bool(_bool(raw, "send_anonymous_id", False)),
+        include_context=bool(_bool(raw, "include_context", False)),
+        sandbox_url=sandbox_url,
+    )

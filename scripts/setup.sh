@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything the demo and the tests need on a fresh Debian machine, and nothing twice:
+# Debian chromium (Playwright drives /usr/bin/chromium; we never download a browser), a venv with the
+# package and its test extras, the pinned npm runtimes from package-lock.json, and the static bundle.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*"; }
+
+if [ ! -x /usr/bin/chromium ]; then
+  log "installing Debian chromium"
+  sudo_cmd=""
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  log "creating .venv"
+  python3 -m venv .venv
+fi
+if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
+  log "installing py-bridge[test] into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[test]'
+  touch .venv/.installed
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci (pinned Pyodide and PyScript)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+log "building the bundle into static/"
+.venv/bin/py-bridge build static >/dev/null
