@@ -11,7 +11,7 @@ setup: ## install chromium (apt), .venv, npm packages, build static/
 	@bash scripts/setup.sh
 
 demo: setup ## serve the demo at http://127.0.0.1:$(PORT)
-	.venv/bin/py-bridge demo --port $(PORT)
+	.venv/bin/py-bridge demo --port $(PORT) --bundle static
 
 test: setup ## lint, type-check, unit and browser e2e tests
 	.venv/bin/ruff check py_bridge tests bench

@@ -114,7 +114,7 @@ class WatchPages:
 
 @dataclass(frozen=True)
 class Schedule:
-    """Ask the boundary to deliver a `tick` after `delay_s` seconds (the throttle's pending update)."""
+    """Ask the worker to deliver a `tick` signal after `delay_s` seconds (the throttle's pending update)."""
 
     delay_s: float
 
@@ -126,8 +126,8 @@ Command: TypeAlias = (
 OPS = frozenset({"call", "settings", "load", "listen", "log", "ready", "emit", "watch_pages"})
 
 
-def to_message(command: Command) -> dict[str, JSON] | None:
-    """The JSON message the page's executor understands, or None for commands the boundary handles itself."""
+def to_message(command: Command) -> dict[str, JSON]:
+    """The JSON message for one command. `schedule` is consumed by the worker; the page never sees it."""
     match command:
         case IntercomCall(method, args):
             return {"op": "call", "method": method, "args": list(args)}
@@ -145,6 +145,6 @@ def to_message(command: Command) -> dict[str, JSON] | None:
             return {"op": "emit", "event": event, "properties": properties}
         case WatchPages():
             return {"op": "watch_pages"}
-        case Schedule():
-            return None
+        case Schedule(delay_s):
+            return {"op": "schedule", "delay_ms": round(delay_s * 1000)}
     raise TypeError(f"not a command: {command!r}")

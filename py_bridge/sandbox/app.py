@@ -3,6 +3,20 @@
 The lead's dev server (a ThreadingHTTPServer) mounts ``Sandbox.handle`` at ``/sandbox`` and e2e tests route
 Intercom's real hosts to it, so this module owns routing, CORS, body decoding and the lock; the Intercom rules live
 in ``workspace.py``. Keeping it free of any server lets unit tests call it directly, fast and without sockets.
+
+Wire contract (the bodies of real Intercom requests are not public, so the sandbox defines these; all POSTs are
+``application/x-www-form-urlencoded``, all answers JSON with ``Access-Control-Allow-Origin: *``):
+
+- ``POST /messenger/web/ping``: ``app_id``, ``user_data`` (JSON object: identity, standard and custom attributes,
+  messenger settings which are ignored), ``anonymous_id`` (visitor id), optional ``user_hash`` /
+  ``intercom_user_jwt``, ``page_url``, ``page_title``, ``page_impression`` ("1" for boot and argument-less update:
+  counts a page view).
+- ``POST /messenger/web/events``: ``app_id``, ``event_name``, ``metadata`` (JSON object), ``created_at`` (Unix
+  seconds), identity fields ``user_id`` / ``email`` / ``anonymous_id`` and ``user_hash`` / ``intercom_user_jwt``.
+- ``POST /messenger/web/{open,page_view_events,launcher_settings,metrics}``: ``app_id`` (counted only).
+- Errors: ``{"type": "error.list", "errors": [{"code", "message"}, ...]}`` with 400/401/403/404/422.
+- ``GET /workspace``, ``POST /reset`` and ``POST /config`` (JSON ``{"secret"?, "verification"?}``),
+  ``GET /contact?app_id=&user_id=|email=|anonymous_id=``: inspection for tests, the demo panel and the widget panel.
 """
 
 from __future__ import annotations

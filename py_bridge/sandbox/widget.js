@@ -5,7 +5,7 @@
  * shutdown, the update throttle, identity cookies, launcher and panel, callbacks) while no real Intercom is
  * reachable. It talks to the sandbox Messenger API at `${api_base}/messenger/web/<endpoint>`.
  *
- * Constraints: plain ES2020, no eval/new Function, no inline <script>/<style>; styles via element.style and
+ * Constraints: plain ES2020, no eval or Function constructor, no inline <script>/<style>; styles via element.style and
  * user data only ever through textContent, so it runs under the strict CSP py-bridge recommends. Nothing may
  * throw into the host page: every entry point is wrapped.
  */

@@ -17,6 +17,7 @@ import json
 import math
 import re
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, cast
@@ -531,7 +532,10 @@ class Workspace:
 
     def _decode_jwt(self, token: str) -> tuple[dict[str, Any], bool]:
         try:
-            claims = jwt.decode(token, self.secret, algorithms=["HS256"])
+            with warnings.catch_warnings():
+                # Sandbox secrets are short test fixtures; PyJWT's key-length advice is noise here.
+                warnings.filterwarnings("ignore", message=".*HMAC key", category=UserWarning)
+                claims = jwt.decode(token, self.secret, algorithms=["HS256"])
         except jwt.PyJWTError:
             return {}, False
         if not isinstance(claims, dict) or claims.get("user_id") is None:

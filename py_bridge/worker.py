@@ -1,0 +1,60 @@
+"""The worker boundary: JSON messages from embed.js in, JSON command lists out.
+
+This module runs inside the py-bridge Web Worker (Pyodide). It imports nothing from `js`: the worker script hands
+it one `post` function, and every message crosses as a JSON string, which is cheaper than proxying nested objects
+and guarantees that only plain data reaches the page (no proxies, no `Map`s, no functions).
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from py_bridge.bridge import Bridge, start_bridge
+from py_bridge.commands import Command, Log, to_message
+
+__all__ = ["WorkerSession"]
+
+
+class WorkerSession:
+    """One page's bridge inside the worker. `post(json_text)` sends a JSON array of commands to the page."""
+
+    def __init__(self, post: Callable[[str], Any]) -> None:
+        self.post = post
+        self.bridge: Bridge | None = None
+        self.stopped = False
+
+    def handle(self, text: str) -> None:
+        """Handle one message from the page. Never raises: an internal error becomes one `[py-bridge]` error."""
+        try:
+            message = json.loads(text)
+            commands = self._handle(message if isinstance(message, dict) else {})
+        except Exception as error:  # contained; the page must never see a Python exception
+            detail = traceback.format_exception_only(type(error), error)[-1].strip()
+            commands = [Log("error", f"internal error in the worker: {detail[:300]}")]
+        self._send(commands)
+
+    def _handle(self, message: dict[str, Any]) -> list[Command]:
+        kind = message.get("type")
+        if kind == "init" and self.bridge is None and not self.stopped:
+            bridge, errors = start_bridge(message.get("settings"), message.get("env"))
+            if bridge is None:
+                self.stopped = True
+                self._send(errors, stop=True)
+                return []
+            self.bridge = bridge
+            items = message.get("items")
+            return bridge.start(items if isinstance(items, list) else [])
+        if kind == "batch" and self.bridge is not None:
+            items = message.get("items")
+            return self.bridge.receive_many(items if isinstance(items, list) else [])
+        return []
+
+    def _send(self, commands: list[Command], *, stop: bool = False) -> None:
+        messages = [to_message(c) for c in commands]
+        if stop:
+            messages.append({"op": "stop"})
+        if messages:
+            self.post(json.dumps(messages, ensure_ascii=False, allow_nan=False, default=str))

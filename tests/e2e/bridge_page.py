@@ -1,0 +1,147 @@
+"""Page object for a host page carrying the py-bridge tag."""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from playwright.sync_api import Page, Route
+
+from py_bridge.devserver import DevServer
+from py_bridge.sandbox import Sandbox
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import Watch
+
+T = TypeVar("T")
+APP_ID = "abc12345"
+_counter = itertools.count()
+
+SNIPPET = """
+window.pybridge = window.pybridge || [];
+if (!window.pybridge.__pybridge) {
+  ["page", "identify", "track", "group", "reset", "ready", "consent"].forEach(function (m) {
+    window.pybridge[m] = window.pybridge[m] || function () {
+      var call = [m].concat(Array.prototype.slice.call(arguments));
+      call.ctx = {url: location.href, path: location.pathname, search: location.search,
+                  referrer: document.referrer, title: document.title, timestamp: Date.now()};
+      window.pybridge.push(call);
+      return window.pybridge;
+    };
+  });
+}
+"""
+
+
+class BridgePage:
+    def __init__(self, page: Page, server: DevServer, sandbox: Sandbox, watch: Watch) -> None:
+        self.page = page
+        self.server = server
+        self.sandbox = sandbox
+        self.watch = watch
+
+    # -- opening pages ------------------------------------------------------------------------------------------
+    def tag(
+        self,
+        *,
+        app_id: str | None = APP_ID,
+        widget_id: str | None = "#help",
+        settings: dict[str, Any] | None = None,
+        src: str | None = None,
+        extra: str = "",
+    ) -> str:
+        attrs = [f'async src="{html.escape(src or self.server.origin + "/py-bridge/embed.js")}"']
+        if app_id is not None:
+            attrs.append(f'data-app-id="{html.escape(app_id)}"')
+        if widget_id is not None:
+            attrs.append(f'data-widget-id="{html.escape(widget_id)}"')
+        if settings:
+            attrs.append(f"data-settings='{html.escape(json.dumps(settings), quote=False)}'")
+        return f"<script {' '.join(attrs)} {extra}></script>"
+
+    def open(
+        self,
+        *,
+        before: str = "",
+        body: str = '<button id="help">Help</button>',
+        tag: str | None = None,
+        headers: dict[str, str] | None = None,
+        wait_ready: bool = True,
+        path: str | None = None,
+        **tag_options: Any,
+    ) -> None:
+        """Serve a fresh host page (scripts in `before` run before the tag) and open it."""
+        url = f"{self.server.origin}{path or f'/t/page-{next(_counter)}.html'}"
+        document = (
+            "<!doctype html><html><head><meta charset='utf-8'><title>Host page</title>"
+            f"{before}{tag if tag is not None else self.tag(**tag_options)}</head>"
+            f"<body><h1>Host page</h1>{body}</body></html>"
+        )
+
+        def fulfil(route: Route) -> None:
+            route.fulfill(status=200, body=document, headers={"Content-Type": "text/html", **(headers or {})})
+
+        self.page.route(url, fulfil)
+        self.page.goto(url)
+        if wait_ready:
+            self.wait_ready()
+
+    def wait_ready(self, timeout_s: float = 30) -> None:
+        self.page.evaluate(
+            "(ms) => new Promise((resolve, reject) => {"
+            " const t = setTimeout(() => reject(new Error('pybridge.ready did not fire')), ms);"
+            " window.pybridge.ready(() => { clearTimeout(t); resolve(); }); })",
+            timeout_s * 1000,
+        )
+
+    # -- observing ----------------------------------------------------------------------------------------------
+    def js(self, expression: str, arg: Any = None) -> Any:
+        return self.page.evaluate(expression, arg)
+
+    def workspace(self, app_id: str = APP_ID) -> dict[str, Any]:
+        """One app's workspace as the sandbox holds it, plus the workspace-wide rejections."""
+        response = self.sandbox.handle("GET", "/workspace", "", {}, b"")
+        data: dict[str, Any] = json.loads(response.body)
+        empty = {"users": {}, "visitors": {}, "companies": {}, "events": [], "page_views": 0, "opens": 0}
+        app: dict[str, Any] = dict(data["apps"].get(app_id, empty))
+        app["rejections"] = data["rejections"]
+        return app
+
+    def widget_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = self.page.evaluate(
+            "() => { const s = window.__intercomSandbox; return s ? JSON.parse(JSON.stringify({"
+            " booted: s.booted, bootCount: s.bootCount, shutdownCount: s.shutdownCount, updateCount: s.updateCount,"
+            " rateLimitedUpdates: s.rateLimitedUpdates, calls: s.calls, settings: s.settings, panelOpen: s.panelOpen,"
+            " launcherVisible: s.launcherVisible, visitorId: s.visitorId })) : null; }"
+        )
+        return state
+
+    def calls(self, method: str | None = None) -> list[list[Any]]:
+        state = self.widget_state() or {"calls": []}
+        return [c for c in state["calls"] if method is None or c[0] == method]
+
+    def wait_for(self, check: Callable[[], T], timeout_s: float = 15, what: str = "condition") -> T:
+        """Poll an observable outcome (sandbox workspace or page state) until it is truthy."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            value = check()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}; last value: {value!r}")
+            self.page.wait_for_timeout(50)
+
+    def settle(self) -> None:
+        """Wait until the bridge has handled everything sent so far and the sandbox has no request in flight."""
+        marker = f"settle-{next(_counter)}"
+        self.js("(m) => window.pybridge.track(m)", marker)
+        self.wait_for(lambda: any(c[0] == "trackEvent" and c[1][0] == marker for c in self.calls()), what=marker)
+        self.js("() => window.__intercomSandbox.idle()")
+
+    def users(self) -> list[dict[str, Any]]:
+        users: Any = self.workspace()["users"]
+        return list(users.values()) if isinstance(users, dict) else list(users)

@@ -1,0 +1,230 @@
+"""The sandbox's HTTP-free handler: routes, CORS, widget serving, configuration and thread safety."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+import py_bridge.sandbox as sandbox_pkg
+from py_bridge.sandbox import Sandbox, SandboxResponse
+from py_bridge.sandbox.workspace import compute_user_hash
+
+APP = "abc12345"
+FORM = {"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"}
+
+
+def post_form(sb: Sandbox, endpoint: str, **fields: str) -> SandboxResponse:
+    return sb.handle("POST", f"/messenger/web/{endpoint}", "", FORM, urlencode({"app_id": APP, **fields}).encode())
+
+
+def body(response: SandboxResponse) -> Any:
+    return json.loads(response.body)
+
+
+def workspace(sb: Sandbox) -> Any:
+    return body(sb.handle("GET", "/workspace", "", {}, b""))
+
+
+def test_package_exports_exactly_sandbox_and_response() -> None:
+    """The dev server imports these two names; the public surface stays that small."""
+    assert sorted(sandbox_pkg.__all__) == ["Sandbox", "SandboxResponse"]
+
+
+def test_widget_route_substitutes_the_app_id_and_is_not_cached() -> None:
+    """The script must know which app it was loaded for, and tests must always get the current script."""
+    response = Sandbox().handle("GET", f"/widget/{APP}", "", {}, b"")
+    assert response.status == 200
+    text = response.body.decode()
+    assert f'"{APP}"' in text
+    assert "__SANDBOX_APP_ID__" not in text
+    assert response.headers["Content-Type"] == "application/javascript; charset=utf-8"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("app_id", ["ABC123", "abc-123", "", "a" * 33, "abc%22", "abc;alert(1)"])
+def test_widget_route_rejects_malformed_app_ids(app_id: str) -> None:
+    """Only lowercase letters and digits reach the script, so substitution can never inject code."""
+    assert Sandbox().handle("GET", f"/widget/{app_id}", "", {}, b"").status == 404
+
+
+def test_widget_script_respects_csp_rules() -> None:
+    """No eval-like constructs or inline style/script creation: the widget runs under py-bridge's strict CSP."""
+    text = Sandbox().handle("GET", f"/widget/{APP}", "", {}, b"").body.decode()
+    for forbidden in ("eval(", "new Function", "innerHTML", 'createElement("style")', 'createElement("script")'):
+        assert forbidden not in text
+
+
+def test_messenger_ping_is_stored_and_answered_with_cors() -> None:
+    """A form-encoded ping reaches the workspace; the browser may read the answer cross-origin."""
+    sb = Sandbox()
+    response = post_form(sb, "ping", user_data=json.dumps({"user_id": "u1", "plan": "pro"}), anonymous_id="v1")
+    assert response.status == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert workspace(sb)["apps"][APP]["users"]["u1"]["custom_attributes"] == {"plan": "pro"}
+
+
+def test_errors_also_carry_cors_headers() -> None:
+    """Without CORS on a 403 the widget could not see the status and log Intercom's error."""
+    sb = Sandbox(verification="user_hash")
+    response = post_form(sb, "ping", user_data=json.dumps({"user_id": "u1"}))
+    assert response.status == 403
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert body(response)["errors"][0]["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize("path", ["/messenger/web/ping", "/messenger/web/events", "/contact", "/workspace"])
+def test_options_preflight_is_answered(path: str) -> None:
+    """Browsers preflight some cross-origin requests; the sandbox allows POST/GET with Content-Type."""
+    response = Sandbox().handle("OPTIONS", path, "", {}, b"")
+    assert response.status == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+    assert "GET" in response.headers["Access-Control-Allow-Methods"]
+    assert response.headers["Access-Control-Allow-Headers"] == "Content-Type"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/messenger/web/ping", 405),
+        ("POST", "/messenger/web/unknown", 404),
+        ("GET", "/nowhere", 404),
+        ("DELETE", "/workspace", 405),
+        ("GET", "/reset", 405),
+    ],
+)
+def test_wrong_method_or_unknown_route(method: str, path: str, status: int) -> None:
+    """Mistakes in test setup show up as clear statuses, never as exceptions."""
+    response = Sandbox().handle(method, path, "", {}, b"")
+    assert response.status == status
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_non_form_body_and_bad_encoding_are_refused() -> None:
+    """The Messenger API takes forms; JSON bodies and non-UTF-8 bytes are client errors."""
+    sb = Sandbox()
+    json_headers = {"content-type": "application/json"}
+    assert sb.handle("POST", "/messenger/web/ping", "", json_headers, b"{}").status == 415
+    assert sb.handle("POST", "/messenger/web/ping", "", FORM, b"\xff\xfe").status == 400
+
+
+def test_every_messenger_endpoint_is_counted() -> None:
+    """Request counters let tests assert which calls the widget made."""
+    sb = Sandbox()
+    for endpoint in ("open", "launcher_settings", "page_view_events", "metrics"):
+        assert post_form(sb, endpoint).status == 200
+    state = workspace(sb)["apps"][APP]
+    assert state["requests"] == {
+        "ping": 0,
+        "events": 0,
+        "open": 1,
+        "launcher_settings": 1,
+        "page_view_events": 1,
+        "metrics": 1,
+    }
+    assert (state["opens"], state["page_views"]) == (1, 1)
+
+
+def test_events_endpoint_tracks_for_a_booted_user() -> None:
+    """The events form (identity fields + event_name + metadata JSON) is the sandbox's documented contract."""
+    sb = Sandbox()
+    post_form(sb, "ping", user_data=json.dumps({"user_id": "u1"}))
+    response = post_form(
+        sb,
+        "events",
+        user_id="u1",
+        event_name="Order Completed",
+        metadata=json.dumps({"price": {"amount": 999, "currency": "usd"}}),
+        created_at="1700000000",
+    )
+    assert response.status == 200
+    stored = workspace(sb)["apps"][APP]["events"][0]
+    assert stored["name"] == "Order Completed"
+    assert stored["created_at"] == 1_700_000_000
+
+
+def test_contact_route_returns_contact_with_companies_and_recent_events() -> None:
+    """The widget's panel shows this; unknown contacts are 404 and a missing key is 400."""
+    sb = Sandbox()
+    post_form(sb, "ping", user_data=json.dumps({"user_id": "u1", "company": {"company_id": "c1", "name": "Acme"}}))
+    post_form(sb, "events", user_id="u1", event_name="first", created_at="1700000000")
+    post_form(sb, "events", user_id="u1", event_name="second", created_at="1700000001")
+    response = sb.handle("GET", "/contact", f"app_id={APP}&user_id=u1", {}, b"")
+    assert response.status == 200
+    contact = body(response)
+    assert contact["type"] == "user"
+    assert contact["company_details"][0]["name"] == "Acme"
+    assert [e["name"] for e in contact["recent_events"]] == ["second", "first"]
+    assert sb.handle("GET", "/contact", f"app_id={APP}&user_id=nobody", {}, b"").status == 404
+    assert sb.handle("GET", "/contact", f"app_id={APP}", {}, b"").status == 400
+
+
+def test_contact_route_finds_visitors_by_anonymous_id() -> None:
+    """Visitors are shown in the panel as 'Visitor <id>', looked up by the widget's visitor id."""
+    sb = Sandbox()
+    post_form(sb, "ping", user_data="{}", anonymous_id="v-1")
+    contact = body(sb.handle("GET", "/contact", f"app_id={APP}&anonymous_id=v-1", {}, b""))
+    assert contact["type"] == "visitor"
+    assert contact["key"] == "v-1"
+
+
+def test_reset_empties_the_workspace_and_can_reconfigure() -> None:
+    """Each e2e test starts clean and may switch the verification mode and secret in the same call."""
+    sb = Sandbox()
+    post_form(sb, "ping", user_data="{}", anonymous_id="v1")
+    secret = "another-secret"
+    response = sb.handle("POST", "/reset", "", {}, json.dumps({"secret": secret, "verification": "user_hash"}).encode())
+    assert response.status == 200
+    assert workspace(sb) == {"verification": "user_hash", "apps": {}, "rejections": []}
+    ok = post_form(sb, "ping", user_data=json.dumps({"user_id": "u1"}), user_hash=compute_user_hash(secret, "u1"))
+    assert ok.status == 200
+    assert sb.handle("POST", "/reset", "", {}, b"").status == 200  # empty body: just empty the workspace
+
+
+def test_config_changes_mode_without_emptying_and_rejects_bad_values() -> None:
+    """/config switches enforcement mid-test; invalid settings are 400 and change nothing."""
+    sb = Sandbox()
+    post_form(sb, "ping", user_data="{}", anonymous_id="v1")
+    assert sb.handle("POST", "/config", "", {}, b'{"verification": "jwt"}').status == 200
+    assert workspace(sb)["verification"] == "jwt"
+    assert "v1" in workspace(sb)["apps"][APP]["visitors"]
+    assert sb.handle("POST", "/config", "", {}, b'{"verification": "maybe"}').status == 400
+    assert sb.handle("POST", "/config", "", {}, b'{"secret": ""}').status == 400
+    assert sb.handle("POST", "/config", "", {}, b"[1]").status == 400
+    assert workspace(sb)["verification"] == "jwt"
+
+
+def test_oversized_body_is_refused() -> None:
+    """A runaway client cannot make the dev server parse megabytes."""
+    sb = Sandbox()
+    assert sb.handle("POST", "/messenger/web/ping", "", FORM, b"x" * 1_000_001).status == 413
+
+
+def test_concurrent_requests_are_all_recorded() -> None:
+    """The dev server is threaded: concurrent pings must not lose updates."""
+    sb = Sandbox()
+
+    def worker(n: int) -> None:
+        for i in range(25):
+            post_form(sb, "ping", user_data=json.dumps({"user_id": f"u{n}", "count": i}))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    state = workspace(sb)["apps"][APP]
+    assert state["requests"]["ping"] == 200
+    assert sum(user["pings"] for user in state["users"].values()) == 200
+
+
+def test_header_names_are_case_insensitive() -> None:
+    """Servers hand headers over in any case; a JSON content type is refused whatever its spelling."""
+    sb = Sandbox()
+    assert sb.handle("POST", "/messenger/web/ping", "", {"CONTENT-TYPE": "Application/JSON"}, b"{}").status == 415
