@@ -58,6 +58,7 @@ class DevServer:
         self.pages_dir = pages_dir
         self.demo = demo
         self.extra_headers = dict(extra_headers or {})
+        self.documents: dict[str, tuple[bytes, dict[str, str]]] = {}
         self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self.httpd.daemon_threads = True
         self.thread: threading.Thread | None = None
@@ -79,6 +80,11 @@ class DevServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
+    def add_document(self, path: str, html: str, headers: Mapping[str, str] | None = None) -> str:
+        """Serve `html` at `path` (tests build host pages this way); returns the absolute URL."""
+        self.documents[path] = (html.encode("utf-8"), {"Content-Type": "text/html; charset=utf-8", **(headers or {})})
+        return self.origin + path
+
     def route(self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(raw_path)
         path = parts.path
@@ -87,6 +93,9 @@ class DevServer:
             return response.status, dict(response.headers), response.body
         if method not in ("GET", "HEAD"):
             return HTTPStatus.METHOD_NOT_ALLOWED, {"Content-Type": "text/plain"}, b"method not allowed\n"
+        if path in self.documents:
+            payload, doc_headers = self.documents[path]
+            return HTTPStatus.OK, dict(doc_headers), payload
         file: Path | None = None
         cors = False
         if path.startswith("/py-bridge/"):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from py_bridge.notes import Notes
-from py_bridge.values import decode
+from py_bridge.values import DROP, decode
 
 __all__ = ["CALL_METHODS", "Event", "EventType", "normalise"]
 
@@ -19,6 +19,7 @@ EventType = Literal["page", "identify", "track", "group", "reset"]
 CALL_METHODS: Final[frozenset[str]] = frozenset({"page", "identify", "track", "group", "reset"})
 MAX_ID_LENGTH: Final = 255
 MAX_NAME_LENGTH: Final = 255
+MAX_ARGS: Final = 8  # analytics.js calls take at most four arguments plus a callback
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,11 @@ def normalise(method: str, raw_args: Any, raw_context: Any, notes: Notes) -> Eve
     if method not in CALL_METHODS:
         notes.warn(f"unknown method {str(method)[:40]!r}; call dropped")
         return None
-    args_value = decode(raw_args if isinstance(raw_args, list) else [], method, notes)
-    args: list[Any] = args_value if isinstance(args_value, list) else []
+    # Arguments are positional: one that cannot be decoded becomes None so the ones after it keep their meaning.
+    raw_list = raw_args[:MAX_ARGS] if isinstance(raw_args, list) else []
+    args: list[Any] = [
+        None if (v := decode(a, f"{method}[{i}]", notes, 1)) is DROP else v for i, a in enumerate(raw_list)
+    ]
     context_value = decode(raw_context, "context", notes) if isinstance(raw_context, dict) else {}
     context: dict[str, Any] = context_value if isinstance(context_value, dict) else {}
     anonymous_id = _id(context.get("anonymous_id"), "anonymousId", Notes())

@@ -80,7 +80,14 @@ def decode(value: Any, path: str, notes: Notes, depth: int = 0) -> Any:
             return value[:MAX_STRING]
         return value
     if isinstance(value, int):
-        return value
+        if abs(value) <= 2**53:
+            return value
+        # Beyond 2**53 a JavaScript number is a float anyway; one too large even for that is dropped, not raised on.
+        try:
+            value = float(value)
+        except OverflowError:
+            notes.warn(f"{path}: number too large; dropped")
+            return DROP
     if isinstance(value, float):
         if math.isfinite(value):
             return int(value) if value.is_integer() and abs(value) < 2**53 else value

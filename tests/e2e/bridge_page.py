@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from playwright.sync_api import Page, Route
+from playwright.sync_api import Page
 
 from py_bridge.devserver import DevServer
 from py_bridge.sandbox import Sandbox
@@ -82,15 +82,13 @@ class BridgePage:
             f"<body><h1>Host page</h1>{body}</body></html>"
         )
 
-        def fulfil(route: Route) -> None:
-            route.fulfill(status=200, body=document, headers={"Content-Type": "text/html", **(headers or {})})
-
-        self.page.route(url, fulfil)
+        self.server.add_document(url[len(self.server.origin) :], document, headers)
         self.page.goto(url)
         if wait_ready:
             self.wait_ready()
 
     def wait_ready(self, timeout_s: float = 30) -> None:
+        self.wait_for(lambda: self.js("() => !!(window.pybridge && window.pybridge.__pybridge)"), what="embed.js")
         self.page.evaluate(
             "(ms) => new Promise((resolve, reject) => {"
             " const t = setTimeout(() => reject(new Error('pybridge.ready did not fire')), ms);"

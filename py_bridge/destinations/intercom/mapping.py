@@ -32,6 +32,8 @@ MAX_STRING: Final = 255  # Intercom truncates/rejects longer custom attribute an
 FORBIDDEN_KEY_RE: Final = re.compile(r"[.$~`!@#%^&*'{}\[\]|\\\"\x00]")
 ISO_DATE_RE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 MS_THRESHOLD: Final = 10**11  # larger Unix numbers are milliseconds (10**11 s is the year 5138)
+MAX_SECONDS: Final = 253_402_300_799  # 9999-12-31T23:59:59Z; later "dates" are not dates
+MAX_CENTS: Final = 2**53  # a price must stay an exact JavaScript integer
 
 # User attributes Intercom knows by name; everything else in traits becomes a custom attribute.
 STANDARD_TRAITS: Final = {
@@ -94,7 +96,7 @@ def to_unix_seconds(value: Any) -> int | None:
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
         return int(moment.timestamp())
     if isinstance(value, int | float):
-        if not math.isfinite(value) or value < 0:
+        if value < 0 or value > MAX_SECONDS * 1000 or not math.isfinite(value):
             return None
         return int(value / 1000) if value >= MS_THRESHOLD else int(value)
     if isinstance(value, str):
@@ -388,6 +390,9 @@ def _price(properties: Mapping[str, Any], event_name: str, notes: Notes) -> dict
     if not re.fullmatch(r"[A-Z]{3}", code):
         notes.warn(f"property 'currency': {code[:10]!r} is not an ISO 4217 code; USD used")
         code = "USD"
+    if abs(amount) * 100 > MAX_CENTS:
+        notes.warn("property 'revenue': amount too large; no price sent")
+        return None
     # Intercom wants whole cents; round half away from zero so 19.995 -> 2000.
     cents = int(math.copysign(math.floor(abs(amount) * 100 + 0.5 + 1e-9), amount))
     return {"amount": cents, "currency": code}
@@ -420,7 +425,11 @@ def event_payload(event: Event, settings: IntercomSettings, notes: Notes) -> tup
         key = clean_key(raw_key)
         if key != raw_key:
             notes.warn(f"property {raw_key!r}: characters Intercom forbids in keys replaced; sent as {key!r}")
-        if not key or (key == "price" and price is not None):
+        if not key:
+            notes.warn("property with an empty name dropped")
+            continue
+        if key == "price" and price is not None:
+            notes.warn(f"property {raw_key!r}: replaced by the price computed from revenue")
             continue
         if isinstance(value, dict | list) and not (raw_key in rich_keys and isinstance(value, dict)):
             if settings.nested == "flatten":

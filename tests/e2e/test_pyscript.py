@@ -1,0 +1,95 @@
+"""The second entry: a PyScript page imports py_bridge in a `<script type="py">` and drives the same core.
+
+PyScript (self-hosted under /py-bridge/pyscript/) runs Pyodide (self-hosted under /py-bridge/pyodide/) on the
+page's main thread and unpacks py_bridge.zip into its file system through the `files` config. The fixtures fail a
+test on any request that leaves the machine, so these tests also prove the page needs nothing from a CDN.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from typing import Any
+
+from tests.e2e.bridge_page import APP_ID, BridgePage
+from tests.e2e.conftest import Watch
+
+CONFIG = {"interpreter": "/py-bridge/pyodide/pyodide.mjs", "files": {"/py-bridge/py_bridge.zip": "./*"}}
+HEAD = (
+    '<link rel="stylesheet" href="/py-bridge/pyscript/core.css">'
+    '<script type="module" src="/py-bridge/pyscript/core.js"></script>'
+)
+START_TIMEOUT_MS = 60_000
+
+
+def open_pyscript_page(bridge: BridgePage, code: str) -> None:
+    """Open a host page whose `<script type="py">` runs `code` and then sets <body data-py-done>."""
+    body = textwrap.dedent(code).strip() + '\nfrom js import document\ndocument.body.dataset.pyDone = "1"\n'
+    tag = f"<script type=\"py\" config='{json.dumps(CONFIG)}'>\n{body}</script>"
+    bridge.open(before=HEAD, tag=tag, wait_ready=False)
+    bridge.page.wait_for_selector("body[data-py-done]", state="attached", timeout=START_TIMEOUT_MS)
+
+
+def user(bridge: BridgePage, user_id: str) -> dict[str, Any] | None:
+    return next((u for u in bridge.users() if u.get("user_id") == user_id), None)
+
+
+def event_names(bridge: BridgePage) -> list[str]:
+    return [e["name"] for e in bridge.workspace()["events"]]
+
+
+def test_pyscript_page_identifies_tracks_and_binds_the_launcher(bridge: BridgePage, watch: Watch) -> None:
+    """install() + identify() + track() from Python reach the sandbox workspace; #help opens the Messenger."""
+    open_pyscript_page(
+        bridge,
+        f"""
+        from py_bridge.pyscript import install
+        bridge = install("{APP_ID}", "#help")
+        bridge.identify("py-user-1", {{"email": "py@example.com", "plan": "pro"}})
+        bridge.track("PyScript Used", {{"n": 1}})
+        """,
+    )
+    found = bridge.wait_for(lambda: user(bridge, "py-user-1"), timeout_s=20, what="py-user-1 in the workspace")
+    assert found["email"] == "py@example.com"
+    assert found["custom_attributes"]["plan"] == "pro"
+    bridge.wait_for(lambda: "PyScript Used" in event_names(bridge), timeout_s=20, what="the PyScript Used event")
+    event = next(e for e in bridge.workspace()["events"] if e["name"] == "PyScript Used")
+    assert event["metadata"] == {"n": 1}
+
+    state = bridge.widget_state()
+    assert state is not None and state["booted"] is True
+    print(json.dumps(state["calls"], indent=1)); print(state["bootCount"]); assert 0
+    assert bridge.js("() => window.intercomSettings") == {"app_id": APP_ID, "custom_launcher_selector": "#help"}
+    assert watch.intercom_requests.count(f"https://widget.intercom.io/widget/{APP_ID}") == 1
+
+    assert bridge.js("() => window.__intercomSandbox.panelOpen") is False
+    bridge.page.click("#help")
+    bridge.wait_for(lambda: bridge.js("() => window.__intercomSandbox.panelOpen"), what="Messenger open")
+    assert not watch.messages(contains="[py-bridge]"), watch.messages(contains="[py-bridge]")
+
+
+def test_pyscript_hostile_call_only_warns(bridge: BridgePage, watch: Watch) -> None:
+    """track("") and other bad calls from Python never raise into the page: one [py-bridge] warning each."""
+    open_pyscript_page(
+        bridge,
+        f"""
+        from py_bridge.pyscript import install
+        bridge = install("{APP_ID}", "#help")
+        returned = bridge.track("")
+        bridge.track("After Hostile", {{"ok": True, "bad": float("nan"), "when": __import__("datetime").datetime(2024, 1, 2)}})
+        bridge.intercom.showSpace("nowhere")
+        from js import document
+        document.body.dataset.returned = str(returned is bridge)
+        """,
+    )
+    bridge.wait_for(lambda: "After Hostile" in event_names(bridge), timeout_s=20, what="the event after the bad one")
+    assert bridge.js("() => document.body.dataset.returned") == "True"
+    warnings = watch.messages("warning", "[py-bridge]")
+    assert any("track: event name must be a non-empty string" in w for w in warnings), warnings
+    assert any("showSpace" in w for w in warnings), warnings
+    assert not watch.messages("error", "[py-bridge]")
+    event = next(e for e in bridge.workspace()["events"] if e["name"] == "After Hostile")
+    assert event["metadata"]["ok"] is True
+    assert "bad" not in event["metadata"]
+    assert event["metadata"]["when"] == 1704153600  # a datetime crosses as a date: Unix seconds for Intercom
+    assert "After Hostile" in event_names(bridge) and "" not in event_names(bridge)
