@@ -44,12 +44,34 @@ class Environment:
         )
 
 
+class PageClock:
+    """The page's time, in seconds: the timestamp of the latest call plus what elapsed here since.
+
+    Intercom's update quota is counted by the widget in the page, so the budget must use the page's clock, not the
+    worker's (they agree in production; a test that fakes the page's clock then sees one consistent time).
+    """
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.monotonic = monotonic
+        self.base = time.time()
+        self.observed_at = monotonic()
+
+    def observe(self, timestamp_ms: Any) -> None:
+        if isinstance(timestamp_ms, int | float) and not isinstance(timestamp_ms, bool) and timestamp_ms > 0:
+            self.base = float(timestamp_ms) / 1000
+            self.observed_at = self.monotonic()
+
+    def __call__(self) -> float:
+        return self.base + (self.monotonic() - self.observed_at)
+
+
 class Bridge:
-    def __init__(self, settings: BridgeSettings, env: Environment, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, settings: BridgeSettings, env: Environment, clock: Callable[[], float] | None = None) -> None:
         self.settings = settings
+        self.page_clock = PageClock()
         self.intercom = IntercomDestination(
             settings.intercom,
-            clock=clock,
+            clock=clock or self.page_clock,
             native=env.native_intercom,
             messenger_events=settings.track_messenger_events,
         )
@@ -117,6 +139,9 @@ class Bridge:
         return [Log("warn", f"unknown message {str(kind)[:40]!r} ignored")]
 
     def _call(self, item: dict[str, Any]) -> list[Command]:
+        context = item.get("context")
+        if isinstance(context, dict):
+            self.page_clock.observe(context.get("timestamp"))
         notes = Notes()
         event = normalise(str(item.get("method")), item.get("args"), item.get("context"), notes)
         warnings: list[Command] = [Log("warn", n) for n in notes]

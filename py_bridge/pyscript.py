@@ -46,6 +46,7 @@ from py_bridge.commands import (
     SetIntercomSettings,
     WatchPages,
 )
+from py_bridge.settings import DEFAULT_MAX_QUEUE
 
 __all__ = ["IntercomControls", "PyBridge", "Runtime", "encode", "install"]
 
@@ -251,6 +252,9 @@ class PyBridge:
         self._ready: list[Callable[[], Any]] = []
         self._ready_fired = False
         self._watching: list[Any] = []  # proxies kept alive for the page's lifetime (history hooks)
+        self._pending: list[dict[str, Any]] | None = []  # items sent before start (None once started)
+        self._max_queue = DEFAULT_MAX_QUEUE
+        self._overflowed = 0
 
     def _start(self, raw_settings: dict[str, Any]) -> None:
         """Validate the settings, build the core with start_bridge, load the Messenger. Never raises."""
@@ -266,10 +270,37 @@ class PyBridge:
                 self._say("error", "not started (see the error above); py-bridge is disabled on this page")
                 return
             self.bridge = bridge
-            self._apply_all(bridge.start())
+            self._max_queue = bridge.settings.max_queue
+            # Start in a microtask, once the page's script has run: calls made right after install() are replayed
+            # by bridge.start() like the embed's pre-load queue, so an identify() boots the user directly instead of
+            # booting a visitor and then updating it.
+            begin = self._rt.create_once_callable(lambda *_: self._begin())
+            queue_microtask = getattr(self.js, "queueMicrotask", None)
+            if queue_microtask is not None:
+                queue_microtask(begin)
+            else:
+                self.js.setTimeout(begin, 0)
         except Exception as error:  # a broken runtime: report, and keep a bridge that drops calls
-            self.bridge = None
-            self._say("error", f"could not start ({type(error).__name__}: {str(error)[:200]}); py-bridge is disabled")
+            self._fail(error)
+
+    def _begin(self) -> None:
+        pending, self._pending = self._pending or [], None
+        try:
+            if self._overflowed:
+                self._say(
+                    "warn",
+                    f"{self._overflowed} call(s) were dropped before py-bridge started (pre-start queue bound "
+                    f"{self._max_queue})",
+                )
+            if self.bridge is not None:
+                self._apply_all(self.bridge.start(pending))
+        except Exception as error:
+            self._fail(error)
+
+    def _fail(self, error: Exception) -> None:
+        self.bridge = None
+        self._pending = None
+        self._say("error", f"could not start ({type(error).__name__}: {str(error)[:200]}); py-bridge is disabled")
 
     # -- the public API (analytics.js shapes, Python values) ----------------------------------------------------
     @_guarded
@@ -339,6 +370,12 @@ class PyBridge:
     def _send(self, item: dict[str, Any]) -> None:
         if self.bridge is None:
             self.dropped += 1
+            return
+        if self._pending is not None:
+            if len(self._pending) >= self._max_queue:
+                self._overflowed += 1
+                return
+            self._pending.append(item)
             return
         self._apply_all(self.bridge.receive(item))
 

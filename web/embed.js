@@ -231,7 +231,7 @@
     watchdog = setTimeout(function () {
       watchdog = null;
       if (acked < seq) fail("the py-bridge worker stopped responding (crashed or killed)");
-    }, WATCHDOG_MS);
+    }, Math.min(WATCHDOG_MS, startTimeoutMs));
   }
 
   function flush() {

@@ -7,13 +7,33 @@ const here = new URL("./", import.meta.url);
 const ZIP_SHA256 = "__PY_BRIDGE_ZIP_SHA256__"; // filled in by `py-bridge build`
 const early = [];
 let session = null;
+let startupErrors = []; // Pyodide's stderr during start-up, folded into one fatal message instead of many lines
+
+// Errors inside the worker never surface as page errors: they are reported once, with the [py-bridge] prefix.
+self.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  if (!session) fatal("could not start Python: " + String((event.reason && event.reason.message) || event.reason));
+});
+self.addEventListener("error", (event) => {
+  event.preventDefault();
+  fatal("worker error: " + String(event.message || "unknown"));
+});
+
+let fatalSent = false;
+function fatal(message) {
+  if (fatalSent) return;
+  fatalSent = true;
+  const detail = startupErrors.length ? " (" + startupErrors.slice(0, 3).join(" | ").slice(0, 300) + ")" : "";
+  self.postMessage({ type: "fatal", message: message + detail });
+}
 
 function deliver(message) {
   try {
     session.handle(JSON.stringify(message));
   } catch (error) {
     // A JS-level failure calling into Python means the runtime itself is broken (e.g. a fatal Pyodide error).
-    self.postMessage({ type: "fatal", message: "Python runtime failed: " + String((error && error.message) || error) });
+    fatalSent = false;
+    fatal("Python runtime failed: " + String((error && error.message) || error));
   }
   self.postMessage({ type: "ack", seq: message.seq });
 }
@@ -50,7 +70,10 @@ async function start() {
   const pyodide = await loadPyodide({
     indexURL: new URL("pyodide/", here).href,
     stdout: () => {},
-    stderr: (text) => self.postMessage({ type: "log", level: "error", message: "python: " + text }),
+    stderr: (text) => {
+      if (!session) startupErrors.push(String(text));
+      else self.postMessage({ type: "log", level: "error", message: "python: " + text });
+    },
   });
   const response = await fetch(new URL("py_bridge.zip", here));
   if (!response.ok) throw new Error("py_bridge.zip: HTTP " + response.status);
@@ -67,6 +90,4 @@ async function start() {
   for (const message of early.splice(0)) deliver(message);
 }
 
-start().catch((error) => {
-  self.postMessage({ type: "fatal", message: "could not start Python: " + String((error && error.message) || error) });
-});
+start().catch((error) => fatal("could not start Python: " + String((error && error.message) || error)));

@@ -57,8 +57,14 @@ def test_pyscript_page_identifies_tracks_and_binds_the_launcher(bridge: BridgePa
     assert event["metadata"] == {"n": 1}
 
     state = bridge.widget_state()
-    assert state is not None and state["booted"] is True
-    print(json.dumps(state["calls"], indent=1)); print(state["bootCount"]); assert 0
+    assert state is not None
+    assert state["booted"] is True
+    # Calls made right after install() are replayed at start, like the embed's pre-load queue: one boot, straight
+    # away as the identified user (no visitor booted and then updated).
+    assert state["bootCount"] == 1
+    assert state["calls"][0][0] == "boot"
+    assert state["calls"][0][1][0]["user_id"] == "py-user-1"
+    assert bridge.workspace()["visitors"] == {}
     assert bridge.js("() => window.intercomSettings") == {"app_id": APP_ID, "custom_launcher_selector": "#help"}
     assert watch.intercom_requests.count(f"https://widget.intercom.io/widget/{APP_ID}") == 1
 
@@ -73,10 +79,11 @@ def test_pyscript_hostile_call_only_warns(bridge: BridgePage, watch: Watch) -> N
     open_pyscript_page(
         bridge,
         f"""
+        from datetime import datetime
         from py_bridge.pyscript import install
         bridge = install("{APP_ID}", "#help")
         returned = bridge.track("")
-        bridge.track("After Hostile", {{"ok": True, "bad": float("nan"), "when": __import__("datetime").datetime(2024, 1, 2)}})
+        bridge.track("After Hostile", {{"ok": True, "bad": float("nan"), "when": datetime(2024, 1, 2)}})
         bridge.intercom.showSpace("nowhere")
         from js import document
         document.body.dataset.returned = str(returned is bridge)
@@ -92,4 +99,82 @@ def test_pyscript_hostile_call_only_warns(bridge: BridgePage, watch: Watch) -> N
     assert event["metadata"]["ok"] is True
     assert "bad" not in event["metadata"]
     assert event["metadata"]["when"] == 1704153600  # a datetime crosses as a date: Unix seconds for Intercom
-    assert "After Hostile" in event_names(bridge) and "" not in event_names(bridge)
+    assert "" not in event_names(bridge)
+
+
+def test_pyscript_messenger_callbacks_and_ready_run_python(bridge: BridgePage, watch: Watch) -> None:
+    """on("show"/"hide") handlers and ready() callbacks are Python functions the page's Messenger calls back."""
+    open_pyscript_page(
+        bridge,
+        f"""
+        from js import document
+        from py_bridge.pyscript import install
+        seen = []
+        def record(name):
+            seen.append(name)
+            document.body.dataset.seen = ",".join(seen)
+        bridge = install("{APP_ID}", "#help")
+        bridge.ready(lambda: record("ready"))
+        bridge.on("show", lambda: record("show"))
+        bridge.intercom.on("hide", lambda: record("hide"))
+        bridge.on("unread", lambda count: record(f"unread={{count}}"))
+        """,
+    )
+
+    def seen() -> list[str]:
+        return str(bridge.js("() => document.body.dataset.seen || ''")).split(",")
+
+    bridge.wait_for(lambda: "ready" in seen(), what="ready() callback")
+    bridge.page.click("#help")
+    bridge.wait_for(lambda: "show" in seen(), what="on('show') handler")
+    bridge.js("() => window.Intercom('hide')")
+    bridge.wait_for(lambda: "hide" in seen(), what="on('hide') handler")
+    bridge.js("() => window.__intercomSandbox.simulateUnread(3)")
+    bridge.wait_for(lambda: "unread=3" in seen(), what="on('unread') handler")
+    listeners = [c[0] for c in bridge.calls() if c[0] in ("onShow", "onHide", "onUnreadCountChange")]
+    assert sorted(listeners) == ["onHide", "onShow", "onUnreadCountChange"]  # each registered once
+    assert not watch.messages(contains="[py-bridge]"), watch.messages(contains="[py-bridge]")
+
+
+def test_pyscript_bad_settings_disable_the_bridge_without_raising(bridge: BridgePage, watch: Watch) -> None:
+    """An invalid App ID: one [py-bridge] error naming the field, no widget, and later calls are dropped quietly."""
+    watch.allow_error(r"^\[py-bridge\] ")
+    open_pyscript_page(
+        bridge,
+        """
+        from py_bridge.pyscript import install
+        bridge = install("Not An App Id!", "#help")
+        bridge.identify("u-1").track("Still Fine").intercom.show()
+        """,
+    )
+    errors = watch.messages("error", "[py-bridge]")
+    assert any("app_id" in e for e in errors), errors
+    assert bridge.js("() => typeof window.Intercom") == "undefined"
+    assert watch.intercom_requests == []
+
+
+def test_pyscript_consent_then_the_queue_stub_takes_page_calls_in_order(bridge: BridgePage, watch: Watch) -> None:
+    """With consent required nothing loads; on consent the stub is a function whose q the widget drains in order."""
+    open_pyscript_page(
+        bridge,
+        f"""
+        import js
+        from pyodide.ffi import create_proxy
+        from py_bridge.pyscript import install
+        bridge = install("{APP_ID}", "#help", consent={{"required": True}})
+        bridge.track("Held Until Consent")
+        js.window.grantConsent = create_proxy(lambda: bridge.consent(True))
+        """,
+    )
+    bridge.page.wait_for_timeout(300)
+    assert bridge.js("() => typeof window.Intercom") == "undefined"
+    assert watch.intercom_requests == []
+    stub = bridge.js(
+        "() => { grantConsent(); const kind = typeof window.Intercom; const q = Array.isArray(window.Intercom.q);"
+        " window.Intercom('trackEvent', 'From Page JS'); return [kind, q, window.Intercom.q.length]; }"
+    )
+    assert stub[0] == "function"
+    assert stub[1] is True
+    bridge.wait_for(lambda: "From Page JS" in event_names(bridge), timeout_s=20, what="the page's own Intercom call")
+    calls = [c[0] if c[0] != "trackEvent" else c[1][0] for c in bridge.calls()]
+    assert calls.index("boot") < calls.index("Held Until Consent") < calls.index("From Page JS")

@@ -23,7 +23,9 @@ from py_bridge.notes import Notes
 
 BASE = parse_intercom_settings({"app_id": "abc12345"})
 JAN_2021 = 1_609_459_200
-CHROME_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+CHROME_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+)
 
 
 def settings(**changes: Any) -> IntercomSettings:
@@ -322,7 +324,13 @@ def test_credentials_prefer_integrations_then_options_then_context() -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{}, {"integrations": True}, {"Intercom": "h"}, {"context": {"Intercom": {"user_hash": ""}}}, {"Intercom": {"user_hash": 5}}],
+    [
+        {},
+        {"integrations": True},
+        {"Intercom": "h"},
+        {"context": {"Intercom": {"user_hash": ""}}},
+        {"Intercom": {"user_hash": 5}},
+    ],
 )
 def test_credentials_ignore_malformed_places(options: dict[str, Any]) -> None:
     """Wrong shapes or empty values are no credential at all."""
@@ -374,20 +382,40 @@ def test_clean_key_replaces_every_forbidden_character() -> None:
 TRACK_CASES: list[tuple[str, str, dict[str, Any], str, dict[str, Any]]] = [
     ("name trimmed", "  Signed Up ", {}, "Signed Up", {}),
     ("dot and dollar", "cart.item$added", {}, "cart-item-added", {}),
-    ("scalars and falsy pass", "E", {"a": 0, "b": False, "c": "", "d": None, "e": 1.5}, "E",
-     {"a": 0, "b": False, "c": "", "d": None, "e": 1.5}),
+    (
+        "scalars and falsy pass",
+        "E",
+        {"a": 0, "b": False, "c": "", "d": None, "e": 1.5},
+        "E",
+        {"a": 0, "b": False, "c": "", "d": None, "e": 1.5},
+    ),
     ("revenue to cents", "Buy", {"revenue": 19.99}, "Buy", {"price": {"amount": 1999, "currency": "USD"}}),
     ("revenue rounds half up", "Buy", {"revenue": 19.995}, "Buy", {"price": {"amount": 2000, "currency": "USD"}}),
     ("revenue 1.005", "Buy", {"revenue": 1.005}, "Buy", {"price": {"amount": 101, "currency": "USD"}}),
     ("revenue 0 kept", "Buy", {"revenue": 0}, "Buy", {"price": {"amount": 0, "currency": "USD"}}),
     ("revenue negative", "Refund", {"revenue": -2.5}, "Refund", {"price": {"amount": -250, "currency": "USD"}}),
     ("revenue numeric string", "Buy", {"revenue": "12.345"}, "Buy", {"price": {"amount": 1235, "currency": "USD"}}),
-    ("currency upper-cased", "Buy", {"revenue": 5, "currency": " eur "}, "Buy",
-     {"price": {"amount": 500, "currency": "EUR"}}),
-    ("total for Order Completed", "Order Completed", {"total": 10, "currency": "gbp"}, "Order Completed",
-     {"price": {"amount": 1000, "currency": "GBP"}}),
-    ("revenue wins over total", "Order Completed", {"revenue": 1, "total": 10}, "Order Completed",
-     {"price": {"amount": 100, "currency": "USD"}, "total": 10}),
+    (
+        "currency upper-cased",
+        "Buy",
+        {"revenue": 5, "currency": " eur "},
+        "Buy",
+        {"price": {"amount": 500, "currency": "EUR"}},
+    ),
+    (
+        "total for Order Completed",
+        "Order Completed",
+        {"total": 10, "currency": "gbp"},
+        "Order Completed",
+        {"price": {"amount": 1000, "currency": "GBP"}},
+    ),
+    (
+        "revenue wins over total",
+        "Order Completed",
+        {"revenue": 1, "total": 10},
+        "Order Completed",
+        {"price": {"amount": 100, "currency": "USD"}, "total": 10},
+    ),
     ("total ignored for other events", "Cart Viewed", {"total": 10}, "Cart Viewed", {"total": 10}),
     ("currency alone not added", "E", {"currency": "usd"}, "E", {"currency": "usd"}),
     ("price scalar kept without revenue", "E", {"price": 5}, "E", {"price": 5}),
@@ -454,7 +482,8 @@ def test_rich_link_kept_only_for_configured_keys() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", [{"url": "javascript:alert(1)", "value": "x"}, {"url": "https://x"}, {"value": "x"}, {"url": 1, "value": "x"}]
+    "value",
+    [{"url": "javascript:alert(1)", "value": "x"}, {"url": "https://x"}, {"value": "x"}, {"url": 1, "value": "x"}],
 )
 def test_malformed_rich_link_is_dropped_with_one_note(value: dict[str, Any]) -> None:
     """A rich link needs an http(s) url and a text value."""
