@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from py_bridge.commands import Command, Emit, Log, Ready, WatchPages
+from py_bridge.commands import Command, Emit, IntercomCall, Log, Ready, WatchPages
 from py_bridge.consent import ConsentGate
 from py_bridge.destinations.intercom import IntercomDestination
 from py_bridge.errors import ConfigError
@@ -117,7 +117,8 @@ class Bridge:
     def _dispatch(self, item: dict[str, Any]) -> list[Command]:
         kind = item.get("kind")
         if kind == "signal":
-            return self._signal(str(item.get("name")), item.get("data") if isinstance(item.get("data"), dict) else {})
+            data = item.get("data")
+            return self._signal(str(item.get("name")), data if isinstance(data, dict) else {})
         if kind == "consent":
             return self._answer_consent(item.get("granted") is True)
         if not self.consent.open:
@@ -159,16 +160,17 @@ class Bridge:
         return commands + self._maybe_ready()
 
     def _answer_consent(self, granted: bool) -> list[Command]:
-        if self.consent.state != "pending":
-            if not granted and self.consent.state == "granted" and self.intercom.booted:
-                self.consent.answer(False)
-                self.intercom.booted = False
-                return [*self.intercom.reset()[:1], Log("info", "consent withdrawn: Intercom session shut down")]
-            self.consent.answer(granted)
-            return []
+        previous = self.consent.state
+        held_count = len(self.consent.buffer)
         held = self.consent.answer(granted)
+        if previous != "pending" and granted == (previous == "granted"):
+            return []  # no change
         if not granted:
-            return [Log("info", f"consent refused: {len(held) or 'no'} held calls dropped, Intercom not loaded")]
+            if previous == "granted" and self.intercom.booted:
+                # Withdrawn mid-session: end the Intercom session; nothing more is sent until consent is given again.
+                self.intercom.booted = False
+                return [IntercomCall("shutdown"), Log("info", "consent withdrawn: Intercom session shut down")]
+            return [Log("info", f"consent refused: {held_count} held calls dropped, Intercom not loaded")]
         commands = self.intercom.load()
         for item in held:
             commands += self._dispatch(item)
@@ -200,7 +202,7 @@ class Bridge:
 
 
 def start_bridge(
-    raw_settings: Any, raw_env: Any, clock: Callable[[], float] = time.monotonic
+    raw_settings: Any, raw_env: Any, clock: Callable[[], float] | None = None
 ) -> tuple[Bridge | None, list[Command]]:
     """Validate settings and build the bridge, or return the one error that explains why it cannot start."""
     try:

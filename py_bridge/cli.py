@@ -65,7 +65,9 @@ def main(argv: list[str] | None = None) -> int:
 
     hashing = commands.add_parser("user-hash", help="print the Intercom user_hash for a user id (secret from env)")
     hashing.add_argument("user_id")
-    hashing.add_argument("--secret-env", default="INTERCOM_IDENTITY_SECRET", help="environment variable with the secret")
+    hashing.add_argument(
+        "--secret-env", default="INTERCOM_IDENTITY_SECRET", help="environment variable with the secret"
+    )
     hashing.set_defaults(run=_user_hash)
 
     args = parser.parse_args(argv)

@@ -85,7 +85,9 @@ class DevServer:
         self.documents[path] = (html.encode("utf-8"), {"Content-Type": "text/html; charset=utf-8", **(headers or {})})
         return self.origin + path
 
-    def route(self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def route(
+        self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(raw_path)
         path = parts.path
         if path.startswith("/sandbox/") and self.sandbox is not None:

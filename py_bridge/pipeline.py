@@ -35,11 +35,12 @@ class Pipeline:
         self.destinations = list(destinations)
 
     def run(self, event: Event) -> list[Command]:
-        current: Event | None = event
+        current = event
         for step in self.middleware:
-            current = step(current)
-            if current is None:
+            kept = step(current)
+            if kept is None:
                 return [Log("debug", f"{event.type} {event.name or ''} filtered out".replace("  ", " "))]
+            current = kept
         commands: list[Command] = []
         for destination in self.destinations:
             try:

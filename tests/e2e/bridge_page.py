@@ -106,7 +106,7 @@ class BridgePage:
         data: dict[str, Any] = json.loads(response.body)
         empty = {"users": {}, "visitors": {}, "companies": {}, "events": [], "page_views": 0, "opens": 0}
         app: dict[str, Any] = dict(data["apps"].get(app_id, empty))
-        app["rejections"] = data["rejections"]
+        app["rejections"] = [*app.get("rejections", []), *data["rejections"]]
         return app
 
     def widget_state(self) -> dict[str, Any]:

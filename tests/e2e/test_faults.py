@@ -238,7 +238,8 @@ def test_identity_values_are_redacted_from_debug_logs(bridge: BridgePage, watch:
     """With debug on, user_hash never appears in console lines or pybridge:log events."""
     bridge.open(settings={"debug": True})
     bridge.js(
-        "() => { window.__logs = []; addEventListener('pybridge:log', e => window.__logs.push(JSON.stringify(e.detail)));"
+        "() => { window.__logs = [];"
+        " addEventListener('pybridge:log', e => window.__logs.push(JSON.stringify(e.detail)));"
         " pybridge.identify('u-hash', {email: 'h@example.com'}, {integrations: {Intercom: {user_hash: 'f00dfeed'}}}); }"
     )
     bridge.settle()

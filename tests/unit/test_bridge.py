@@ -285,11 +285,6 @@ def test_consent_denied_drops_held_calls_and_later_ones() -> None:
     assert b.intercom.widget == "idle"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bridge.py _answer_consent: the count comes from consent.answer(False), which always returns [], so the "
-    "message says 'no held calls dropped' whatever was held",
-)
 def test_consent_refused_message_counts_the_dropped_calls() -> None:
     """The info line says how many held calls were dropped."""
     b = bridge(consent={"required": True})
@@ -310,11 +305,6 @@ def test_consent_buffer_is_bounded_and_says_when_it_drops() -> None:
     assert len(logs(out)) == 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bridge.py _answer_consent: withdrawing consent sets booted=False before reset(), so reset() skips "
-    "shutdown and [:1] returns a fresh visitor boot instead of shutdown",
-)
 def test_consent_withdrawn_shuts_intercom_down() -> None:
     """consent(false) after consent(true): the session is shut down (no new boot), later calls are dropped."""
     b = bridge()
@@ -332,11 +322,6 @@ def test_consent_withdrawn_drops_later_calls() -> None:
     assert b.receive(call("identify", "u2")) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bridge.py _answer_consent: consent(true) after consent(false) only records the state; Intercom is "
-    "never loaded, so every later call is dropped as 'unavailable'",
-)
 def test_consent_granted_after_a_refusal_loads_intercom() -> None:
     """A visitor who first refuses and later accepts gets the Messenger."""
     b = bridge(consent={"required": True})

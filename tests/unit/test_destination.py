@@ -396,11 +396,6 @@ def test_page_only_update_is_skipped_when_the_budget_is_short() -> None:
     assert destination.stats.page_updates_skipped == 30 - (UPDATE_LIMIT - 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="destination.py _update: a value that returns to what Intercom already holds is not removed from the "
-    "pending update, so the older pending value is flushed and wins",
-)
 def test_newest_value_wins_even_when_it_returns_to_the_value_intercom_holds() -> None:
     """plan A (sent), B (deferred), A again: the flush must not send B."""
     clock = Clock()

@@ -239,12 +239,14 @@ class IntercomDestination:
             return IntercomCall(method, (first[:MAX_MESSAGE],))
         if method == "showSpace":
             if first not in SPACES:
-                return f"intercom.showSpace(name): name must be one of {', '.join(sorted(SPACES))} (received: {str(first)[:40]!r}); ignored"
+                names = ", ".join(sorted(SPACES))
+                return f"intercom.showSpace(name): name must be one of {names} (received: {str(first)[:40]!r}); ignored"
             return IntercomCall(method, (first,))
         if method in ("showArticle", "startTour", "startSurvey"):
             text = str(first) if isinstance(first, int | str) and not isinstance(first, bool) else ""
             if not _ID_RE.fullmatch(text.strip()):
-                return f"intercom.{method}(id): id must be a positive whole number (received: {str(first)[:40]!r}); ignored"
+                shown = str(first)[:40]
+                return f"intercom.{method}(id): id must be a positive whole number (received: {shown!r}); ignored"
             return IntercomCall(method, (int(text),))
         return f"intercom.{str(method)[:40]}() is not a Messenger control; ignored"
 
@@ -275,6 +277,8 @@ class IntercomDestination:
     def _update(self, data: dict[str, Any] | None) -> list[Command]:
         now = self.clock()
         changes = {k: v for k, v in (data or {}).items() if self.sent.get(k, _MISSING) != v}
+        for key in (data or {}).keys() - changes.keys():
+            self.pending.pop(key, None)  # changed back to what Intercom holds: an older pending value must not win
         if data is not None and not changes and not self.pending:
             return [Log("debug", "update skipped: Intercom already holds this data")]
         self.pending.update(changes)

@@ -217,7 +217,7 @@ def company_payload(
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                 notes.warn(f"{where}.{source_key}: must be a number; dropped")
                 continue
-            out[target] = int(round(value)) if target == "size" else value
+            out[target] = round(value) if target == "size" else value
         elif isinstance(value, str):
             out[target] = _string(value, f"{where}.{source_key}", notes)
         else:
@@ -279,7 +279,8 @@ _SYSTEMS: Final = (
 
 def context_attributes(context: Mapping[str, Any]) -> dict[str, Any]:
     """Browser facts as custom attributes (setting include_context): locale, timezone, browser and OS family."""
-    agent = context.get("user_agent") if isinstance(context.get("user_agent"), str) else ""
+    raw_agent = context.get("user_agent")
+    agent: str = raw_agent if isinstance(raw_agent, str) else ""
     out: dict[str, Any] = {}
     for key, target in (("locale", "browser_locale"), ("timezone", "browser_timezone")):
         value = context.get(key)
@@ -377,10 +378,11 @@ def _price(properties: Mapping[str, Any], event_name: str, notes: Notes) -> dict
     if amount is None:
         return None
     if isinstance(amount, str):
+        text = amount
         try:
-            amount = float(amount)
+            amount = float(text)
         except ValueError:
-            notes.warn(f"property 'revenue': {amount[:40]!r} is not a number; no price sent")
+            notes.warn(f"property 'revenue': {text[:40]!r} is not a number; no price sent")
             return None
     if isinstance(amount, bool) or not isinstance(amount, int | float) or not math.isfinite(amount):
         notes.warn("property 'revenue': must be a number; no price sent")
