@@ -181,6 +181,17 @@ def clean_attributes(
     return out
 
 
+def _set_created_at(out: dict[str, Any], value: Any, where: str, notes: Notes) -> None:
+    """created_at in Unix seconds (Intercom's unit), or a note when the value is not a date."""
+    if value is None:
+        return
+    seconds = to_unix_seconds(value)
+    if seconds is None:
+        notes.warn(f"{where}: {str(value)[:40]!r} is not a date; dropped")
+    else:
+        out["created_at"] = seconds
+
+
 def _first(source: Mapping[str, Any], keys: Iterable[str]) -> Any:
     for key in keys:
         if key in source and source[key] is not None:
@@ -222,13 +233,7 @@ def company_payload(
             out[target] = _string(value, f"{where}.{source_key}", notes)
         else:
             notes.warn(f"{where}.{source_key}: must be a string; dropped")
-    created = _first(raw, ("createdAt", "created_at"))
-    if created is not None:
-        seconds = to_unix_seconds(created)
-        if seconds is None:
-            notes.warn(f"{where}.createdAt: {str(created)[:40]!r} is not a date; dropped")
-        else:
-            out["created_at"] = seconds
+    _set_created_at(out, _first(raw, ("createdAt", "created_at")), f"{where}.createdAt", notes)
     if raw.get("remove") is True:
         out["remove"] = True
     out.update(clean_attributes(raw, notes, nested=nested, skip=COMPANY_RESERVED, what=f"{where} trait"))
@@ -321,13 +326,7 @@ def user_payload(event: Event, settings: IntercomSettings, notes: Notes) -> dict
     name = _name(traits)
     if name:
         out["name"] = _string(name, "trait 'name'", notes)
-    created = _first(traits, CREATED_TRAITS)
-    if created is not None:
-        seconds = to_unix_seconds(created)
-        if seconds is None:
-            notes.warn(f"trait 'createdAt': {str(created)[:40]!r} is not a date; dropped")
-        else:
-            out["created_at"] = seconds
+    _set_created_at(out, _first(traits, CREATED_TRAITS), "trait 'createdAt'", notes)
     avatar = traits.get("avatar")
     if isinstance(avatar, str) and avatar.startswith(("https://", "http://")):
         out["avatar"] = {"type": "avatar", "image_url": _string(avatar, "trait 'avatar'", notes)}
