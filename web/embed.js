@@ -188,6 +188,7 @@
     if (state === "failed") return;
     state = "failed";
     say("error", message + "; py-bridge is disabled on this page (your page keeps working)");
+    emit("pybridge:log", { level: "error", message: message });
     if (pending.length) say("warn", pending.length + " queued call(s) dropped");
     pending = [];
     outbox = [];

@@ -76,7 +76,8 @@
       var text = JSON.stringify(value, function (key, v) {
         return typeof v === "function" ? "[function]" : v;
       });
-      return text === undefined ? String(value) : text;
+      // functions are shown as a bare marker, not as a quoted string
+      return text === undefined ? String(value) : text.replace(/"\[function\]"/g, "ƒ");
     } catch (e) {
       return String(value);
     }

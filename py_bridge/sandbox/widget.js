@@ -347,11 +347,13 @@
         border: "none",
         background: color(),
         color: "#ffffff",
-        fontSize: "24px",
+        fontSize: "15px",
+        fontWeight: "700",
+        fontFamily: "system-ui, sans-serif",
         cursor: "pointer",
         boxShadow: "0 4px 16px rgba(0,0,0,0.25)",
       });
-      button.textContent = "\u{1F4AC}";
+      button.textContent = "Chat"; // plain text: headless browsers often lack an emoji font
       const badge = document.createElement("span");
       Object.assign(badge.style, {
         position: "absolute",

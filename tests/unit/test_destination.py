@@ -548,3 +548,22 @@ def test_no_30_minute_window_ever_holds_more_than_20_updates_over_hours() -> Non
         assert len([t for t in sent_at[index:] if t - start < UPDATE_WINDOW_S]) <= UPDATE_LIMIT
     assert destination.sent["step"] == newest
     assert destination.pending == {}
+
+
+def test_a_credential_supplied_later_for_the_same_user_is_sent_with_the_identity() -> None:
+    """identify('u1') without a hash, then identify('u1', same traits, hash): the hash goes out with user_id."""
+    from py_bridge.commands import IntercomCall as Call
+    from py_bridge.destinations.intercom import IntercomDestination
+    from py_bridge.destinations.intercom.settings import parse_intercom_settings
+    from py_bridge.events import Event
+
+    destination = IntercomDestination(parse_intercom_settings({"app_id": "abc12345"}), clock=lambda: 1000.0)
+    destination.load()
+    destination.handle(Event(type="identify", user_id="u1", traits={"plan": "pro"}))
+    signed = Event(
+        type="identify", user_id="u1", traits={"plan": "pro"}, options={"integrations": {"Intercom": {"user_hash": "h1"}}}
+    )
+    calls = [c for c in destination.handle(signed) if isinstance(c, Call)]
+    assert calls == [Call("update", ({"user_id": "u1", "user_hash": "h1"},))]
+    again = [c for c in destination.handle(signed) if isinstance(c, Call)]
+    assert again == []

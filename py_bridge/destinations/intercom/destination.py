@@ -168,9 +168,17 @@ class IntercomDestination:
                         f".Intercom.{key} is missing; compute it on your server and pass it to identify()",
                     )
                 ]
+        force: tuple[str, ...] = ()
         if not new_identity:
             for key in CREDENTIAL_KEYS:
-                creds.pop(key, None)  # the session is already verified; do not resend
+                if key in creds and creds[key] == self.sent.get(key):
+                    creds.pop(key)  # this session already carries it; do not resend
+            if creds:
+                # A credential new to this session (e.g. the hash arrives after a refused identify): resend the
+                # identity with it, even though Intercom already "holds" the same user_id.
+                force = (*CREDENTIAL_KEYS, "user_id", "email")
+                if self.user_id:
+                    data.setdefault("user_id", self.user_id)
         commands: list[Command] = []
         if is_switch and self.booted:
             # Another user on this page: Intercom documents shutdown + boot; an update would merge two people.
@@ -188,7 +196,7 @@ class IntercomDestination:
         payload = {**data, **creds}
         if not self.booted:
             return [*commands, *self._boot(payload)]
-        return self._update(payload)
+        return self._update(payload, force=force)
 
     def _track(self, event: Event, notes: Notes) -> list[Command]:
         mapped = event_payload(event, self.settings, notes)
@@ -274,9 +282,9 @@ class IntercomDestination:
         # Intercom drops onShow/onHide/onUnreadCountChange on shutdown: register them again after every boot.
         return [IntercomCall("boot", (payload,)), *(Listen(e) for e in sorted(self.listeners))]
 
-    def _update(self, data: dict[str, Any] | None) -> list[Command]:
+    def _update(self, data: dict[str, Any] | None, force: tuple[str, ...] = ()) -> list[Command]:
         now = self.clock()
-        changes = {k: v for k, v in (data or {}).items() if self.sent.get(k, _MISSING) != v}
+        changes = {k: v for k, v in (data or {}).items() if k in force or self.sent.get(k, _MISSING) != v}
         for key in (data or {}).keys() - changes.keys():
             self.pending.pop(key, None)  # changed back to what Intercom holds: an older pending value must not win
         if data is not None and not changes and not self.pending:
