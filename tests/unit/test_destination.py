@@ -561,7 +561,10 @@ def test_a_credential_supplied_later_for_the_same_user_is_sent_with_the_identity
     destination.load()
     destination.handle(Event(type="identify", user_id="u1", traits={"plan": "pro"}))
     signed = Event(
-        type="identify", user_id="u1", traits={"plan": "pro"}, options={"integrations": {"Intercom": {"user_hash": "h1"}}}
+        type="identify",
+        user_id="u1",
+        traits={"plan": "pro"},
+        options={"integrations": {"Intercom": {"user_hash": "h1"}}},
     )
     calls = [c for c in destination.handle(signed) if isinstance(c, Call)]
     assert calls == [Call("update", ({"user_id": "u1", "user_hash": "h1"},))]
