@@ -25,7 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import Browser, Route, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, Route, sync_playwright  # noqa: E402
 
 from py_bridge import start_bridge  # noqa: E402
 from py_bridge.bundle import build  # noqa: E402
@@ -65,6 +65,7 @@ INIT_SCRIPT = """
     const message = event.detail && event.detail.message;
     if (typeof message === "string" && message.startsWith("Python started in")) {
       bench.pythonStartMs = parseFloat(message.slice("Python started in".length));
+      bench.fromSnapshot = message.includes("(from snapshot)");
     }
     if (event.detail && (event.detail.level === "error" || event.detail.level === "warn")) {
       bench.logs.push(event.detail.level + ": " + message);
@@ -154,7 +155,9 @@ def browser_run(browser: Browser, server: DevServer, sandbox: Sandbox, index: in
         burst_ms = now - t0
         after = page.evaluate("() => window.__bench")
         burst_tasks = [t for t in after["longTasks"] if t["start"] <= now and t["start"] + t["duration"] >= t0]
+        revisit = revisit_run(page, server, index)
         return {
+            **revisit,
             "ready_ms": round(ready_ms, 1),
             "python_start_ms": ready["pythonStartMs"],
             "startup_long_tasks": long_task_summary(startup_tasks),
@@ -168,6 +171,30 @@ def browser_run(browser: Browser, server: DevServer, sandbox: Sandbox, index: in
         }
     finally:
         context.close()
+
+
+SNAPSHOT_KEYS_JS = "() => caches.open('py-bridge-snapshot').then(c => c.keys()).then(k => k.length)"
+
+
+def revisit_run(page: Page, server: DevServer, index: int) -> dict[str, Any]:
+    """The same visitor's next page view: wait until the snapshot is cached (prefetched when idle), then reload."""
+    deadline = time.monotonic() + 60
+    while page.evaluate(SNAPSHOT_KEYS_JS) < 1:
+        if time.monotonic() > deadline:
+            return {"revisit_ready_ms": None, "revisit_python_start_ms": None, "revisit_from_snapshot": False}
+        time.sleep(0.1)
+    path = f"/bench/revisit-{index}.html"
+    server.add_document(path, page_html(server.origin))
+    page.goto(server.origin + path, wait_until="commit")
+    page.wait_for_function("() => window.__bench && window.__bench.readyAt !== null", timeout=60_000, polling=10)
+    ready = page.evaluate("() => window.__bench")
+    tasks = [t for t in ready["longTasks"] if t["start"] < ready["readyAt"]]
+    return {
+        "revisit_ready_ms": round(ready["readyAt"], 1),
+        "revisit_python_start_ms": ready["pythonStartMs"],
+        "revisit_from_snapshot": bool(ready.get("fromSnapshot")),
+        "revisit_long_tasks": long_task_summary(tasks),
+    }
 
 
 def cpython_throughput() -> dict[str, Any]:
@@ -221,6 +248,8 @@ def bundle_sizes(bundle: Path, total_bytes: int) -> dict[str, int]:
         "py_bridge_zip_gzip_bytes": gz(bundle / "py_bridge.zip"),
         "pyodide_wasm_bytes": wasm.stat().st_size,
         "pyodide_wasm_gzip_bytes": gz(wasm),
+        "snapshot_bytes": sum(p.stat().st_size for p in (bundle / "pyodide").glob("snapshot-*.bin")),
+        "snapshot_gzip_bytes": sum(gz(p) for p in (bundle / "pyodide").glob("snapshot-*.bin")),
     }
 
 
@@ -240,7 +269,16 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "burst_calls_per_s_min": round(min(rates), 1),
         "burst_long_tasks_max_count": max(r["burst_long_tasks"]["count"] for r in runs),
         "burst_long_task_max_ms": max(r["burst_long_tasks"]["longest_ms"] for r in runs),
+        "revisit_ready_median_ms": _median([r["revisit_ready_ms"] for r in runs]),
+        "revisit_python_start_median_ms": _median([r["revisit_python_start_ms"] for r in runs]),
+        "revisit_from_snapshot_runs": sum(1 for r in runs if r["revisit_from_snapshot"]),
+        "revisit_long_task_max_ms": max((r.get("revisit_long_tasks") or {"longest_ms": 0})["longest_ms"] for r in runs),
     }
+
+
+def _median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(statistics.median(present), 1) if present else None
 
 
 def print_table(result: dict[str, Any]) -> None:
@@ -251,6 +289,10 @@ def print_table(result: dict[str, Any]) -> None:
         ("start-up: navigation -> ready, max", f"{s['ready_max_ms']:.0f} ms"),
         ("start-up: Python started in (worker), median", f"{s['python_start_median_ms']} ms"),
         ("start-up: Python started in (worker), max", f"{s['python_start_max_ms']} ms"),
+        ("revisit (cached snapshot): navigation -> ready, median", f"{s['revisit_ready_median_ms']} ms"),
+        ("revisit: Python started in (worker), median", f"{s['revisit_python_start_median_ms']} ms"),
+        ("revisit: runs that started from the snapshot", f"{s['revisit_from_snapshot_runs']}/{result['runs']}"),
+        ("revisit: longest main-thread long task", f"{s['revisit_long_task_max_ms']} ms"),
         ("start-up long tasks: max count per run", str(s["startup_long_tasks_max_count"])),
         ("start-up long tasks: longest", f"{s['startup_long_task_max_ms']:.0f} ms"),
         (f"burst of {BURST} track(): median time to sandbox", f"{s['burst_median_ms']:.0f} ms"),
@@ -270,6 +312,10 @@ def print_table(result: dict[str, Any]) -> None:
         (
             "pyodide.asm.wasm raw / gzip",
             f"{b['pyodide_wasm_bytes'] / kib / kib:.2f} / {b['pyodide_wasm_gzip_bytes'] / kib / kib:.2f} MiB",
+        ),
+        (
+            "snapshot raw / gzip (fetched once, when idle)",
+            f"{b['snapshot_bytes'] / kib / kib:.2f} / {b['snapshot_gzip_bytes'] / kib / kib:.2f} MiB",
         ),
     ]
     width = max(len(name) for name, _ in rows)

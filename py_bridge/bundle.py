@@ -5,7 +5,8 @@ Layout (every asset is fetched relative to embed.js, so the folder can live unde
     embed.js            the one tag (classic script: it finds its own URL through document.currentScript)
     worker.mjs          the module worker that starts Pyodide
     py_bridge.zip       the pure-Python core, imported from the zip (checksum baked into worker.mjs)
-    pyodide/            the pinned Pyodide runtime from npm (core files only; we need no wheels)
+    pyodide/            the pinned Pyodide runtime from npm (core files only; we need no wheels), plus a memory
+                        snapshot with the core imported (fast start on revisits, see worker.mjs)
     pyscript/           the pinned PyScript runtime, for the second entry (Python in a <script type="py">)
     manifest.json       versions, sizes and hashes
 """
@@ -16,6 +17,7 @@ import base64
 import hashlib
 import json
 import shutil
+import subprocess
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,7 @@ class BuildResult:
     embed_integrity: str
     zip_sha256: str
     total_bytes: int
+    snapshot: str | None = None
 
     def tag(self, url: str = "https://static.example.com/py-bridge/embed.js") -> str:
         return (
@@ -69,7 +72,33 @@ def _zip_core(package: Path, target: Path) -> None:
             archive.writestr(info, path.read_bytes())
 
 
-def build(out_dir: Path | str) -> BuildResult:
+def _make_snapshot(root: Path, out: Path) -> str | None:
+    """A Pyodide memory snapshot with the core imported, named by its hash (None if Node cannot make one).
+
+    Snapshots are Pyodide private API: valid only for this exact Pyodide and this exact core, hence the hash in
+    the name (a new build never reuses an old cached snapshot) and the worker's fallback to a normal start.
+    """
+    node = shutil.which("node")
+    if node is None:
+        return None
+    target = out / "pyodide" / "snapshot.tmp"
+    script = root / "web" / "snapshot.mjs"
+    try:
+        subprocess.run(
+            [node, str(script), str(out / "pyodide"), str(out / "py_bridge.zip"), str(target)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    except (OSError, subprocess.SubprocessError):
+        target.unlink(missing_ok=True)
+        return None
+    name = f"snapshot-{hashlib.sha256(target.read_bytes()).hexdigest()[:16]}.bin"
+    target.rename(out / "pyodide" / name)
+    return name
+
+
+def build(out_dir: Path | str, *, snapshot: bool = True) -> BuildResult:
     """Write the bundle into out_dir (replacing what a previous build left there)."""
     root = project_root()
     out = Path(out_dir)
@@ -81,14 +110,20 @@ def build(out_dir: Path | str) -> BuildResult:
     _zip_core(root / "py_bridge", out / "py_bridge.zip")
     zip_sha = hashlib.sha256((out / "py_bridge.zip").read_bytes()).hexdigest()
 
-    worker = (root / "web" / "worker.mjs").read_text(encoding="utf-8").replace("__PY_BRIDGE_ZIP_SHA256__", zip_sha)
+    for name in PYODIDE_FILES:
+        shutil.copy2(modules / "pyodide" / name, out / "pyodide" / name)
+    snapshot_name = _make_snapshot(root, out) if snapshot else None
+    worker = (
+        (root / "web" / "worker.mjs")
+        .read_text(encoding="utf-8")
+        .replace("__PY_BRIDGE_ZIP_SHA256__", zip_sha)
+        .replace("__PY_BRIDGE_SNAPSHOT__", snapshot_name or "")
+    )
     (out / "worker.mjs").write_text(worker, encoding="utf-8")
     embed = (root / "web" / "embed.js").read_text(encoding="utf-8").replace("__PY_BRIDGE_VERSION__", __version__)
     (out / "embed.js").write_text(embed, encoding="utf-8")
     integrity = "sha384-" + base64.b64encode(hashlib.sha384(embed.encode("utf-8")).digest()).decode("ascii")
 
-    for name in PYODIDE_FILES:
-        shutil.copy2(modules / "pyodide" / name, out / "pyodide" / name)
     pyscript_dist = modules / "@pyscript" / "core" / "dist"
     if pyscript_dist.is_dir():
         shutil.copytree(pyscript_dist, out / "pyscript", ignore=shutil.ignore_patterns("*.map"))
@@ -101,8 +136,11 @@ def build(out_dir: Path | str) -> BuildResult:
         "pyodide": pyodide_version,
         "embed_integrity": integrity,
         "py_bridge_zip_sha256": zip_sha,
+        "snapshot": f"pyodide/{snapshot_name}" if snapshot_name else None,
         "total_bytes": total,
         "files": {p.relative_to(out).as_posix(): p.stat().st_size for p in files},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    return BuildResult(out_dir=out, embed_integrity=integrity, zip_sha256=zip_sha, total_bytes=total)
+    return BuildResult(
+        out_dir=out, embed_integrity=integrity, zip_sha256=zip_sha, total_bytes=total, snapshot=snapshot_name
+    )

@@ -35,6 +35,7 @@ BRIDGE_KEYS: Final = frozenset(
         "sandbox_url",
         "max_queue",
         "start_timeout_ms",
+        "fast_start",
     }
 )
 SECRET_KEY_RE: Final = re.compile(r"secret|token|api_?key|password|private_?key", re.IGNORECASE)
@@ -64,6 +65,7 @@ class BridgeSettings:
     track_messenger_events: bool = False
     max_queue: int = DEFAULT_MAX_QUEUE
     start_timeout_ms: int = DEFAULT_START_TIMEOUT_MS
+    fast_start: bool = True  # read by embed.js/worker.mjs: start from the cached memory snapshot on revisits
 
 
 def find_secret(value: Any, path: str = "settings") -> str | None:
@@ -118,8 +120,8 @@ def _event_filter(value: Any) -> EventFilter | None:
     raise ConfigError("event_filter", f'must be {{"allow": [names]}} or {{"deny": [names]}} (received: {value!r})')
 
 
-def _bool(raw: dict[str, Any], key: str) -> bool:
-    value = raw.get(key, False)
+def _bool(raw: dict[str, Any], key: str, default: bool = False) -> bool:
+    value = raw.get(key, default)
     if isinstance(value, bool):
         return value
     raise ConfigError(key, f"must be true or false (received: {value!r})")
@@ -171,4 +173,5 @@ def parse_settings(raw: Any) -> BridgeSettings:
         track_messenger_events=_bool(settings, "track_messenger_events"),
         max_queue=_int(settings, "max_queue", DEFAULT_MAX_QUEUE, 1, 100_000),
         start_timeout_ms=_int(settings, "start_timeout_ms", DEFAULT_START_TIMEOUT_MS, 1_000, 120_000),
+        fast_start=_bool(settings, "fast_start", default=True),
     )

@@ -5,6 +5,9 @@ import { loadPyodide } from "./pyodide/pyodide.mjs";
 
 const here = new URL("./", import.meta.url);
 const ZIP_SHA256 = "__PY_BRIDGE_ZIP_SHA256__"; // filled in by `py-bridge build`
+const SNAPSHOT = "__PY_BRIDGE_SNAPSHOT__"; // memory snapshot file name (with its hash), or "" when the build has none
+const SNAPSHOT_CACHE = "py-bridge-snapshot";
+const PREFETCH_DELAY_MS = 3000; // after a normal start, fetch the snapshot for the next page view when idle
 const early = [];
 let session = null;
 let startupErrors = []; // Pyodide's stderr during start-up, folded into one fatal message instead of many lines
@@ -52,11 +55,15 @@ function post(json) {
   if (forPage.length) self.postMessage({ type: "commands", commands: forPage });
 }
 
+let starting = false;
 self.onmessage = (event) => {
   const message = event.data;
   if (!message || typeof message !== "object") return;
   if (session) deliver(message);
-  else early.push(message);
+  else if (message.type === "config" && !starting) {
+    starting = true;
+    start(message).catch((error) => fatal("could not start Python: " + String((error && error.message) || error)));
+  } else early.push(message);
 };
 
 async function sha256Hex(bytes) {
@@ -65,16 +72,55 @@ async function sha256Hex(bytes) {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function start() {
-  const started = performance.now();
-  const pyodide = await loadPyodide({
-    indexURL: new URL("pyodide/", here).href,
-    stdout: () => {},
-    stderr: (text) => {
-      if (!session) startupErrors.push(String(text));
-      else self.postMessage({ type: "log", level: "error", message: "python: " + text });
-    },
-  });
+function snapshotUrl() {
+  return SNAPSHOT && !SNAPSHOT.startsWith("__") ? new URL("pyodide/" + SNAPSHOT, here).href : null;
+}
+
+const pyodideOptions = () => ({
+  indexURL: new URL("pyodide/", here).href,
+  stdout: () => {},
+  stderr: (text) => {
+    if (!session) startupErrors.push(String(text));
+    else self.postMessage({ type: "log", level: "error", message: "python: " + text });
+  },
+});
+
+// Revisits start from a memory snapshot (Python and the core already imported) found in Cache Storage. Snapshots
+// are Pyodide private API: any failure falls back to a normal start and drops the cached copy.
+async function startFromSnapshot(url) {
+  let cache = null;
+  try {
+    cache = await self.caches.open(SNAPSHOT_CACHE);
+    const hit = await cache.match(url);
+    if (!hit) return null;
+    const bytes = new Uint8Array(await hit.arrayBuffer());
+    return await loadPyodide({ ...pyodideOptions(), _loadSnapshot: bytes });
+  } catch (error) {
+    startupErrors = [];
+    if (cache) await cache.delete(url).catch(() => {});
+    return null;
+  }
+}
+
+async function prefetchSnapshot(url) {
+  try {
+    const cache = await self.caches.open(SNAPSHOT_CACHE);
+    for (const request of await cache.keys()) if (request.url !== url) await cache.delete(request);
+    if (await cache.match(url)) return;
+    const response = await fetch(url);
+    if (!response.ok) return;
+    const bytes = await response.arrayBuffer();
+    const digest = await sha256Hex(bytes);
+    // the file name carries the first 16 hex digits of its SHA-256: never cache a file that does not match
+    if (digest === null || !SNAPSHOT.includes(digest.slice(0, 16))) return;
+    await cache.put(url, new Response(bytes, { headers: { "Content-Type": "application/octet-stream" } }));
+  } catch (error) {
+    /* a missed prefetch only means the next page view starts normally */
+  }
+}
+
+async function startNormally() {
+  const pyodide = await loadPyodide(pyodideOptions());
   const response = await fetch(new URL("py_bridge.zip", here));
   if (!response.ok) throw new Error("py_bridge.zip: HTTP " + response.status);
   const bytes = new Uint8Array(await response.arrayBuffer());
@@ -84,10 +130,18 @@ async function start() {
   }
   pyodide.FS.writeFile("/home/pyodide/py_bridge.zip", bytes);
   pyodide.runPython("import sys\nsys.path.insert(0, '/home/pyodide/py_bridge.zip')");
-  const WorkerSession = pyodide.pyimport("py_bridge.worker").WorkerSession;
-  session = WorkerSession(post);
-  self.postMessage({ type: "started", ms: Math.round(performance.now() - started) });
-  for (const message of early.splice(0)) deliver(message);
+  return pyodide;
 }
 
-start().catch((error) => fatal("could not start Python: " + String((error && error.message) || error)));
+async function start(config) {
+  const started = performance.now();
+  const url = config.snapshot === true && self.caches ? snapshotUrl() : null;
+  let pyodide = url ? await startFromSnapshot(url) : null;
+  const mode = pyodide ? "snapshot" : "normal";
+  if (!pyodide) pyodide = await startNormally();
+  const WorkerSession = pyodide.pyimport("py_bridge.worker").WorkerSession;
+  session = WorkerSession(post);
+  self.postMessage({ type: "started", ms: Math.round(performance.now() - started), mode: mode });
+  for (const message of early.splice(0)) deliver(message);
+  if (url && mode === "normal") setTimeout(() => prefetchSnapshot(url), PREFETCH_DELAY_MS);
+}

@@ -253,3 +253,37 @@ def test_settings_with_a_secret_refuse_to_start_without_echoing_it(bridge: Bridg
     text = json.dumps(watch.console)
     assert "sk_live_very_secret_value" not in text
     assert "belong on your server" in text
+
+
+LOG_CAPTURE = (
+    "window.__logs = []; addEventListener('pybridge:log', e => window.__logs.push(String(e.detail.message || '')));"
+)
+
+
+def snapshot_cached(bridge: BridgePage) -> int:
+    count: int = bridge.js("() => caches.open('py-bridge-snapshot').then(c => c.keys()).then(k => k.length)")
+    return count
+
+
+def test_a_revisit_starts_python_from_the_cached_snapshot(bridge: BridgePage) -> None:
+    """First view starts normally and caches the snapshot when idle; the next view starts from it and works."""
+    bridge.page.add_init_script(LOG_CAPTURE)
+    bridge.open()
+    assert any(m.startswith("Python started in") and "snapshot" not in m for m in bridge.js("() => window.__logs"))
+    bridge.wait_for(lambda: snapshot_cached(bridge) == 1, timeout_s=30, what="snapshot cached")
+    bridge.open()
+    assert any("(from snapshot)" in m for m in bridge.js("() => window.__logs"))
+    bridge.js("() => pybridge.identify('u-snap', {email: 'snap@example.com', plan: 'pro'})")
+    bridge.settle()
+    user = next(u for u in bridge.users() if u["user_id"] == "u-snap")
+    assert user["custom_attributes"] == {"plan": "pro"}
+
+
+def test_fast_start_false_never_fetches_the_snapshot(bridge: BridgePage, watch: Watch) -> None:
+    """fast_start: false (or the browser's Save-Data) keeps the first-visit bandwidth at the plain runtime."""
+    requests: list[str] = []
+    bridge.page.on("request", lambda r: requests.append(r.url))
+    bridge.open(settings={"fast_start": False})
+    bridge.page.wait_for_timeout(6000)  # the prefetch would start 3 s after start-up and take about 1 s
+    assert not [u for u in requests if "snapshot-" in u]
+    assert snapshot_cached(bridge) == 0
