@@ -266,7 +266,7 @@
         if (acked < seq) armWatchdog();
         break;
       case "commands":
-        if (Array.isArray(message.commands)) message.commands.forEach(apply);
+        if (Array.isArray(message.commands)) schedule(message.commands);
         break;
       case "log":
         say(message.level === "error" ? "error" : "warn", String(message.message).slice(0, 2000));
@@ -439,6 +439,31 @@
       };
     });
     window.addEventListener("popstate", changed);
+  }
+
+  // Commands are applied in order, in slices of at most ~8 ms, so a burst never becomes a long task on the page.
+  var commandQueue = [];
+  var commandIndex = 0;
+  var draining = false;
+  function schedule(commands) {
+    for (var i = 0; i < commands.length; i++) commandQueue.push(commands[i]);
+    if (!draining) {
+      draining = true;
+      drain();
+    }
+  }
+  function drain() {
+    var started = performance.now();
+    while (commandIndex < commandQueue.length) {
+      apply(commandQueue[commandIndex++]);
+      if (performance.now() - started > 8 && commandIndex < commandQueue.length) {
+        setTimeout(drain, 0);
+        return;
+      }
+    }
+    commandQueue = [];
+    commandIndex = 0;
+    draining = false;
   }
 
   function apply(command) {
