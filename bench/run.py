@@ -13,7 +13,6 @@ import gzip
 import json
 import os
 import platform
-import re
 import shutil
 import statistics
 import sys
@@ -25,26 +24,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import Browser, Page, Route, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
 from py_bridge import start_bridge  # noqa: E402
 from py_bridge.bundle import build  # noqa: E402
 from py_bridge.devserver import DevServer  # noqa: E402
 from py_bridge.sandbox import Sandbox  # noqa: E402
+from tests.e2e.offline import CHROMIUM, CHROMIUM_ARGS, route_offline  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-INTERCOM_HOSTS = re.compile(r"^https://(widget\.intercom\.io|api-iam(\.(eu|au))?\.intercom\.io)/")
-LOCAL = re.compile(r"^(https?://(127\.0\.0\.1|localhost)(:\d+)?/|blob:|data:|about:)")
 APP_ID = "abc12345"
 SECRET = "sandbox-secret"
 BURST = 3_000
@@ -113,22 +100,9 @@ def browser_run(browser: Browser, server: DevServer, sandbox: Sandbox, index: in
     external: list[str] = []
     page_errors: list[str] = []
 
-    def handle(route: Route) -> None:
-        url = route.request.url
-        if LOCAL.match(url):
-            route.continue_()
-        elif INTERCOM_HOSTS.match(url):
-            path, _, query = re.sub(r"^https://[^/]+", "", url).partition("?")
-            body = route.request.post_data_buffer or b""
-            response = sandbox.handle(route.request.method, path, query, route.request.headers, body)
-            route.fulfill(status=response.status, headers=response.headers, body=response.body)
-        else:
-            external.append(url)
-            route.abort()
-
     context = browser.new_context()
     try:
-        context.route("**/*", handle)
+        route_offline(context, sandbox, on_external=external.append)
         page = context.new_page()
         page.on("pageerror", lambda error: page_errors.append(str(error)))
         page.add_init_script(INIT_SCRIPT)

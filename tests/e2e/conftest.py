@@ -17,16 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Route
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page
 
 from py_bridge.bundle import build
 from py_bridge.devserver import DevServer
 from py_bridge.sandbox import Sandbox
 from tests.e2e.bridge_page import BridgePage
-
-CHROMIUM = "/usr/bin/chromium"
-INTERCOM_HOSTS = re.compile(r"^https://(widget\.intercom\.io|api-iam(\.(eu|au))?\.intercom\.io)/")
-LOCAL = re.compile(r"^(https?://(127\.0\.0\.1|localhost)(:\d+)?/|blob:|data:|about:)")
+from tests.e2e.offline import CHROMIUM, CHROMIUM_ARGS, route_offline
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -40,16 +37,7 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ],
+        "args": CHROMIUM_ARGS,
     }
 
 
@@ -119,26 +107,11 @@ def watch() -> Watch:
 def context(context: BrowserContext, sandbox: Sandbox, watch: Watch) -> BrowserContext:
     """Route Intercom's hosts to the sandbox; abort and record anything else that leaves the machine."""
 
-    def handle(route: Route) -> None:
-        url = route.request.url
-        if LOCAL.match(url):
-            route.continue_()
-            return
-        if INTERCOM_HOSTS.match(url):
-            watch.intercom_requests.append(url)
-            if any(p.search(url) for p in watch.blocked):
-                route.abort("blockedbyclient")
-                return
-            path = re.sub(r"^https://[^/]+", "", url)
-            path, _, query = path.partition("?")
-            body = route.request.post_data_buffer or b""
-            response = sandbox.handle(route.request.method, path, query, route.request.headers, body)
-            route.fulfill(status=response.status, headers=response.headers, body=response.body)
-            return
-        watch.external.append(url)
-        route.abort()
+    def intercom(url: str) -> bool:
+        watch.intercom_requests.append(url)
+        return not any(p.search(url) for p in watch.blocked)
 
-    context.route("**/*", handle)
+    route_offline(context, sandbox, on_external=watch.external.append, on_intercom=intercom)
     return context
 
 
