@@ -38,7 +38,7 @@ function deliver(message) {
     fatalSent = false;
     fatal("Python runtime failed: " + String((error && error.message) || error));
   }
-  self.postMessage({ type: "ack", seq: message.seq });
+  if (typeof message.seq === "number") self.postMessage({ type: "ack", seq: message.seq }); // the page's watchdog
 }
 
 function post(json) {
