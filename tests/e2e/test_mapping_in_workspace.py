@@ -175,3 +175,14 @@ def test_jwt_verification_is_accepted_by_the_workspace(bridge: BridgePage) -> No
     bridge.settle()
     assert user(bridge, "u-jwt")["verified"] is True
     assert bridge.workspace()["rejections"] == []
+
+
+def test_region_eu_sends_the_messenger_to_the_eu_api_base(bridge: BridgePage) -> None:
+    """region eu -> api_base https://api-iam.eu.intercom.io in boot; the widget's requests go there."""
+    bridge.open(settings={"region": "eu"})
+    bridge.js("() => pybridge.identify('u-eu', {email: 'eu@example.com'})")
+    bridge.settle()
+    assert bridge.calls("boot")[0][1][0]["api_base"] == "https://api-iam.eu.intercom.io"
+    assert any(u.startswith("https://api-iam.eu.intercom.io/messenger/web/") for u in bridge.watch.intercom_requests)
+    assert not any(u.startswith("https://api-iam.intercom.io/") for u in bridge.watch.intercom_requests)
+    assert user(bridge, "u-eu")["email"] == "eu@example.com"
