@@ -25,6 +25,7 @@ from py_bridge.settings import BridgeSettings, parse_settings
 __all__ = ["Bridge", "Environment", "start_bridge"]
 
 WARNING_REPEATS: Final = 5  # identical warnings after this many are summarised once, so a loop cannot flood the console
+MAX_DISTINCT_WARNINGS: Final = 1000
 MESSENGER_EVENTS: Final = {"show": "Messenger Opened", "hide": "Messenger Closed"}
 
 
@@ -191,6 +192,8 @@ class Bridge:
                 if command.level == "debug" and not self.settings.debug:
                     continue
                 if command.level in ("warn", "error"):
+                    if len(self._warned) >= MAX_DISTINCT_WARNINGS:
+                        self._warned.clear()  # bounded memory: hostile input can make every message distinct
                     self._warned[command.message] += 1
                     seen = self._warned[command.message]
                     if seen > WARNING_REPEATS:

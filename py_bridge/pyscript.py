@@ -48,7 +48,7 @@ from py_bridge.commands import (
 )
 from py_bridge.settings import DEFAULT_MAX_QUEUE
 
-__all__ = ["IntercomControls", "PyBridge", "Runtime", "encode", "install"]
+__all__ = ["Budget", "IntercomControls", "PyBridge", "Runtime", "encode", "install"]
 
 PREFIX: Final = "[py-bridge]"
 WIDGET_PREFIX: Final = "https://widget.intercom.io/widget/"
@@ -80,15 +80,31 @@ def _date_marker(moment: datetime) -> dict[str, Any]:
         return {"$pybridge": "date", "ms": None}
 
 
-def encode(value: Any, depth: int = 0, seen: set[int] | None = None) -> Any:
+@dataclass
+class Budget:
+    """What one call may carry, as in embed.js: shared references can make a small graph enormous as a tree."""
+
+    nodes: int = 20_000
+    chars: int = 1_000_000
+
+
+def encode(value: Any, depth: int = 0, seen: set[int] | None = None, budget: Budget | None = None) -> Any:
     """A Python value as plain JSON data with embed.js's `{"$pybridge": kind}` markers (dates keep their instant).
 
     Pure (no JavaScript): `py_bridge.values.decode` turns the result back into the values the core expects.
     """
+    budget = Budget() if budget is None else budget
+    budget.nodes -= 1
+    if budget.nodes < 0:
+        return {"$pybridge": "too_large"}
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
-        return value[:MAX_STRING]
+        keep = min(len(value), MAX_STRING, budget.chars)
+        if keep <= 0 < len(value):
+            return {"$pybridge": "too_large"}
+        budget.chars -= keep
+        return value[:keep]
     if isinstance(value, int):
         return value if abs(value) <= MAX_SAFE_INT else {"$pybridge": "bigint", "value": str(value)}
     if isinstance(value, float):
@@ -113,12 +129,12 @@ def encode(value: Any, depth: int = 0, seen: set[int] | None = None) -> Any:
         for count, (key, item) in enumerate(value.items()):
             if count > MAX_ITEMS:
                 break
-            out[str(key)] = encode(item, depth + 1, seen)
+            out[str(key)] = encode(item, depth + 1, seen, budget)
         seen.discard(id(value))
         return out
     if isinstance(value, list | tuple | set | frozenset):
         seen.add(id(value))
-        items = [encode(item, depth + 1, seen) for count, item in enumerate(value) if count < MAX_ITEMS]
+        items = [encode(item, depth + 1, seen, budget) for count, item in enumerate(value) if count < MAX_ITEMS]
         seen.discard(id(value))
         return items
     to_py = getattr(value, "to_py", None)  # a JsProxy the page's Python code got from JavaScript
@@ -128,12 +144,13 @@ def encode(value: Any, depth: int = 0, seen: set[int] | None = None) -> Any:
         except Exception:
             return {"$pybridge": "unsupported", "type": "object"}
         if converted is not value:
-            return encode(converted, depth + 1, seen)
+            return encode(converted, depth + 1, seen, budget)
     return {"$pybridge": "unsupported", "type": type(value).__name__}
 
 
 def _encode_args(args: tuple[Any, ...]) -> list[Any]:
-    return [encode(item) for item in args[:MAX_ARGS]]
+    budget = Budget()
+    return [encode(item, budget=budget) for item in args[:MAX_ARGS]]
 
 
 def _redact(args: list[Any]) -> list[Any]:

@@ -64,6 +64,9 @@ def _marker(value: dict[str, Any], path: str, notes: Notes, depth: int) -> Any:
     if kind == "too_deep":
         notes.warn(f"{path}: nested too deeply; dropped")
         return DROP
+    if kind == "too_large":
+        notes.warn(f"{path}: the call carries too much data (over 20,000 values or 1,000,000 characters); rest dropped")
+        return DROP
     if kind == "unsupported":
         notes.warn(f"{path}: a {value.get('type', 'value')} cannot be sent; dropped")
         return DROP

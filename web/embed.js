@@ -19,6 +19,8 @@
   var MAX_STRING = 10000;
   var MAX_ITEMS = 1000;
   var MAX_DEPTH = 32;
+  var MAX_NODES = 20000;
+  var MAX_CHARS = 1000000;
   var DEFAULT_MAX_QUEUE = 10000;
   var DEFAULT_START_TIMEOUT_MS = 20000;
   var WIDGET_TIMEOUT_MS = 30000;
@@ -122,10 +124,15 @@
 
   // ---- transport encoding: whatever the page passes becomes plain, bounded, cloneable data --------------------
   // Functions, Symbols, cycles and the like become {"$pybridge": kind} markers that Python drops with a warning.
-  function encode(value, depth, seen) {
+  function encode(value, depth, seen, budget) {
     try {
+      if (--budget.nodes < 0) return { $pybridge: "too_large" };
       switch (typeof value) {
-        case "string": return value.length > MAX_STRING ? value.slice(0, MAX_STRING) : value;
+        case "string":
+          var keep = Math.min(value.length, MAX_STRING, budget.chars);
+          if (keep <= 0 && value.length > 0) return { $pybridge: "too_large" };
+          budget.chars -= keep;
+          return keep < value.length ? value.slice(0, keep) : value;
         case "number": return isFinite(value) ? value : { $pybridge: "number", value: String(value) };
         case "boolean": return value;
         case "undefined": return undefined;
@@ -142,14 +149,14 @@
       if (Array.isArray(value)) {
         out = [];
         for (var i = 0; i < value.length && i < MAX_ITEMS; i++) {
-          var item = encode(value[i], depth + 1, seen);
+          var item = encode(value[i], depth + 1, seen, budget);
           out.push(item === undefined ? null : item);
         }
       } else {
         out = {};
         var keys = Object.keys(value);
         for (var k = 0; k < keys.length && k <= MAX_ITEMS; k++) {
-          var encoded = encode(value[keys[k]], depth + 1, seen);
+          var encoded = encode(value[keys[k]], depth + 1, seen, budget);
           // defineProperty: a "__proto__" key stays data and never changes out's prototype
           if (encoded !== undefined) {
             Object.defineProperty(out, keys[k], { value: encoded, enumerable: true, writable: true, configurable: true });
@@ -162,10 +169,16 @@
       return { $pybridge: "unsupported", type: "object" };
     }
   }
+  // Per call, at most MAX_NODES values and MAX_CHARS characters cross to the worker: shared references can make a
+  // small object graph enormous when walked as a tree, and that walk must never freeze the page.
+  function newBudget() {
+    return { nodes: MAX_NODES, chars: MAX_CHARS };
+  }
   function encodeArgs(args) {
     var out = [];
+    var budget = newBudget();
     for (var i = 0; i < args.length && i < 8; i++) {
-      var item = encode(args[i], 0, new Set());
+      var item = encode(args[i], 0, new Set(), budget);
       out.push(item === undefined ? { $pybridge: "undefined" } : item);
     }
     return out;
@@ -561,7 +574,7 @@
         var context = entry.ctx && typeof entry.ctx === "object" ? entry.ctx : pageContext();
         context.anonymous_id = anonymousId;
         if (method === "reset") call("reset")();
-        else send({ kind: "call", method: method, args: encodeArgs(args), context: encode(context, 0, new Set()) });
+        else send({ kind: "call", method: method, args: encodeArgs(args), context: encode(context, 0, new Set(), newBudget()) });
       } else if (method === "ready" || method === "consent") {
         api[method].apply(api, args);
       } else if (method.indexOf("intercom.") === 0 && api.intercom[method.slice(9)]) {

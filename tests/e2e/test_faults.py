@@ -248,3 +248,18 @@ def test_identity_values_are_redacted_from_debug_logs(bridge: BridgePage, watch:
     assert "f00dfeed" not in logs
     assert "f00dfeed" not in json.dumps(watch.console)
     assert "u-hash" in logs
+
+
+def test_a_huge_shared_object_graph_is_cut_instead_of_freezing_the_page(bridge: BridgePage, watch: Watch) -> None:
+    """{a: o, b: o} nested 40 times is 2^40 values as a tree: the call returns at once and a warning says so."""
+    bridge.open()
+    elapsed = bridge.js(
+        "() => { let o = {v: 1}; for (let i = 0; i < 40; i++) o = {a: o, b: o};"
+        " const t = performance.now(); pybridge.track('Graph', {kept: 'yes', graph: o});"
+        " return performance.now() - t; }"
+    )
+    assert elapsed < 500
+    bridge.settle()
+    assert watch.messages("warning", "carries too much data")
+    event = next(c for c in bridge.calls("trackEvent") if c[1][0] == "Graph")
+    assert event[1][1] == {"kept": "yes"}

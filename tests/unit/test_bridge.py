@@ -488,3 +488,19 @@ def test_worker_output_is_strict_json_even_for_hostile_input() -> None:
         json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
     boot = next(m for m in page.messages() if m.get("method") == "boot")
     assert boot["args"][0]["a_b"] == "x" * 255
+
+
+def test_pyscript_encoding_bounds_a_huge_shared_object_graph() -> None:
+    """The PyScript entry's encoder stops at its budget instead of walking 2^40 values; decoding warns."""
+    from py_bridge.notes import Notes
+    from py_bridge.pyscript import encode
+    from py_bridge.values import decode
+
+    graph: dict[str, object] = {"v": 1}
+    for _ in range(40):
+        graph = {"a": graph, "b": graph}
+    encoded = encode({"kept": "yes", "graph": graph})
+    notes = Notes()
+    decoded = decode(encoded, "track properties", notes)
+    assert decoded["kept"] == "yes"
+    assert any("too much data" in n for n in notes)

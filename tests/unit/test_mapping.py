@@ -524,3 +524,11 @@ def test_metadata_within_limit_gives_no_note() -> None:
     assert out is not None
     assert len(out[1]) == 10
     assert notes == []
+
+
+def test_non_ascii_digits_are_not_read_as_a_unix_time() -> None:
+    """'¹' passes str.isdigit() but is no number: it is not a date (found by hypothesis)."""
+    from py_bridge.destinations.intercom.mapping import to_unix_seconds
+
+    assert to_unix_seconds("¹") is None
+    assert to_unix_seconds("١٢٣") is None

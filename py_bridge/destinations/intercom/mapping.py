@@ -101,7 +101,7 @@ def to_unix_seconds(value: Any) -> int | None:
         return int(value / 1000) if value >= MS_THRESHOLD else int(value)
     if isinstance(value, str):
         text = value.strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():  # "¹" is a digit to isdigit() but not to int()
             return to_unix_seconds(int(text))
         if not ISO_DATE_RE.match(text):
             return None
