@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from py_bridge.commands import Command, Emit, IntercomCall, Log, Ready, WatchPages
+from py_bridge.commands import Command, Emit, Log, Ready, WatchPages
 from py_bridge.consent import ConsentGate
 from py_bridge.destinations.intercom import IntercomDestination
 from py_bridge.errors import ConfigError
@@ -168,9 +168,8 @@ class Bridge:
             return []  # no change
         if not granted:
             if previous == "granted" and self.intercom.booted:
-                # Withdrawn mid-session: end the Intercom session; nothing more is sent until consent is given again.
-                self.intercom.booted = False
-                return [IntercomCall("shutdown"), Log("info", "consent withdrawn: Intercom session shut down")]
+                # Withdrawn mid-session: end the session and forget the user; nothing more is sent until consent.
+                return [*self.intercom.end_session(), Log("info", "consent withdrawn: Intercom session shut down")]
             return [Log("info", f"consent refused: {held_count} held calls dropped, Intercom not loaded")]
         commands = self.intercom.load()
         for item in held:

@@ -195,7 +195,6 @@
   var acked = 0;
   var watchdog = null;
   var startTimer = null;
-  var droppedAfterFailure = 0;
 
   function fail(message) {
     if (state === "failed") return;
@@ -214,10 +213,7 @@
   }
 
   function send(item) {
-    if (state === "failed") {
-      droppedAfterFailure++;
-      return;
-    }
+    if (state === "failed") return; // disabled: the one error already told the page why
     if (state === "starting") {
       if (pending.length >= maxQueue) {
         if (droppedBeforeStart++ === 0) {

@@ -504,3 +504,16 @@ def test_pyscript_encoding_bounds_a_huge_shared_object_graph() -> None:
     decoded = decode(encoded, "track properties", notes)
     assert decoded["kept"] == "yes"
     assert any("too much data" in n for n in notes)
+
+
+def test_consent_withdrawn_forgets_the_user_so_a_later_grant_starts_fresh() -> None:
+    """After withdrawal and a new grant, the old user's data is gone: the next boot is a plain visitor boot."""
+    b = bridge()
+    b.start([call("identify", "u1", {"plan": "pro"})])
+    b.receive({"kind": "consent", "granted": False})
+    assert b.intercom.user_id is None
+    assert b.intercom.sent == {}
+    commands = b.receive({"kind": "consent", "granted": True})
+    boots = [c for c in commands if isinstance(c, IntercomCall) and c.method == "boot"]
+    assert len(boots) == 1
+    assert "user_id" not in boots[0].args[0]

@@ -182,9 +182,7 @@ class IntercomDestination:
         commands: list[Command] = []
         if is_switch and self.booted:
             # Another user on this page: Intercom documents shutdown + boot; an update would merge two people.
-            commands.append(IntercomCall("shutdown"))
-            commands.append(Log("debug", "identity changed: shutdown, then boot the new user"))
-            self._forget()
+            commands += [*self.end_session(), Log("debug", "identity changed: shutdown, then boot the new user")]
         if isinstance(data.get("company"), dict):
             self.company = data["company"]
         elif self.company and "companies" not in data:
@@ -220,11 +218,15 @@ class IntercomDestination:
             return self._boot({"company": company})
         return self._update({"company": company})
 
-    def reset(self) -> list[Command]:
-        """Logout: end the session, forget the user, and boot a fresh visitor (the CDPs leave the Messenger dead)."""
+    def end_session(self) -> list[Command]:
+        """Shut the Intercom session down (if one is booted) and forget user, traits, company and pending data."""
         commands: list[Command] = [IntercomCall("shutdown")] if self.booted else []
         self._forget()
-        return [*commands, *self._boot({})]
+        return commands
+
+    def reset(self) -> list[Command]:
+        """Logout: end the session, forget the user, and boot a fresh visitor (the CDPs leave the Messenger dead)."""
+        return [*self.end_session(), *self._boot({})]
 
     # -- Messenger controls -------------------------------------------------------------------------------------
     def control(self, method: str, args: list[Any]) -> list[Command]:
