@@ -16,13 +16,13 @@ from typing import Any, Final
 from py_bridge.commands import Command, Emit, Log, Ready, WatchPages
 from py_bridge.consent import ConsentGate
 from py_bridge.destinations.intercom import IntercomDestination
-from py_bridge.errors import ConfigError
+from py_bridge.errors import ConfigError, describe_value
 from py_bridge.events import normalise
 from py_bridge.notes import Notes
 from py_bridge.pipeline import Middleware, Pipeline, event_filter
 from py_bridge.settings import BridgeSettings, parse_settings
 
-__all__ = ["Bridge", "Environment", "start_bridge"]
+__all__ = ["Bridge", "Environment", "PageClock", "start_bridge"]
 
 WARNING_REPEATS: Final = 5  # identical warnings after this many are summarised once, so a loop cannot flood the console
 MAX_DISTINCT_WARNINGS: Final = 1000
@@ -46,30 +46,42 @@ class Environment:
 
 
 class PageClock:
-    """The page's time, in seconds: the timestamp of the latest call plus what elapsed here since.
+    """The page's time, in seconds: the newest call timestamp seen plus what elapsed here since. Never goes back.
 
     Intercom's update quota is counted by the widget in the page, so the budget must use the page's clock, not the
-    worker's (they agree in production; a test that fakes the page's clock then sees one consistent time).
+    worker's (they agree in production; a test that fakes the page's clock forward then sees one consistent time).
+    A call's timestamp is when it was made, not when it is sent: calls held for consent or queued before start
+    arrive with old timestamps, and following them back would charge the updates they cause to the past, freeing
+    budget Intercom never freed. So an older timestamp leaves the clock alone, and every send is charged "now".
     """
 
-    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time) -> None:
         self.monotonic = monotonic
-        self.base = time.time()
+        self.base = wall()
         self.observed_at = monotonic()
 
     def observe(self, timestamp_ms: Any) -> None:
         if isinstance(timestamp_ms, int | float) and not isinstance(timestamp_ms, bool) and timestamp_ms > 0:
-            self.base = float(timestamp_ms) / 1000
-            self.observed_at = self.monotonic()
+            seconds = float(timestamp_ms) / 1000
+            if seconds > self():  # only forward: a replayed call's capture time is in the past
+                self.base = seconds
+                self.observed_at = self.monotonic()
 
     def __call__(self) -> float:
         return self.base + (self.monotonic() - self.observed_at)
 
 
 class Bridge:
-    def __init__(self, settings: BridgeSettings, env: Environment, clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        settings: BridgeSettings,
+        env: Environment,
+        clock: Callable[[], float] | None = None,
+        *,
+        page_clock: PageClock | None = None,
+    ) -> None:
         self.settings = settings
-        self.page_clock = PageClock()
+        self.page_clock = page_clock or PageClock()
         self.intercom = IntercomDestination(
             settings.intercom,
             clock=clock or self.page_clock,
@@ -121,7 +133,7 @@ class Bridge:
             data = item.get("data")
             return self._signal(str(item.get("name")), data if isinstance(data, dict) else {})
         if kind == "consent":
-            return self._answer_consent(item.get("granted") is True)
+            return self._answer_consent(item.get("granted") is True, item.get("anonymous_id"))
         if not self.consent.open:
             if self.consent.state == "denied":
                 return [Log("debug", "call dropped: consent was refused")]
@@ -160,16 +172,27 @@ class Bridge:
                 commands.append(Emit(label))
         return commands + self._maybe_ready()
 
-    def _answer_consent(self, granted: bool) -> list[Command]:
+    def _answer_consent(self, granted: bool, anonymous_id: Any = None) -> list[Command]:
         previous = self.consent.state
         held_count = len(self.consent.buffer)
         held = self.consent.answer(granted)
+        if granted and isinstance(anonymous_id, str) and anonymous_id:
+            # The page adopts the browser's stored anonymous id only once storage is allowed: calls held until now
+            # carry a provisional one, and must not create one more Intercom visitor each page view.
+            for item in held:
+                context = item.get("context") if isinstance(item, dict) else None
+                if isinstance(context, dict):
+                    context["anonymous_id"] = anonymous_id
         if previous != "pending" and granted == (previous == "granted"):
             return []  # no change
         if not granted:
-            if previous == "granted" and self.intercom.booted:
-                # Withdrawn mid-session: end the session and forget the user; nothing more is sent until consent.
-                return [*self.intercom.end_session(), Log("info", "consent withdrawn: Intercom session shut down")]
+            if previous == "granted":
+                # Withdrawn mid-session: end the session and forget the user (and anything pending for them, even
+                # when nothing was booted yet); nothing more is sent until consent is given again.
+                booted = self.intercom.booted
+                ended = self.intercom.end_session()
+                said = "Intercom session shut down" if booted else "nothing more is sent to Intercom"
+                return [*ended, Log("info", f"consent withdrawn: {said}")]
             return [Log("info", f"consent refused: {held_count} held calls dropped, Intercom not loaded")]
         commands = self.intercom.load()
         for item in held:
@@ -213,7 +236,7 @@ def start_bridge(
         if not env.selector_valid:
             raise ConfigError(
                 "intercom.widget_id",
-                f"is not a valid CSS selector in this page (received: {settings.intercom.widget_id!r})",
+                f"is not a valid CSS selector in this page (received: {describe_value(settings.intercom.widget_id)})",
             )
     except ConfigError as error:
         return None, [Log("error", f"not started: {error}")]

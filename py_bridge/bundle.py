@@ -113,11 +113,13 @@ def build(out_dir: Path | str, *, snapshot: bool = True) -> BuildResult:
     for name in PYODIDE_FILES:
         shutil.copy2(modules / "pyodide" / name, out / "pyodide" / name)
     snapshot_name = _make_snapshot(root, out) if snapshot else None
+    snapshot_sha = hashlib.sha256((out / "pyodide" / snapshot_name).read_bytes()).hexdigest() if snapshot_name else ""
     worker = (
         (root / "web" / "worker.mjs")
         .read_text(encoding="utf-8")
         .replace("__PY_BRIDGE_ZIP_SHA256__", zip_sha)
         .replace("__PY_BRIDGE_SNAPSHOT__", snapshot_name or "")
+        .replace("__PY_BRIDGE_SNAPSHOT_SHA256__", snapshot_sha)
     )
     (out / "worker.mjs").write_text(worker, encoding="utf-8")
     embed = (root / "web" / "embed.js").read_text(encoding="utf-8").replace("__PY_BRIDGE_VERSION__", __version__)

@@ -61,6 +61,7 @@ MAX_DEPTH: Final = 32
 MAX_ARGS: Final = 8
 MAX_SAFE_INT: Final = 2**53
 WIDGET_TIMEOUT_MS: Final = 30_000
+START_POLL_MS: Final = 50  # how often to look whether the Messenger's frame has drained the queue
 MAX_TIMEOUT_MS: Final = 2**31 - 1
 CALLS: Final = ("page", "identify", "track", "group", "reset")
 LISTEN_METHODS: Final = {"show": "onShow", "hide": "onHide", "unread": "onUnreadCountChange"}
@@ -534,6 +535,7 @@ class PyBridge:
             return
         self.widget = "loading"
         js = self.js
+        timeout_ms = self.bridge.settings.widget_timeout_ms if self.bridge else WIDGET_TIMEOUT_MS
         current = self._intercom()
         if self._is_function(current):
             stub = current
@@ -552,9 +554,28 @@ class PyBridge:
             except Exception:
                 return False
 
+        def loader_ran() -> bool:
+            # Intercom's loader keeps the stub and marks it `booted`; its frame drains the queue later.
+            if not still_stub():
+                return True
+            try:
+                return getattr(stub, "booted", None) is True
+            except Exception:
+                return False
+
+        def queue_length() -> int:
+            try:
+                length = stub.q.length
+                return int(length) if isinstance(length, int | float) else 0
+            except Exception:
+                return 0
+
+        def started(queued_at_load: int) -> bool:
+            return not still_stub() or (queued_at_load > 0 and queue_length() == 0)
+
         def settled(ok: bool, reason: str, caller: str) -> None:
             for name, handler in handlers.items():
-                if name == "timer":
+                if name in ("timer", "poll"):
                     js.clearTimeout(handler)
                 elif name != caller:
                     with contextlib.suppress(Exception):
@@ -563,18 +584,35 @@ class PyBridge:
             if self.widget != "loading":
                 return
             self.widget = "loaded" if ok else "failed"
-            if not ok and isinstance(stub, _QueueStub) and still_stub():
-                stub.q.splice(0)  # nothing will ever drain it
+            # The queue is never emptied here: the Messenger's frame may still drain it.
             self._signal("widget", {"status": "loaded"} if ok else {"status": "failed", "reason": reason})
 
+        def watch_start(queued_at_load: int, caller: str) -> None:
+            if self.widget != "loading":
+                return
+            if started(queued_at_load):
+                settled(True, "", caller)
+                return
+            if "poll_fn" not in handlers:
+                handlers["poll_fn"] = self._rt.create_proxy(lambda *_: watch_start(queued_at_load, "poll_fn"))
+            handlers["poll"] = js.setTimeout(handlers["poll_fn"], START_POLL_MS)
+
         def on_load(*_: Any) -> None:
-            settled(not still_stub(), "the script ran but did not start the Messenger", "load")
+            if not loader_ran():
+                settled(
+                    False,
+                    "the script loaded but the Intercom loader did not run (it skips bots, or the script is not "
+                    "the Messenger)",
+                    "load",
+                )
+                return
+            watch_start(queue_length(), "load")
 
         def on_error(*_: Any) -> None:
             settled(False, "script request failed", "error")
 
         def on_timeout(*_: Any) -> None:
-            settled(False, "timed out", "timeout")
+            settled(False, f"the Messenger did not start within {timeout_ms / 1000:g} s", "timeout")
 
         def inject(*_: Any) -> None:
             element = js.document.createElement("script")
@@ -587,7 +625,7 @@ class PyBridge:
             element.onerror = handlers["error"]
             head = js.document.head
             (head if head is not None else js.document.documentElement).appendChild(element)
-            handlers["timer"] = js.setTimeout(handlers["timeout"], WIDGET_TIMEOUT_MS)
+            handlers["timer"] = js.setTimeout(handlers["timeout"], timeout_ms)
 
         if str(js.document.readyState) == "complete":
             inject()

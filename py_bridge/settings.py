@@ -2,7 +2,8 @@
 
 A site configures py-bridge with `data-app-id`, `data-widget-id` and a `data-settings` JSON object of snake_case keys.
 `parse_settings` checks all of it before anything loads: unknown keys, wrong types and anything that looks like a
-secret stop the bridge with one error naming the field and the value (secrets are never echoed).
+secret stop the bridge with one error naming the field. Values are described, not repeated (see
+`errors.describe_value`): only harmless enum, number and boolean values that do not look like a token are quoted.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from py_bridge.destinations.intercom.settings import (
     IntercomSettings,
     parse_intercom_settings,
 )
-from py_bridge.errors import ConfigError, SecretInSettingsError
+from py_bridge.errors import ConfigError, SecretInSettingsError, describe_value, looks_like_token
 
 __all__ = ["BRIDGE_KEYS", "DEFAULT_MAX_QUEUE", "BridgeSettings", "EventFilter", "parse_settings"]
 
 DEFAULT_MAX_QUEUE: Final = 10_000
 DEFAULT_START_TIMEOUT_MS: Final = 20_000
+DEFAULT_WIDGET_TIMEOUT_MS: Final = 30_000
 BRIDGE_KEYS: Final = frozenset(
     {
         "debug",
@@ -35,12 +37,35 @@ BRIDGE_KEYS: Final = frozenset(
         "sandbox_url",
         "max_queue",
         "start_timeout_ms",
+        "widget_timeout_ms",
         "fast_start",
     }
 )
-SECRET_KEY_RE: Final = re.compile(r"secret|token|api_?key|password|private_?key", re.IGNORECASE)
-# Intercom access tokens are base64 of "tok:..."; a value like that is a server credential wherever it appears.
-SECRET_VALUE_RE: Final = re.compile(r"^dG9rO[A-Za-z0-9+/=_-]{10,}$")
+# Parts of a key name that mark a secret, matched after normalising the name (lowercase; `-`, `_`, spaces dropped),
+# so `api-key`, `X-API-KEY`, `apiKey` and `api_key` are all caught.
+SECRET_NAME_PARTS: Final = (
+    "secret",
+    "token",
+    "password",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "apikey",
+    "accesskey",
+    "signingkey",
+    "privatekey",
+    "hmac",
+    "jwt",
+    "credential",
+    "auth",
+    "bearer",
+)
+# Values that are server credentials wherever they appear: an Intercom access token (base64 of "tok:..."), an
+# Authorization header pasted whole, or a JWT.
+SECRET_VALUE_RE: Final = re.compile(
+    r"dG9rO[A-Za-z0-9+/=_-]{10,}|(?i:\bbearer\s+\S{8,})|eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\."
+)
+MAX_KEY_SHOWN: Final = 40
 LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
@@ -65,15 +90,33 @@ class BridgeSettings:
     track_messenger_events: bool = False
     max_queue: int = DEFAULT_MAX_QUEUE
     start_timeout_ms: int = DEFAULT_START_TIMEOUT_MS
+    # How long the Messenger may take to start (its frame drains the queue) before it is reported as not loading.
+    widget_timeout_ms: int = DEFAULT_WIDGET_TIMEOUT_MS
     fast_start: bool = True  # read by embed.js/worker.mjs: start from the cached memory snapshot on revisits
 
 
+def normalise_name(key: str) -> str:
+    """A key name as the secret check compares it: lowercase, without `-`, `_` or spaces."""
+    return re.sub(r"[-_\s]", "", key.lower())
+
+
+def is_secret_name(key: str) -> bool:
+    name = normalise_name(key)
+    return any(part in name for part in SECRET_NAME_PARTS)
+
+
 def find_secret(value: Any, path: str = "settings") -> str | None:
-    """The path of the first key or value that looks like a server secret, if any."""
+    """The path of the first key or value that looks like a server secret, if any (recursing into objects/arrays).
+
+    The path names keys, never values; a key that is itself a token is named by its length.
+    """
     if isinstance(value, dict):
         for key, item in value.items():
-            child = f"{path}.{key}"
-            if SECRET_KEY_RE.search(str(key)):
+            name = str(key)
+            if SECRET_VALUE_RE.search(name):
+                return f"{path}.<a key of {len(name)} characters>"
+            child = f"{path}.{name}"
+            if is_secret_name(name):
                 return child
             found = find_secret(item, child)
             if found:
@@ -83,7 +126,7 @@ def find_secret(value: Any, path: str = "settings") -> str | None:
             found = find_secret(item, f"{path}[{index}]")
             if found:
                 return found
-    elif isinstance(value, str) and SECRET_VALUE_RE.match(value):
+    elif isinstance(value, str) and SECRET_VALUE_RE.search(value):
         return path
     return None
 
@@ -92,7 +135,7 @@ def _sandbox_url(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ConfigError("sandbox_url", f"must be a URL string (received: {value!r})")
+        raise ConfigError("sandbox_url", f"must be a URL string (received: {describe_value(value)})")
     parts = urlsplit(value)
     host = (parts.hostname or "").lower()
     loopback = host in LOOPBACK_NAMES
@@ -105,7 +148,7 @@ def _sandbox_url(value: Any) -> str | None:
         raise ConfigError(
             "sandbox_url",
             f"must be an http(s) URL on this machine (localhost/127.0.0.1), the local Intercom sandbox "
-            f"(received: {value!r})",
+            f"(received: {describe_value(value)})",
         )
     return value.rstrip("/")
 
@@ -117,20 +160,24 @@ def _event_filter(value: Any) -> EventFilter | None:
         ((mode, names),) = value.items()
         if mode in ("allow", "deny") and isinstance(names, list) and all(isinstance(n, str) for n in names):
             return EventFilter(mode=mode, names=frozenset(n.strip() for n in names))
-    raise ConfigError("event_filter", f'must be {{"allow": [names]}} or {{"deny": [names]}} (received: {value!r})')
+    raise ConfigError(
+        "event_filter", f'must be {{"allow": [names]}} or {{"deny": [names]}} (received: {describe_value(value)})'
+    )
 
 
 def _bool(raw: dict[str, Any], key: str, default: bool = False) -> bool:
     value = raw.get(key, default)
     if isinstance(value, bool):
         return value
-    raise ConfigError(key, f"must be true or false (received: {value!r})")
+    raise ConfigError(key, f"must be true or false (received: {describe_value(value, echo=True)})")
 
 
 def _int(raw: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
     value = raw.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(key, f"must be a whole number from {low} to {high} (received: {value!r})")
+        raise ConfigError(
+            key, f"must be a whole number from {low} to {high} (received: {describe_value(value, echo=True)})"
+        )
     return value
 
 
@@ -139,16 +186,23 @@ def _consent(value: Any) -> bool:
         return False
     if isinstance(value, dict) and set(value) <= {"required"} and isinstance(value.get("required", False), bool):
         return bool(value.get("required", False))
-    raise ConfigError("consent", f'must be {{"required": true|false}} (received: {value!r})')
+    raise ConfigError("consent", f'must be {{"required": true|false}} (received: {describe_value(value)})')
 
 
 def resolve_aliases(raw: dict[str, Any]) -> dict[str, Any]:
+    """Legacy camelCase names -> snake_case. Two different spellings of one setting are refused, naming both."""
     out: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
     for key, value in raw.items():
         name = LEGACY_ALIASES.get(key, key)
-        if name in out:
-            raise ConfigError(name, f"is set twice (as {name!r} and its legacy alias {key!r})")
+        first = spelled.get(name)
+        if first is not None and first != key:
+            if name in (first, key):
+                alias = key if first == name else first
+                raise ConfigError(name, f"is set twice, as {name!r} and as its legacy alias {alias!r}; keep one")
+            raise ConfigError(name, f"is set twice, as {first!r} and as {key!r} (both legacy aliases); keep one")
         out[name] = value
+        spelled[name] = key
     return out
 
 
@@ -162,7 +216,10 @@ def parse_settings(raw: Any) -> BridgeSettings:
     settings = resolve_aliases(raw)
     unknown = sorted(set(settings) - INTERCOM_KEYS - BRIDGE_KEYS)
     if unknown:
-        raise ConfigError(unknown[0], f"is not a py-bridge setting (received: {settings[unknown[0]]!r})")
+        key = unknown[0]
+        # A typo is named so it can be fixed; a "key" that is really a pasted token is only measured.
+        field = f"<a key of {len(key)} characters>" if looks_like_token(key, max_length=MAX_KEY_SHOWN) else key
+        raise ConfigError(field, f"is not a py-bridge setting (received: {describe_value(settings[key])})")
     sandbox_url = _sandbox_url(settings.get("sandbox_url"))
     return BridgeSettings(
         intercom=parse_intercom_settings({k: v for k, v in settings.items() if k in INTERCOM_KEYS}, sandbox_url),
@@ -173,5 +230,6 @@ def parse_settings(raw: Any) -> BridgeSettings:
         track_messenger_events=_bool(settings, "track_messenger_events"),
         max_queue=_int(settings, "max_queue", DEFAULT_MAX_QUEUE, 1, 100_000),
         start_timeout_ms=_int(settings, "start_timeout_ms", DEFAULT_START_TIMEOUT_MS, 1_000, 120_000),
+        widget_timeout_ms=_int(settings, "widget_timeout_ms", DEFAULT_WIDGET_TIMEOUT_MS, 1_000, 120_000),
         fast_start=_bool(settings, "fast_start", default=True),
     )

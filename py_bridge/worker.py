@@ -8,21 +8,32 @@ and guarantees that only plain data reaches the page (no proxies, no `Map`s, no 
 from __future__ import annotations
 
 import json
+import time
 import traceback
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Final
 
 from py_bridge.bridge import Bridge, start_bridge
 from py_bridge.commands import Command, Log, to_message
 
-__all__ = ["WorkerSession"]
+__all__ = ["HEARTBEAT_S", "WorkerSession"]
+
+# While a long backlog is handled, the page hears from the worker at least this often: busy is not dead.
+HEARTBEAT_S: Final = 1.0
 
 
 class WorkerSession:
     """One page's bridge inside the worker. `post(json_text)` sends a JSON array of commands to the page."""
 
-    def __init__(self, post: Callable[[str], Any]) -> None:
+    def __init__(
+        self,
+        post: Callable[[str], Any],
+        beat: Callable[[], Any] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.post = post
+        self.beat = beat
+        self.clock = clock
         self.bridge: Bridge | None = None
         self.stopped = False
 
@@ -46,11 +57,20 @@ class WorkerSession:
                 return []
             self.bridge = bridge
             items = message.get("items")
-            return bridge.start(items if isinstance(items, list) else [])
+            return bridge.start(self._beating(items if isinstance(items, list) else []))
         if kind == "batch" and self.bridge is not None:
             items = message.get("items")
-            return self.bridge.receive_many(items if isinstance(items, list) else [])
+            return self.bridge.receive_many(self._beating(items if isinstance(items, list) else []))
         return []
+
+    def _beating(self, items: Iterable[Any]) -> Iterator[Any]:
+        """Yield the items, telling the page every HEARTBEAT_S that this worker is alive and working through them."""
+        last = self.clock()
+        for item in items:
+            yield item
+            if self.beat is not None and self.clock() - last >= HEARTBEAT_S:
+                last = self.clock()
+                self.beat()
 
     def _send(self, commands: list[Command], *, stop: bool = False) -> None:
         messages = [to_message(c) for c in commands]

@@ -21,11 +21,43 @@
   var MAX_DEPTH = 32;
   var MAX_NODES = 20000;
   var MAX_CHARS = 1000000;
+  var MAX_KEY = 255; // characters in one object key
+  var MAX_ARGS = 8; // arguments of one call
+  var BATCH_MAX = 500; // calls per message to the worker
+  var MAX_BACKLOG = 50000; // calls the worker has not handled yet; beyond it new calls are dropped and counted
   var DEFAULT_MAX_QUEUE = 10000;
   var DEFAULT_START_TIMEOUT_MS = 20000;
   var WIDGET_TIMEOUT_MS = 30000;
+  var START_POLL_MS = 50;
   var WATCHDOG_MS = 15000;
   var ANON_KEY = "pybridge.anonymous_id";
+  // The user agents Intercom's loader ignores (intercom-facts.md, "Loading").
+  var BOTS = /bot|googlebot|crawler|spider|robot|crawling|facebookexternalhit/i;
+
+  // Named elements shadow `document.<name>` (DOM clobbering: `<img name="currentScript">` injected by a comment
+  // box). Read the document's own properties through the prototype getters, never through `document.<name>`.
+  var DOC = Document.prototype;
+  function doc(name) {
+    try {
+      var descriptor = Object.getOwnPropertyDescriptor(DOC, name);
+      return descriptor && descriptor.get ? descriptor.get.call(document) : undefined;
+    } catch (e) {
+      return undefined;
+    }
+  }
+  function createElement(tag) {
+    return DOC.createElement.call(document, tag);
+  }
+  function own(object, key) {
+    return object && Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined;
+  }
+  // defineProperty: a key such as "__proto__" or "toString" stays plain data, even with a frozen Object.prototype.
+  function put(object, key, value) {
+    Object.defineProperty(object, key, { value: value, enumerable: true, writable: true, configurable: true });
+  }
+  function text(value) {
+    return typeof value === "string" ? value : "";
+  }
 
   function say(level, message) {
     try {
@@ -40,48 +72,59 @@
   }
 
   var existing = window.pybridge;
-  if (existing && existing.__pybridge) {
+  var alreadyRunning = false;
+  try {
+    // `=== true`: an element named "pybridge"/"__pybridge" (clobbering) is truthy but never `true`.
+    alreadyRunning = !!existing && typeof existing === "object" && !(existing instanceof Node) && existing.__pybridge === true;
+  } catch (e) { /* a hostile getter: treat as absent */ }
+  if (alreadyRunning) {
     say("warn", "embed.js is included more than once on this page; the first copy stays in charge");
     return;
   }
 
   // ---- configuration from the tag ------------------------------------------------------------------------------
-  var script = document.currentScript;
-  if (!script) {
-    var candidates = document.querySelectorAll("script[src*='embed.js'][data-app-id]");
-    script = candidates.length ? candidates[candidates.length - 1] : null;
-  }
-  var base = script && script.src ? new URL(".", script.src).href : null;
+  // Only the real <script> element that is running this file counts: never a named element, never a lookup by
+  // selector (injected markup could add a look-alike tag pointing at another folder).
+  var script = doc("currentScript");
+  if (!(script instanceof HTMLScriptElement)) script = null;
+  var base = null;
+  try {
+    var ownSrc = script ? HTMLScriptElement.prototype.getAttribute.call(script, "src") : null;
+    if (ownSrc) base = new URL(".", new URL(ownSrc, doc("baseURI") || location.href)).href;
+  } catch (e) { base = null; }
+  if (base && !/^https?:$/.test(new URL(base).protocol)) base = null;
   var settings = {};
   var configError = null;
-  if (!base) configError = "could not find its own <script> tag; load embed.js with a src attribute";
+  if (!base) configError = "could not find its own <script> tag; load embed.js with a src attribute (not as a module or from a bundler)";
   if (script && script.getAttribute("data-settings")) {
     try {
       var parsed = JSON.parse(script.getAttribute("data-settings"));
-      if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) settings = parsed;
+      if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) settings = parsed; // own keys only, below
       else configError = "data-settings must be a JSON object";
     } catch (e) {
       configError = "data-settings is not valid JSON";
     }
   }
-  if (script && script.hasAttribute("data-app-id")) settings.app_id = script.getAttribute("data-app-id");
-  if (script && script.hasAttribute("data-widget-id")) settings.widget_id = script.getAttribute("data-widget-id");
+  if (script && script.hasAttribute("data-app-id")) put(settings, "app_id", script.getAttribute("data-app-id"));
+  if (script && script.hasAttribute("data-widget-id")) put(settings, "widget_id", script.getAttribute("data-widget-id"));
 
   function boundedInt(value, fallback, low, high) {
     return typeof value === "number" && value % 1 === 0 && value >= low && value <= high ? value : fallback;
   }
-  var maxQueue = boundedInt(settings.max_queue, DEFAULT_MAX_QUEUE, 1, 100000);
-  var startTimeoutMs = boundedInt(settings.start_timeout_ms, DEFAULT_START_TIMEOUT_MS, 1000, 120000);
-  var consentRequired = !!(settings.consent && settings.consent.required === true);
+  // Every setting is read as an own property: a polluted Object.prototype must never become configuration.
+  var maxQueue = boundedInt(own(settings, "max_queue"), DEFAULT_MAX_QUEUE, 1, 100000);
+  var startTimeoutMs = boundedInt(own(settings, "start_timeout_ms"), DEFAULT_START_TIMEOUT_MS, 1000, 120000);
+  var widgetTimeoutMs = boundedInt(own(settings, "widget_timeout_ms"), WIDGET_TIMEOUT_MS, 1000, 120000);
+  var consentRequired = own(own(settings, "consent"), "required") === true;
 
   // The sandbox (a local Intercom emulator) is only ever enabled explicitly, and only on this machine.
   var sandboxUrl = null;
-  if (typeof settings.sandbox_url === "string") {
+  if (typeof own(settings, "sandbox_url") === "string") {
     try {
       var sandbox = new URL(settings.sandbox_url, location.href);
       if (/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(sandbox.hostname) && /^https?:$/.test(sandbox.protocol)) {
         sandboxUrl = sandbox.href.replace(/\/+$/, "");
-        settings.sandbox_url = sandboxUrl;
+        put(settings, "sandbox_url", sandboxUrl);
       }
     } catch (e) { /* Python reports the invalid setting */ }
   }
@@ -95,12 +138,15 @@
     });
   }
   var storageAllowed = !consentRequired;
-  function loadAnonymousId() {
+  function readStoredAnonymousId() {
     try {
-      var stored = storageAllowed && window.localStorage.getItem(ANON_KEY);
-      if (stored && /^[\w-]{8,64}$/.test(stored)) return stored;
+      var stored = window.localStorage.getItem(ANON_KEY);
+      if (typeof stored === "string" && /^[\w-]{8,64}$/.test(stored)) return stored;
     } catch (e) { /* storage blocked: keep it in memory */ }
-    return uuid();
+    return null;
+  }
+  function loadAnonymousId() {
+    return (storageAllowed && readStoredAnonymousId()) || uuid();
   }
   function saveAnonymousId() {
     try {
@@ -116,8 +162,8 @@
   } catch (e) { /* older browsers */ }
   function pageContext() {
     return {
-      url: location.href, path: location.pathname, search: location.search, referrer: document.referrer,
-      title: document.title, timestamp: Date.now(), locale: navigator.language || null,
+      url: location.href, path: location.pathname, search: location.search, referrer: text(doc("referrer")),
+      title: text(doc("title")), timestamp: Date.now(), locale: navigator.language || null,
       user_agent: navigator.userAgent, anonymous_id: anonymousId, timezone: timezone
     };
   }
@@ -142,13 +188,18 @@
       }
       if (value === null) return null;
       if (value instanceof Date) return { $pybridge: "date", ms: isNaN(value.getTime()) ? null : value.getTime() };
+      // Typed arrays, buffers, Maps and Sets: enumerating them costs their whole size and carries nothing Intercom keeps.
+      if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Map || value instanceof Set) {
+        return { $pybridge: "unsupported", type: "binary_or_collection" };
+      }
       if (depth >= MAX_DEPTH) return { $pybridge: "too_deep" };
       if (seen.has(value)) return { $pybridge: "circular" };
       seen.add(value);
       var out;
       if (Array.isArray(value)) {
         out = [];
-        for (var i = 0; i < value.length && i < MAX_ITEMS; i++) {
+        var length = Math.min(value.length, MAX_ITEMS);
+        for (var i = 0; i < length; i++) {
           var item = encode(value[i], depth + 1, seen, budget);
           out.push(item === undefined ? null : item);
         }
@@ -156,11 +207,15 @@
         out = {};
         var keys = Object.keys(value);
         for (var k = 0; k < keys.length && k <= MAX_ITEMS; k++) {
-          var encoded = encode(value[keys[k]], depth + 1, seen, budget);
-          // defineProperty: a "__proto__" key stays data and never changes out's prototype
-          if (encoded !== undefined) {
-            Object.defineProperty(out, keys[k], { value: encoded, enumerable: true, writable: true, configurable: true });
+          var key = keys[k];
+          // Keys are bounded like values: a long key is dropped (and charged), never carried to Intercom.
+          budget.chars -= Math.min(key.length, MAX_KEY + 1);
+          if (key.length > MAX_KEY || budget.chars < 0) {
+            budget.droppedKeys++;
+            continue;
           }
+          var encoded = encode(value[key], depth + 1, seen, budget);
+          if (encoded !== undefined) put(out, key, encoded);
         }
       }
       seen.delete(value);
@@ -172,16 +227,24 @@
   // Per call, at most MAX_NODES values and MAX_CHARS characters cross to the worker: shared references can make a
   // small object graph enormous when walked as a tree, and that walk must never freeze the page.
   function newBudget() {
-    return { nodes: MAX_NODES, chars: MAX_CHARS };
+    return { nodes: MAX_NODES, chars: MAX_CHARS, droppedKeys: 0 };
   }
   function encodeArgs(args) {
     var out = [];
     var budget = newBudget();
-    for (var i = 0; i < args.length && i < 8; i++) {
+    var count = Math.min(args.length, MAX_ARGS);
+    for (var i = 0; i < count; i++) {
       var item = encode(args[i], 0, new Set(), budget);
       out.push(item === undefined ? { $pybridge: "undefined" } : item);
     }
+    if (budget.droppedKeys) warnOnce("keys", "object keys longer than " + MAX_KEY + " characters (or past the per-call size bound) were dropped");
     return out;
+  }
+  var warned = {};
+  function warnOnce(kind, message) {
+    if (warned[kind] === true) return;
+    warned[kind] = true;
+    say("warn", message);
   }
 
   // ---- worker and queue ---------------------------------------------------------------------------------------
@@ -193,6 +256,9 @@
   var worker = null;
   var seq = 0;
   var acked = 0;
+  var backlog = 0; // calls posted to the worker and not yet acknowledged
+  var inFlight = []; // [seq, calls] per message
+  var droppedBusy = 0;
   var watchdog = null;
   var startTimer = null;
 
@@ -215,7 +281,7 @@
   function send(item) {
     if (state === "failed") return; // disabled: the one error already told the page why
     if (state === "starting") {
-      if (pending.length >= maxQueue) {
+      if (pending.length >= maxQueue || item === null) {
         if (droppedBeforeStart++ === 0) {
           say("warn", "pre-start queue is full (" + maxQueue + " calls, setting max_queue); further calls are dropped until Python starts");
         }
@@ -224,24 +290,47 @@
       pending.push(item);
       return;
     }
+    if (backlog + outbox.length >= MAX_BACKLOG) {
+      if (droppedBusy++ === 0) say("warn", "the worker is " + MAX_BACKLOG + " calls behind; new calls are dropped until it catches up");
+      return;
+    }
     outbox.push(item);
     if (!flushQueued) {
       flushQueued = true;
-      Promise.resolve().then(flush);
+      later(flush);
     }
   }
 
-  function post(message) {
+  // A page that replaced window.Promise must not stop the bridge: microtasks through queueMicrotask, else a timer.
+  var nativeMicrotask = typeof queueMicrotask === "function" ? queueMicrotask : null;
+  function later(fn) {
+    try {
+      if (nativeMicrotask) return nativeMicrotask.call(window, fn);
+    } catch (e) { /* fall through */ }
+    setTimeout(fn, 0);
+  }
+
+  function post(message, count) {
     message.seq = ++seq;
     worker.postMessage(message);
+    backlog += count;
+    inFlight.push([message.seq, count]);
     if (!watchdog) armWatchdog();
   }
 
+  // Liveness, not backlog: a worker that is busy with a long backlog still sends a heartbeat at least every second,
+  // so the watchdog only fires when nothing at all came back for WATCHDOG_MS while work was outstanding.
   function armWatchdog() {
     watchdog = setTimeout(function () {
       watchdog = null;
       if (acked < seq) fail("the py-bridge worker stopped responding (crashed or killed)");
-    }, Math.min(WATCHDOG_MS, startTimeoutMs));
+    }, WATCHDOG_MS);
+  }
+  function heard() {
+    if (!watchdog) return;
+    clearTimeout(watchdog);
+    watchdog = null;
+    if (acked < seq) armWatchdog();
   }
 
   function flush() {
@@ -249,12 +338,26 @@
     if (state !== "running" || !outbox.length) return;
     var items = outbox;
     outbox = [];
-    post({ type: "batch", items: items });
+    for (var i = 0; i < items.length; i += BATCH_MAX) {
+      var slice = items.slice(i, i + BATCH_MAX);
+      post({ type: "batch", items: slice }, slice.length);
+    }
+  }
+
+  function acknowledge(upTo) {
+    if (typeof upTo !== "number" || upTo <= acked) return;
+    acked = upTo;
+    while (inFlight.length && inFlight[0][0] <= acked) backlog -= inFlight.shift()[1];
+    if (droppedBusy && backlog < MAX_BACKLOG / 2) {
+      say("warn", droppedBusy + " call(s) were dropped while the worker was busy (backlog bound " + MAX_BACKLOG + " calls)");
+      droppedBusy = 0;
+    }
   }
 
   function onWorkerMessage(event) {
     var message = event.data;
     if (!message || typeof message !== "object" || state === "failed") return;
+    heard();
     switch (message.type) {
       case "started":
         clearTimeout(startTimer);
@@ -262,17 +365,15 @@
         var items = pending;
         pending = [];
         if (droppedBeforeStart) say("warn", droppedBeforeStart + " call(s) were dropped before Python started (pre-start queue bound " + maxQueue + ")");
-        post({ type: "init", settings: settings, env: environment(), items: items });
+        post({ type: "init", settings: settings, env: environment(), items: items }, items.length);
         emit("pybridge:log", {
           level: "info",
           message: "Python started in " + message.ms + " ms" + (message.mode === "snapshot" ? " (from snapshot)" : "")
         });
         break;
       case "ack":
-        if (typeof message.seq === "number" && message.seq > acked) acked = message.seq;
-        clearTimeout(watchdog);
-        watchdog = null;
-        if (acked < seq) armWatchdog();
+        acknowledge(message.seq);
+        heard();
         break;
       case "commands":
         if (Array.isArray(message.commands)) schedule(message.commands);
@@ -288,9 +389,9 @@
 
   function environment() {
     var selectorValid = true;
-    if (typeof settings.widget_id === "string") {
+    if (typeof own(settings, "widget_id") === "string") {
       try {
-        document.createDocumentFragment().querySelector(settings.widget_id);
+        DOC.createDocumentFragment.call(document).querySelector(settings.widget_id);
       } catch (e) {
         selectorValid = false;
       }
@@ -302,20 +403,24 @@
     var url = new URL("worker.mjs", base).href;
     try {
       if (new URL(url).origin === location.origin) {
-        worker = new Worker(url, { type: "module", name: "py-bridge" });
+        trustedUrls[url] = true;
+        worker = new Worker(scriptUrl(url), { type: "module", name: "py-bridge" });
       } else {
         // A worker script must be same-origin with the page: a blob: module worker imports the bundle instead.
         var blobUrl = URL.createObjectURL(new Blob(["import " + JSON.stringify(url) + ";\n"], { type: "text/javascript" }));
-        worker = new Worker(blobUrl, { type: "module", name: "py-bridge" });
+        trustedUrls[blobUrl] = true;
+        worker = new Worker(scriptUrl(blobUrl), { type: "module", name: "py-bridge" });
         setTimeout(function () { URL.revokeObjectURL(blobUrl); }, 60000);
       }
     } catch (e) {
-      fail("could not start its worker (" + (e && e.name) + "; check the Content-Security-Policy worker-src)");
+      fail(e && e.name === "TypeError" && window.trustedTypes
+        ? "could not start its worker: Trusted Types refused the worker URL (add the policy name to your CSP: trusted-types py-bridge)"
+        : "could not start its worker (" + (e && e.name) + "; check the Content-Security-Policy worker-src)");
       return;
     }
     worker.onmessage = onWorkerMessage;
     var saveData = !!(navigator.connection && navigator.connection.saveData);
-    worker.postMessage({ type: "config", snapshot: settings.fast_start !== false && !saveData });
+    worker.postMessage({ type: "config", snapshot: own(settings, "fast_start") !== false && !saveData });
     worker.onerror = function (event) {
       if (event && event.preventDefault) event.preventDefault();
       fail(state === "starting"
@@ -327,8 +432,28 @@
     }, startTimeoutMs);
   }
 
+  // ---- Trusted Types: one policy, "py-bridge", that only ever vouches for the widget script and our worker -----
+  var trustedUrls = {};
+  var trustedPolicy = null;
+  try {
+    if (window.trustedTypes && typeof window.trustedTypes.createPolicy === "function") {
+      trustedPolicy = window.trustedTypes.createPolicy("py-bridge", {
+        createScriptURL: function (url) {
+          if (trustedUrls[url] === true || allowedScript(url)) return url;
+          throw new TypeError("py-bridge: refused script URL");
+        }
+      });
+    }
+  } catch (e) { /* the CSP names other policies only: enforcement will refuse our URLs and we report it */ }
+  function scriptUrl(url) {
+    return trustedPolicy ? trustedPolicy.createScriptURL(url) : url;
+  }
+
   // ---- executor: the only things Python can make happen in the page ------------------------------------------
-  var nativeIntercom = typeof window.Intercom === "function";
+  var nativeIntercom = false;
+  try {
+    nativeIntercom = typeof window.Intercom === "function";
+  } catch (e) { /* a throwing getter: not an install we can drive */ }
   var widget = "idle"; // idle | loading | loaded | failed
   var callbacks = { show: [], hide: [], unread: [] };
   var readyCallbacks = [];
@@ -347,6 +472,29 @@
     return false;
   }
 
+  // Intercom's loader keeps the page's queue stub, marks it `booted` and drains `Intercom.q` later, from its frame,
+  // where it also installs the API. So the script's `load` event only says whether the loader ran; that the
+  // Messenger started is seen later (the stub replaced or its queue drained). The queue is never emptied here:
+  // the frame may still drain it.
+  function loaderRan(stub) {
+    var now = window.Intercom;
+    if (now !== stub) return true;
+    try {
+      return stub.booted === true;
+    } catch (e) {
+      return false;
+    }
+  }
+  function messengerStarted(stub, queuedAtLoad) {
+    if (window.Intercom !== stub) return true;
+    try {
+      var q = stub.q;
+      return queuedAtLoad > 0 && (!q || typeof q.length !== "number" || q.length === 0);
+    } catch (e) {
+      return false;
+    }
+  }
+
   function loadWidget(src) {
     if (widget !== "idle") return;
     if (!allowedScript(src)) {
@@ -356,34 +504,58 @@
       return;
     }
     widget = "loading";
-    var stub = window.Intercom;
-    if (typeof stub !== "function") {
-      // Intercom's official queue stub: calls wait in Intercom.q until the widget drains them.
-      stub = function () { stub.c(arguments); };
-      stub.q = [];
-      stub.c = function (args) { stub.q.push(args); };
-      window.Intercom = stub;
+    var stub;
+    try {
+      stub = window.Intercom;
+      if (typeof stub !== "function") {
+        // Intercom's official queue stub: calls wait in Intercom.q until the Messenger drains them.
+        stub = function () { stub.c(arguments); };
+        stub.q = [];
+        stub.c = function (args) { stub.q.push(args); };
+        window.Intercom = stub;
+      }
+    } catch (e) {
+      widget = "failed";
+      signal("widget", { status: "failed", reason: "window.Intercom cannot be used on this page (" + String(e && e.message).slice(0, 80) + ")" });
+      return;
     }
     var timer = null;
+    var poll = null;
     function settled(ok, reason) {
       if (widget !== "loading") return;
       clearTimeout(timer);
+      clearTimeout(poll);
       widget = ok ? "loaded" : "failed";
-      if (!ok && window.Intercom === stub) stub.q = []; // nothing will ever drain it
       signal("widget", ok ? { status: "loaded" } : { status: "failed", reason: reason });
     }
+    function watchStart(queuedAtLoad) {
+      if (widget !== "loading") return;
+      if (messengerStarted(stub, queuedAtLoad)) settled(true);
+      else poll = setTimeout(function () { watchStart(queuedAtLoad); }, START_POLL_MS);
+    }
     function inject() {
-      var element = document.createElement("script");
+      var element = createElement("script");
       element.async = true;
-      element.src = src;
+      try {
+        element.src = scriptUrl(src);
+      } catch (e) {
+        settled(false, "Trusted Types refused the widget script (add the policy name to your CSP: trusted-types py-bridge)");
+        return;
+      }
       element.onload = function () {
-        settled(window.Intercom !== stub, "the script ran but did not start the Messenger");
+        if (!loaderRan(stub)) {
+          settled(false, "the script loaded but the Intercom loader did not run (it skips bots, or the script is not the Messenger)");
+          return;
+        }
+        var queued = 0;
+        try { queued = stub.q && typeof stub.q.length === "number" ? stub.q.length : 0; } catch (e) { /* hostile */ }
+        watchStart(queued);
       };
       element.onerror = function () { settled(false, "script request failed"); };
-      (document.head || document.documentElement).appendChild(element);
-      timer = setTimeout(function () { settled(false, "timed out"); }, WIDGET_TIMEOUT_MS);
+      (doc("head") || doc("documentElement")).appendChild(element);
+      timer = setTimeout(function () { settled(false, "the Messenger did not start within " + widgetTimeoutMs / 1000 + " s"); }, widgetTimeoutMs);
     }
-    if (document.readyState === "complete") inject();
+    if (doc("readyState") === "complete") inject();
     else window.addEventListener("load", inject, { once: true });
   }
 
@@ -391,7 +563,7 @@
     return args.map(function (arg) {
       if (!arg || typeof arg !== "object" || Array.isArray(arg)) return arg;
       var copy = {};
-      Object.keys(arg).forEach(function (key) { copy[key] = CREDENTIAL_KEYS[key] ? "[redacted]" : arg[key]; });
+      Object.keys(arg).forEach(function (key) { put(copy, key, CREDENTIAL_KEYS[key] === 1 ? "[redacted]" : arg[key]); });
       return copy;
     });
   }
@@ -464,7 +636,13 @@
   function drain() {
     var started = performance.now();
     while (commandIndex < commandQueue.length) {
-      apply(commandQueue[commandIndex++]);
+      var command = commandQueue[commandIndex++];
+      try {
+        apply(command);
+      } catch (e) {
+        // One failing step is one warning; the commands after it still run.
+        say("warn", "could not apply '" + String(command && command.op).slice(0, 20) + "' in this page: " + String(e && e.message).slice(0, 200));
+      }
       if (performance.now() - started > 8 && commandIndex < commandQueue.length) {
         setTimeout(drain, 0);
         return;
@@ -486,7 +664,7 @@
       case "listen": listen(command.event); break;
       case "log":
         var level = command.level === "error" ? "error" : command.level === "warn" ? "warn" : command.level === "info" ? "info" : "debug";
-        if (level !== "debug" || settings.debug === true) say(level, String(command.message).slice(0, 2000));
+        if (level !== "debug" || own(settings, "debug") === true) say(level, String(command.message).slice(0, 2000));
         emit("pybridge:log", { level: level, message: String(command.message).slice(0, 2000) });
         break;
       case "ready": fireReady(); break;
@@ -500,41 +678,59 @@
   }
 
   // ---- the public API -----------------------------------------------------------------------------------------
-  function call(method) {
+  // Every entry point is guarded: whatever the page passes (throwing getters, hostile toString), nothing is thrown.
+  function guarded(name, fn) {
     return function () {
       try {
-        var context = pageContext();
-        if (method === "reset") {
-          anonymousId = uuid();
-          try { window.localStorage.removeItem(ANON_KEY); } catch (e) { /* storage blocked */ }
-          saveAnonymousId();
-        }
-        send({ kind: "call", method: method, args: encodeArgs(arguments), context: context });
+        fn.apply(null, arguments);
       } catch (e) {
-        say("warn", method + "() failed to queue: " + (e && e.message));
+        say("warn", name + "() failed: " + String(e && e.message).slice(0, 200));
       }
       return api;
     };
   }
+  function queueFull() {
+    if (state !== "starting" || pending.length < maxQueue) return false;
+    send(null); // counts and reports the drop once
+    return true;
+  }
+  function forgetAnonymousId() {
+    anonymousId = uuid();
+    try { window.localStorage.removeItem(ANON_KEY); } catch (e) { /* storage blocked */ }
+  }
+
+  function sendCall(method, args, context) {
+    if (method === "reset") {
+      if (lastCallWasReset && state !== "failed") return; // a burst of resets is one logout
+      forgetAnonymousId();
+      saveAnonymousId();
+    }
+    lastCallWasReset = method === "reset";
+    if (queueFull()) return;
+    context.anonymous_id = anonymousId;
+    send({ kind: "call", method: method, args: encodeArgs(args), context: context });
+  }
+  var lastCallWasReset = false;
 
   var api = { __pybridge: true, VERSION: VERSION, intercom: {} };
-  CALLS.forEach(function (method) { api[method] = call(method); });
-  CONTROLS.forEach(function (method) {
-    api.intercom[method] = function () {
-      try { send({ kind: "control", method: method, args: encodeArgs(arguments) }); } catch (e) { /* never throw */ }
-      return api;
-    };
+  CALLS.forEach(function (method) {
+    api[method] = guarded(method, function () { sendCall(method, arguments, pageContext()); });
   });
-  api.intercom.on = function (event, fn) {
-    if (!LISTEN_METHODS[event] || typeof fn !== "function") {
+  CONTROLS.forEach(function (method) {
+    api.intercom[method] = guarded("intercom." + method, function () {
+      if (!queueFull()) send({ kind: "control", method: method, args: encodeArgs(arguments) });
+    });
+  });
+  api.intercom.on = guarded("intercom.on", function (event, fn) {
+    var known = typeof event === "string" && Object.prototype.hasOwnProperty.call(LISTEN_METHODS, event);
+    if (!known || typeof fn !== "function") {
       say("warn", "intercom.on(event, fn): event must be show, hide or unread and fn a function; ignored");
-      return api;
+      return;
     }
     callbacks[event].push(fn);
     send({ kind: "listen", event: event });
-    return api;
-  };
-  api.ready = function (fn) {
+  });
+  api.ready = guarded("ready", function (fn) {
     if (typeof fn !== "function") {
       say("warn", "ready(fn): fn must be a function; ignored");
     } else if (readyFired) {
@@ -542,52 +738,80 @@
     } else {
       readyCallbacks.push(fn);
     }
-    return api;
-  };
-  api.consent = function (granted) {
+  });
+  api.consent = guarded("consent", function (granted) {
     if (granted === true) {
+      // Storage is touched only now: adopt the id a previous granted page view stored, or store this one.
       storageAllowed = true;
-      saveAnonymousId();
+      var stored = readStoredAnonymousId();
+      if (stored) anonymousId = stored;
+      else saveAnonymousId();
+    } else {
+      storageAllowed = !consentRequired;
+      forgetAnonymousId();
     }
-    send({ kind: "consent", granted: granted === true });
-    return api;
-  };
+    send({ kind: "consent", granted: granted === true, anonymous_id: anonymousId });
+  });
   // Calls pushed as arrays after load keep working, like analytics.js.
-  api.push = function (entry) {
+  api.push = guarded("push", function (entry) {
     replay(entry);
-    return api;
-  };
+  });
 
+  var CONTEXT_KEYS = ["url", "path", "search", "referrer", "title", "timestamp"];
   function replay(entry) {
     try {
-      if (!entry || typeof entry.length !== "number" || typeof entry[0] !== "string") {
+      var method = entry && typeof entry === "object" ? entry[0] : undefined;
+      if (typeof method !== "string") {
         say("warn", "pybridge.push(): expected [method, ...args]; ignored");
         return;
       }
-      var method = entry[0];
-      var args = Array.prototype.slice.call(entry, 1);
+      // Read at most MAX_ARGS arguments by index: a hostile `length` must not make us walk billions of slots.
+      var length = Number(entry.length);
+      var args = [];
+      for (var i = 1; i <= MAX_ARGS && i < length; i++) args.push(entry[i]);
       if (CALLS.indexOf(method) !== -1) {
-        var context = entry.ctx && typeof entry.ctx === "object" ? entry.ctx : pageContext();
-        context.anonymous_id = anonymousId;
-        if (method === "reset") call("reset")();
-        else send({ kind: "call", method: method, args: encodeArgs(args), context: encode(context, 0, new Set(), newBudget()) });
+        // The snippet captures where and when; the browser facts it leaves out (locale, user agent, timezone) and the
+        // anonymous id come from now.
+        var context = pageContext();
+        var captured = entry.ctx;
+        if (captured && typeof captured === "object") {
+          CONTEXT_KEYS.forEach(function (key) {
+            var value = own(captured, key);
+            if (typeof value === "string" || (key === "timestamp" && typeof value === "number")) context[key] = value;
+          });
+        }
+        sendCall(method, args, context);
       } else if (method === "ready" || method === "consent") {
         api[method].apply(api, args);
-      } else if (method.indexOf("intercom.") === 0 && api.intercom[method.slice(9)]) {
+      } else if (method.indexOf("intercom.") === 0 && CONTROLS.indexOf(method.slice(9)) !== -1) {
         api.intercom[method.slice(9)].apply(api, args);
+      } else if (method === "intercom.on") {
+        api.intercom.on.apply(api, args);
       } else {
         say("warn", "pybridge.push(): unknown method " + JSON.stringify(method.slice(0, 40)) + "; ignored");
       }
     } catch (e) {
-      say("warn", "pybridge.push() failed: " + (e && e.message));
+      say("warn", "pybridge.push() failed: " + String(e && e.message).slice(0, 200));
     }
   }
 
   window.pybridge = api;
-  if (Array.isArray(existing)) existing.forEach(replay);
+  if (Array.isArray(existing)) {
+    for (var q = 0; q < existing.length; q++) {
+      if (queueFull()) {
+        droppedBeforeStart += existing.length - q - 1; // the rest, without encoding each one
+        break;
+      }
+      replay(existing[q]);
+    }
+  }
 
   if (configError) {
     say("error", configError + "; py-bridge is disabled on this page (your page keeps working)");
+  } else if (BOTS.test(String(navigator.userAgent))) {
+    // Intercom's loader ignores crawlers, so nothing would reach Intercom: spare them the runtime download.
+    state = "failed";
+    say("info", "a crawler user agent: py-bridge stays idle (Intercom's Messenger does not load for bots either)");
   } else if (typeof Worker !== "function") {
     fail("this browser has no Web Workers");
   } else {

@@ -6,6 +6,7 @@ import { loadPyodide } from "./pyodide/pyodide.mjs";
 const here = new URL("./", import.meta.url);
 const ZIP_SHA256 = "__PY_BRIDGE_ZIP_SHA256__"; // filled in by `py-bridge build`
 const SNAPSHOT = "__PY_BRIDGE_SNAPSHOT__"; // memory snapshot file name (with its hash), or "" when the build has none
+const SNAPSHOT_SHA256 = "__PY_BRIDGE_SNAPSHOT_SHA256__"; // the snapshot's full SHA-256, checked before every use
 const SNAPSHOT_CACHE = "py-bridge-snapshot";
 const PREFETCH_DELAY_MS = 3000; // after a normal start, fetch the snapshot for the next page view when idle
 const early = [];
@@ -73,7 +74,9 @@ async function sha256Hex(bytes) {
 }
 
 function snapshotUrl() {
-  return SNAPSHOT && !SNAPSHOT.startsWith("__") ? new URL("pyodide/" + SNAPSHOT, here).href : null;
+  const built = SNAPSHOT && !SNAPSHOT.startsWith("__") && /^[0-9a-f]{64}$/.test(SNAPSHOT_SHA256);
+  // Without SubtleCrypto (not a secure context) nothing can be verified, so no snapshot is used.
+  return built && self.crypto && self.crypto.subtle ? new URL("pyodide/" + SNAPSHOT, here).href : null;
 }
 
 const pyodideOptions = () => ({
@@ -94,6 +97,9 @@ async function startFromSnapshot(url) {
     const hit = await cache.match(url);
     if (!hit) return null;
     const bytes = new Uint8Array(await hit.arrayBuffer());
+    // Cache Storage is writable by any script of the page's origin: a snapshot is memory that will run as Python,
+    // so it is used only when it is byte for byte the one this bundle was built with.
+    if ((await sha256Hex(bytes)) !== SNAPSHOT_SHA256) throw new Error("snapshot does not match the bundle");
     return await loadPyodide({ ...pyodideOptions(), _loadSnapshot: bytes });
   } catch (error) {
     startupErrors = [];
@@ -112,7 +118,7 @@ async function prefetchSnapshot(url) {
     const bytes = await response.arrayBuffer();
     const digest = await sha256Hex(bytes);
     // the file name carries the first 16 hex digits of its SHA-256: never cache a file that does not match
-    if (digest === null || !SNAPSHOT.includes(digest.slice(0, 16))) return;
+    if (digest === null || digest !== SNAPSHOT_SHA256) return;
     await cache.put(url, new Response(bytes, { headers: { "Content-Type": "application/octet-stream" } }));
   } catch (error) {
     /* a missed prefetch only means the next page view starts normally */
@@ -140,7 +146,7 @@ async function start(config) {
   const mode = pyodide ? "snapshot" : "normal";
   if (!pyodide) pyodide = await startNormally();
   const WorkerSession = pyodide.pyimport("py_bridge.worker").WorkerSession;
-  session = WorkerSession(post);
+  session = WorkerSession(post, () => self.postMessage({ type: "alive" }));
   self.postMessage({ type: "started", ms: Math.round(performance.now() - started), mode: mode });
   for (const message of early.splice(0)) deliver(message);
   if (url && mode === "normal") setTimeout(() => prefetchSnapshot(url), PREFETCH_DELAY_MS);

@@ -15,7 +15,9 @@ Wire contract (the bodies of real Intercom requests are not public, so the sandb
   seconds), identity fields ``user_id`` / ``email`` / ``anonymous_id`` and ``user_hash`` / ``intercom_user_jwt``.
 - ``POST /messenger/web/{open,page_view_events,launcher_settings,metrics}``: ``app_id`` (counted only).
 - Errors: ``{"type": "error.list", "errors": [{"code", "message"}, ...]}`` with 400/401/403/404/422.
-- ``GET /workspace``, ``POST /reset`` and ``POST /config`` (JSON ``{"secret"?, "verification"?}``),
+- ``GET /workspace``, ``POST /reset`` and ``POST /config`` (JSON ``{"secret"?, "verification"?,
+  "frame_delay_ms"?}``; ``frame_delay_ms`` is how long the emulated frame bundle takes before it drains the queue,
+  -1 for never; ``/reset`` restores the default unless given),
   ``GET /contact?app_id=&user_id=|email=|anonymous_id=``: inspection for tests, the demo panel and the widget panel.
 """
 
@@ -39,6 +41,10 @@ log = logging.getLogger(__name__)
 
 WIDGET_PATH: Final = Path(__file__).with_name("widget.js")
 APP_ID_PLACEHOLDER: Final = "__SANDBOX_APP_ID__"
+FRAME_DELAY_PLACEHOLDER: Final = "__SANDBOX_FRAME_DELAY_MS__"
+# Intercom's loader starts the Messenger only once its frame bundle has arrived, later than the script's load event.
+DEFAULT_FRAME_DELAY_MS: Final = 150
+MAX_FRAME_DELAY_MS: Final = 120_000
 MAX_BODY_BYTES: Final = 1_000_000
 WIDGET_ROUTE: Final = re.compile(r"/widget/([^/]*)")
 MESSENGER_ROUTE: Final = re.compile(r"/messenger/web/([a-z_]+)")
@@ -69,8 +75,11 @@ class Sandbox:
     several threads and the widget may have a ping and an event in flight at once.
     """
 
-    def __init__(self, secret: str = "sandbox-secret", verification: str = "off") -> None:
+    def __init__(
+        self, secret: str = "sandbox-secret", verification: str = "off", frame_delay_ms: int = DEFAULT_FRAME_DELAY_MS
+    ) -> None:
         self._lock = threading.Lock()
+        self.frame_delay_ms = _check_delay(frame_delay_ms)
         self._workspace = Workspace(secret=secret, verification=verification)
         # Read once: the script is static apart from the app id, and a missing file should fail at start-up.
         self._widget_template = WIDGET_PATH.read_text(encoding="utf-8")
@@ -124,7 +133,9 @@ class Sandbox:
         # A wrong app id makes real Intercom silently not appear; here it is a plain 404.
         if APP_ID_RE.fullmatch(app_id) is None:
             return SandboxResponse(404, {**CORS_HEADERS, "Content-Type": "text/plain; charset=utf-8"}, b"unknown app")
-        text = self._widget_template.replace(APP_ID_PLACEHOLDER, app_id)
+        text = self._widget_template.replace(APP_ID_PLACEHOLDER, app_id).replace(
+            FRAME_DELAY_PLACEHOLDER, str(self.frame_delay_ms)
+        )
         headers = {**CORS_HEADERS, **NO_STORE, "Content-Type": "application/javascript; charset=utf-8"}
         return SandboxResponse(200, headers, b"" if method == "HEAD" else text.encode("utf-8"))
 
@@ -154,11 +165,16 @@ class Sandbox:
         with self._lock:
             try:
                 self._workspace.configure(secret=options.get("secret"), verification=options.get("verification"))
+                delay = options.get("frame_delay_ms", DEFAULT_FRAME_DELAY_MS if reset else None)
+                if delay is not None:
+                    self.frame_delay_ms = _check_delay(delay)
             except ValueError as exc:
                 return _json(400, _errors("parameter_invalid", str(exc)))
             if reset:
                 self._workspace.reset()
-            return _json(200, {"ok": True, "verification": self._workspace.verification})
+            return _json(
+                200, {"ok": True, "verification": self._workspace.verification, "frame_delay_ms": self.frame_delay_ms}
+            )
 
     def _contact(self, query: str) -> SandboxResponse:
         params = {key: values[0] for key, values in parse_qs(query, keep_blank_values=True).items()}
@@ -171,6 +187,12 @@ class Sandbox:
         if contact is None:
             return _json(404, _errors("not_found", "contact not found"))
         return _json(200, contact)
+
+
+def _check_delay(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not -1 <= value <= MAX_FRAME_DELAY_MS:
+        raise ValueError(f"frame_delay_ms must be a whole number from -1 to {MAX_FRAME_DELAY_MS} (received: {value!r})")
+    return value
 
 
 def _lower_keys(headers: Mapping[str, str]) -> dict[str, str]:

@@ -29,13 +29,22 @@
   // Sent as separate form fields, never inside user_data.
   const SECRET_KEYS = ["user_hash", "intercom_user_jwt"];
 
-  const w = window;
-  const previous = w.Intercom;
+  const FRAME_ID = "intercom-frame";
+  // How long the frame bundle takes to arrive and start (ms); negative = never (its CDN blocked). Set per request
+  // by the sandbox server (`POST /config {"frame_delay_ms": ...}`) so tests can stretch it.
+  const FRAME_DELAY_MS = Number("__SANDBOX_FRAME_DELAY_MS__");
+  // The user agents Intercom's loader ignores.
+  const BOTS = /bot|googlebot|crawler|spider|robot|crawling|facebookexternalhit/i;
 
-  if (typeof previous === "function" && previous[MARK] === true) {
-    safeConsole("warn", "Intercom: the Messenger script was included more than once; the second copy does nothing.");
-    return;
+  const w = window;
+  const existing = w.Intercom;
+  let loaderRan = false;
+  try {
+    loaderRan = typeof existing === "function" && existing.booted === true;
+  } catch (_err) {
+    loaderRan = true; // a getter that throws: leave the page alone
   }
+  const isBot = BOTS.test(String((w.navigator && w.navigator.userAgent) || ""));
 
   // ----------------------------------------------------------------------------------------------------------
   // State
@@ -68,6 +77,8 @@
     panelSeq: 0,
     activatorSelector: null,
     clickListenerBound: false,
+    frameGeneration: 0,
+    frameStarts: 0,
   };
 
   // ----------------------------------------------------------------------------------------------------------
@@ -252,7 +263,7 @@
     return (s.user_id !== undefined && s.user_id !== null) || (typeof s.email === "string" && s.email !== "");
   }
 
-  function ping(pageImpression) {
+  function ping(pageImpression, source) {
     const userData = {};
     for (const key of Object.keys(state.session)) {
       if (SECRET_KEYS.indexOf(key) === -1) userData[key] = state.session[key];
@@ -264,6 +275,8 @@
     fields.page_url = String(w.location && w.location.href);
     fields.page_title = String(document.title || "");
     fields.page_impression = pageImpression ? "1" : "0";
+    fields.source = source;
+    fields.referer = String(document.referrer || "");
     const generation = state.generation;
     const wasUser = isUserSession();
     post("ping", fields, (response) => {
@@ -629,7 +642,7 @@
     if (typeof copy.hide_notifications === "boolean") state.hideNotifications = copy.hide_notifications;
     renderLauncher();
     bindActivator();
-    ping(true);
+    ping(true, "apiBoot");
   }
 
   function update(arg) {
@@ -654,7 +667,10 @@
     const impression = !isPlainObject(changes) || Object.keys(changes).length === 0;
     if (!impression) {
       const appIdBefore = state.session.app_id;
-      Object.assign(state.session, changes);
+      for (const key of Object.keys(changes)) {
+        // defineProperty: page data named like a prototype member ("toString") stays data under a frozen prototype
+        Object.defineProperty(state.session, key, { value: changes[key], enumerable: true, writable: true, configurable: true });
+      }
       state.session.app_id = appIdBefore; // a session's app cannot change; boot again for that
       if (typeof changes.hide_notifications === "boolean") {
         state.hideNotifications = changes.hide_notifications;
@@ -666,7 +682,7 @@
       if ("custom_launcher_selector" in changes || "widget" in changes) bindActivator();
     }
     state.updateCount += 1;
-    ping(impression);
+    ping(impression, "apiUpdate");
   }
 
   function shutdown() {
@@ -801,8 +817,8 @@
     }
   }
   Object.defineProperty(Intercom, MARK, { value: true });
-  // Real Intercom exposes `Intercom.booted`; some wrappers read it.
-  Object.defineProperty(Intercom, "booted", { get: () => state.booted, enumerable: true });
+  // The loader's sign that it ran (wrappers such as Segment's wait for it); not whether a session is booted.
+  Object.defineProperty(Intercom, "booted", { value: true, enumerable: true });
 
   // ----------------------------------------------------------------------------------------------------------
   // Test surface
@@ -858,6 +874,12 @@
     get lastContent() {
       return jsonSafe(state.lastContent);
     },
+    get frameStarts() {
+      return state.frameStarts;
+    },
+    get apiInstalled() {
+      return w.Intercom === Intercom;
+    },
     get pendingRequests() {
       return state.pending;
     },
@@ -879,40 +901,130 @@
     },
   };
   Object.freeze(testApi);
-  try {
+  // Only a copy that acts exposes its state: a second copy or a skipped bot must not hide the first one's.
+  if (!isBot && !loaderRan) try {
     Object.defineProperty(w, "__intercomSandbox", { value: testApi, configurable: true, enumerable: false });
   } catch (_err) {
     w.__intercomSandbox = testApi;
   }
 
   // ----------------------------------------------------------------------------------------------------------
-  // Start: take over from the stub and replay what the page queued before we loaded
+  // The loader, as Intercom's `shim.latest.js` behaves (intercom-facts.md, "Loading"): it keeps the page's queue
+  // stub (or installs its own), marks it `booted`, adds a hidden #intercom-frame, and only later, asynchronously,
+  // the frame bundle drains `Intercom.q` and installs the API. With no `boot` queued at that moment the Messenger
+  // boots itself from `window.intercomSettings`.
   // ----------------------------------------------------------------------------------------------------------
 
-  const queued = [];
-  try {
-    const q = typeof previous === "function" && Array.isArray(previous.q) ? previous.q : [];
-    for (const entry of q) {
-      // The official stub queues `arguments` objects; Segment's old stub queued arrays.
-      if (entry && typeof entry === "object" && typeof entry.length === "number") {
-        queued.push(Array.prototype.slice.call(entry));
-      }
-    }
-  } catch (err) {
-    safeConsole("warn", "Intercom: could not read the queued calls", err);
+  function installStub() {
+    const stub = function () {
+      stub.c(arguments);
+    };
+    stub.q = [];
+    stub.c = function (args) {
+      stub.q.push(args);
+    };
+    w.Intercom = stub;
+    return stub;
   }
-  w.Intercom = Intercom;
 
-  guarded(() => {
-    const settings = w.intercomSettings;
-    const hasBoot = queued.some((entry) => entry[0] === "boot");
-    if (!hasBoot && isPlainObject(settings) && settings.app_id) {
-      state.autoBooted = true;
-      boot(settings); // intercomSettings alone boots the Messenger, before any queued call runs
+  function markBooted(fn) {
+    try {
+      fn.booted = true;
+    } catch (_err) {
+      // a frozen page function: the frame still drains it
     }
-  });
-  for (const entry of queued) {
-    if (entry.length === 0) continue;
-    Intercom(entry[0], ...entry.slice(1));
+  }
+
+  function frameElement() {
+    const el = document.getElementById(FRAME_ID);
+    return el && el.tagName === "IFRAME" ? el : null;
+  }
+
+  function removeFrame() {
+    state.frameGeneration += 1; // a frame start still waiting belongs to the removed frame
+    const el = frameElement();
+    if (el && el.parentNode) el.parentNode.removeChild(el);
+  }
+
+  function addFrame() {
+    if (frameElement()) return;
+    const generation = ++state.frameGeneration;
+    whenBody(() => {
+      if (generation !== state.frameGeneration || frameElement()) return;
+      const frame = document.createElement("iframe");
+      frame.id = FRAME_ID;
+      frame.title = "Intercom";
+      frame.setAttribute("aria-hidden", "true");
+      frame.tabIndex = -1;
+      Object.assign(frame.style, { position: "absolute", width: "1px", height: "1px", border: "0", display: "none" });
+      document.body.appendChild(frame);
+      if (FRAME_DELAY_MS < 0) return; // the frame bundle never arrives (blocked): nothing drains the queue
+      setTimeout(() => guarded(() => startFrame(generation)), FRAME_DELAY_MS);
+    });
+  }
+
+  function startFrame(generation) {
+    if (generation !== state.frameGeneration || !frameElement()) return;
+    const queued = [];
+    try {
+      const current = w.Intercom;
+      const q = typeof current === "function" && current !== Intercom && Array.isArray(current.q) ? current.q : [];
+      for (const entry of q) {
+        // The official stub queues `arguments` objects; Segment's old stub queued arrays.
+        if (entry && typeof entry === "object" && typeof entry.length === "number") {
+          queued.push(Array.prototype.slice.call(entry));
+        }
+      }
+      q.length = 0;
+    } catch (err) {
+      safeConsole("warn", "Intercom: could not read the queued calls", err);
+    }
+    w.Intercom = Intercom;
+    state.frameStarts += 1;
+    guarded(() => {
+      const settings = w.intercomSettings;
+      const hasBoot = queued.some((entry) => entry[0] === "boot");
+      if (!hasBoot && isPlainObject(settings) && settings.app_id) {
+        state.autoBooted = true;
+        boot(settings); // intercomSettings alone boots the Messenger, before any queued call runs
+      }
+    });
+    for (const entry of queued) {
+      if (entry.length === 0) continue;
+      Intercom(entry[0], ...entry.slice(1));
+    }
+  }
+
+  // Turbo / Turbolinks: a visit ends the session and starts over with a fresh stub; a load adds the frame again,
+  // which boots from intercomSettings.
+  function onVisit() {
+    guarded(() => {
+      if (typeof w.Intercom === "function") w.Intercom("shutdown");
+      try {
+        delete w.Intercom;
+      } catch (_err) {
+        w.Intercom = undefined;
+      }
+      removeFrame();
+      markBooted(installStub());
+    });
+  }
+
+  if (isBot) {
+    // The real loader does nothing at all for crawlers: no stub marked, no frame, no Messenger.
+  } else if (loaderRan) {
+    safeConsole("warn", "Intercom: the Messenger script was included more than once; the second copy does nothing.");
+  } else {
+    markBooted(typeof existing === "function" ? existing : installStub());
+    for (const name of ["turbo:visit", "turbolinks:visit", "page:before-change"]) {
+      document.addEventListener(name, onVisit);
+    }
+    for (const name of ["turbo:before-cache", "turbolinks:before-cache"]) {
+      document.addEventListener(name, () => guarded(removeFrame));
+    }
+    for (const name of ["turbo:load", "turbolinks:load", "page:change"]) {
+      document.addEventListener(name, () => guarded(addFrame));
+    }
+    addFrame();
   }
 })();

@@ -56,11 +56,12 @@ def test_blocked_widget_warns_once_and_the_page_keeps_working(bridge: BridgePage
     warnings = watch.messages("warning", "could not load")
     assert len(warnings) == 1
     assert warnings[0].startswith("[py-bridge] the Intercom Messenger could not load")
+    queued = bridge.js("() => window.Intercom.q.length")  # kept: a later copy of the widget may still drain it
     results = bridge.js("() => { for (let i = 0; i < 500; i++) pybridge.track('Offline ' + i); return 'ok'; }")
     assert results == "ok"
     bridge.js("() => pybridge.identify('u-blocked', {email: 'b@example.com'})")
     bridge.page.wait_for_timeout(300)
-    assert bridge.js("() => window.Intercom.q.length") == 0  # nothing piles up in the stub
+    assert bridge.js("() => window.Intercom.q.length") == queued  # nothing piles up in the stub
     assert bridge.js("() => document.querySelector('h1').textContent") == "Host page"
 
 

@@ -16,8 +16,8 @@ def test_identify_standard_attributes_reach_the_workspace(bridge: BridgePage) ->
     bridge.open()
     bridge.js(
         "() => pybridge.identify('u-std', {email: 'std@example.com', phone: '+44 20 7946 0000',"
-        " language_override: 'fr', unsubscribedFromEmails: true, avatar: 'https://example.com/a.png',"
-        " firstName: 'Grace', createdAt: 1704067200000})"
+        " unsubscribedFromEmails: true, avatar: 'https://example.com/a.png',"
+        " firstName: 'Grace', createdAt: 1704067200000}, {integrations: {Intercom: {language_override: 'fr'}}})"
     )
     bridge.settle()
     record = user(bridge, "u-std")

@@ -16,6 +16,7 @@ from py_bridge.commands import (
     LoadWidget,
     Log,
     Ready,
+    Schedule,
     SetIntercomSettings,
     WatchPages,
 )
@@ -61,11 +62,15 @@ def logs(commands: list[Command], level: str = "warn") -> list[str]:
 
 
 def test_start_with_invalid_settings_returns_one_error_and_no_bridge() -> None:
-    """A config error stops the bridge with one [py-bridge] error naming the field."""
+    """A config error stops the bridge with one [py-bridge] error naming the field (adapted: no longer quoting it)."""
     made, commands = start_bridge({"app_id": "Bad Id"}, {})
     assert made is None
     assert commands == [
-        Log("error", "not started: intercom.app_id must be lowercase letters and digits (received: 'Bad Id')")
+        Log(
+            "error",
+            "not started: intercom.app_id must be lowercase letters and digits, 1 to 32 "
+            "(received: a string of 6 characters, with uppercase letters and spaces)",
+        )
     ]
 
 
@@ -83,7 +88,7 @@ def test_selector_the_page_rejected_is_a_config_error() -> None:
     made, commands = start_bridge({"app_id": APP, "widget_id": "#a:::b"}, {"selector_valid": False})
     assert made is None
     assert "intercom.widget_id" in logs(commands, "error")[0]
-    assert "'#a:::b'" in logs(commands, "error")[0]
+    assert "(received: a string of 6 characters)" in logs(commands, "error")[0]  # adapted: described, not quoted
 
 
 def test_queued_identify_boots_the_user_once() -> None:
@@ -165,7 +170,12 @@ def test_reset_shuts_down_boots_a_visitor_and_re_registers_listeners() -> None:
     b = bridge()
     b.start([call("identify", "u1")])
     assert b.receive({"kind": "listen", "event": "unread"}) == [Listen("unread")]
-    assert b.receive(call("reset")) == [IntercomCall("shutdown"), IntercomCall("boot", (MESSENGER,)), Listen("unread")]
+    assert b.receive(call("reset")) == [
+        IntercomCall("shutdown"),
+        SetIntercomSettings(MESSENGER),  # the visitor's settings: a boot Intercom does on its own is not u1
+        IntercomCall("boot", (MESSENGER,)),
+        Listen("unread"),
+    ]
 
 
 def test_identity_verification_holds_back_and_names_the_missing_option() -> None:
@@ -417,9 +427,10 @@ def test_worker_round_trip_init_and_batch_as_json() -> None:
     session = WorkerSession(page.post)
     session.handle(init({"app_id": APP}, [{"kind": "call", "method": "identify", "args": ["u1"], "context": {}}]))
     first = json.loads(page.posted[0])
-    assert [m["op"] for m in first] == ["settings", "load", "call"]
+    assert [m["op"] for m in first] == ["settings", "load", "call", "settings"]
     assert first[1] == {"op": "load", "src": f"https://widget.intercom.io/widget/{APP}"}
     assert first[2] == {"op": "call", "method": "boot", "args": [{**MESSENGER, "user_id": "u1"}]}
+    assert first[3] == {"op": "settings", "settings": {**MESSENGER, "user_id": "u1"}}  # intercomSettings follows
     session.handle(json.dumps({"type": "batch", "items": [LOADED, call("track", "E", {"n": 1})]}))
     assert json.loads(page.posted[1]) == [
         {"op": "ready"},
@@ -447,7 +458,11 @@ def test_worker_config_error_posts_the_error_and_stop() -> None:
     session = WorkerSession(page.post)
     session.handle(init({"app_id": APP, "colour": "red"}))
     assert page.messages() == [
-        {"op": "log", "level": "error", "message": "not started: colour is not a py-bridge setting (received: 'red')"},
+        {
+            "op": "log",
+            "level": "error",
+            "message": "not started: colour is not a py-bridge setting (received: a string of 3 characters)",
+        },
         {"op": "stop"},
     ]
     session.handle(init({"app_id": APP}))
@@ -517,3 +532,135 @@ def test_consent_withdrawn_forgets_the_user_so_a_later_grant_starts_fresh() -> N
     boots = [c for c in commands if isinstance(c, IntercomCall) and c.method == "boot"]
     assert len(boots) == 1
     assert "user_id" not in boots[0].args[0]
+
+
+# -- the page clock and the update budget after a late consent -----------------------------------------------------
+
+
+class Monotonic:
+    """The worker's monotonic clock, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+WALL = 1_700_000_000.0  # the page's "now" when the bridge starts, in Unix seconds
+
+
+def timed(ms: float, method: str, *args: Any) -> dict[str, Any]:
+    return {"kind": "call", "method": method, "args": list(args), "context": {"anonymous_id": "a", "timestamp": ms}}
+
+
+def test_page_clock_never_moves_backwards_for_an_older_timestamp() -> None:
+    """A replayed call's capture time is in the past: the clock keeps its reading; newer timestamps move it on."""
+    from py_bridge.bridge import PageClock
+
+    monotonic = Monotonic()
+    clock = PageClock(monotonic, wall=lambda: WALL)
+    clock.observe((WALL - 2400) * 1000)
+    assert clock() == WALL
+    monotonic.now = 5
+    assert clock() == WALL + 5
+    clock.observe((WALL + 60) * 1000)
+    assert clock() == WALL + 60
+    clock.observe((WALL + 10) * 1000)
+    monotonic.now = 6
+    assert clock() == WALL + 61
+
+
+def test_updates_replayed_after_a_late_consent_are_charged_when_sent_not_when_captured() -> None:
+    """19 updates held 40 minutes for consent, then 20 live ones: no 30-minute window carries more than 20 updates."""
+    from py_bridge.bridge import Environment, PageClock
+    from py_bridge.destinations.intercom.throttle import UPDATE_LIMIT, UPDATE_WINDOW_S
+    from py_bridge.settings import parse_settings
+
+    monotonic = Monotonic()
+    page_clock = PageClock(monotonic, wall=lambda: WALL)
+    b = Bridge(parse_settings({"app_id": APP, "consent": {"required": True}}), Environment(), page_clock=page_clock)
+    b.start([])
+    captured = (WALL - 40 * 60) * 1000
+    b.receive(timed(captured, "identify", "u1", {"step": -1}))
+    for i in range(19):
+        b.receive(timed(captured + i * 1000, "identify", "u1", {"step": i}))
+    sent_at: list[float] = []
+    due: float | None = None
+
+    def record(commands: list[Command]) -> None:
+        nonlocal due
+        sent_at.extend(WALL + monotonic.now for c in calls(commands) if c.method == "update")
+        for command in commands:
+            if isinstance(command, Schedule):
+                due = WALL + monotonic.now + command.delay_s
+
+    record(b.receive({"kind": "consent", "granted": True}))
+    assert len(sent_at) == 19
+    for i in range(20):
+        monotonic.now += 3
+        record(b.receive(timed((WALL + monotonic.now) * 1000, "identify", "u1", {"step": 100 + i})))
+    for index, start in enumerate(sent_at):
+        assert len([t for t in sent_at[index:] if t - start < UPDATE_WINDOW_S]) <= UPDATE_LIMIT
+    assert b.intercom.pending["step"] == 119  # deferred and merged, not lost
+    assert due is not None
+    monotonic.now = due - WALL
+    record(b.receive({"kind": "signal", "name": "tick", "data": {}}))
+    assert b.intercom.sent["step"] == 119
+    assert sent_at[-1] - sent_at[0] >= UPDATE_WINDOW_S
+
+
+# -- consent withdrawal ---------------------------------------------------------------------------------------------
+
+
+def test_consent_withdrawn_drops_a_pending_update_and_sends_nothing_on_the_next_tick() -> None:
+    """Withdrawal forgets the user's deferred data too: the scheduled tick finds nothing to send."""
+    clock = Clock()
+    b = bridge(clock=clock)
+    b.start([call("identify", "u1")])
+    for i in range(25):
+        b.receive(call("identify", "u1", {"n": i}))
+    assert b.intercom.pending
+    assert methods(b.receive({"kind": "consent", "granted": False})) == ["shutdown"]
+    assert (b.intercom.user_id, b.intercom.pending, b.intercom.company) == (None, {}, None)
+    clock.now += 3600
+    assert calls(b.receive({"kind": "signal", "name": "tick", "data": {}})) == []
+    assert b.receive(call("reset")) == []
+
+
+def test_consent_withdrawn_then_granted_sends_the_same_users_data_again_in_full() -> None:
+    """After withdrawal and a new grant, the same user's next identify carries everything, not a delta."""
+    b = bridge()
+    b.start([call("identify", "u1", {"plan": "pro"})])
+    b.receive({"kind": "consent", "granted": False})
+    b.receive({"kind": "consent", "granted": True})
+    assert calls(b.receive(call("identify", "u1", {"plan": "pro"}))) == [
+        IntercomCall("update", ({"user_id": "u1", "plan": "pro"},))
+    ]
+
+
+def test_a_busy_worker_beats_while_it_works_through_a_long_batch() -> None:
+    """Liveness is not backlog: during a long batch the page hears a heartbeat every HEARTBEAT_S of work."""
+    page = Page()
+    beats: list[float] = []
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 0.3  # every look at the clock: 0.3 s of work done
+        return now[0]
+
+    session = WorkerSession(page.post, beat=lambda: beats.append(now[0]), clock=clock)
+    session.handle(init({"app_id": APP}))
+    session.handle(json.dumps({"type": "batch", "items": [LOADED] + [call("track", f"E{i}") for i in range(20)]}))
+    assert len(beats) >= 4
+    assert sum(1 for m in page.messages() if m.get("method") == "trackEvent") == 20
+
+
+def test_calls_held_for_consent_take_the_anonymous_id_the_page_adopts_on_consent() -> None:
+    """The id stored by an earlier granted view is read only on consent; held calls then carry it, not a new one."""
+    b = bridge(consent={"required": True}, send_anonymous_id=True)
+    b.start([call("identify", {"plan": "pro"})])
+    commands = b.receive({"kind": "consent", "granted": True, "anonymous_id": "stored-id-1234"})
+    boots = [c for c in calls(commands) if c.method == "boot"]
+    assert boots
+    assert boots[0].args[0]["user_id"] == "stored-id-1234"

@@ -243,7 +243,12 @@ def test_reset_shuts_down_forgets_and_boots_a_visitor_with_listeners_again() -> 
     destination.handle(group("c1"))
     assert destination.listen("unread") == [Listen("unread")]
     commands = destination.handle(RESET)
-    assert commands == [IntercomCall("shutdown"), IntercomCall("boot", (MESSENGER,)), Listen("unread")]
+    assert commands == [
+        IntercomCall("shutdown"),
+        SetIntercomSettings(MESSENGER),
+        IntercomCall("boot", (MESSENGER,)),
+        Listen("unread"),
+    ]
     assert (destination.user_id, destination.email, destination.company, destination.pending) == (None, None, None, {})
 
 
@@ -570,3 +575,193 @@ def test_a_credential_supplied_later_for_the_same_user_is_sent_with_the_identity
     assert calls == [Call("update", ({"user_id": "u1", "user_hash": "h1"},))]
     again = [c for c in destination.handle(signed) if isinstance(c, Call)]
     assert again == []
+
+
+# -- page data never steers the Messenger ---------------------------------------------------------------------------
+
+
+def test_trait_keys_cannot_boot_another_user_app_or_api_base() -> None:
+    """identify({'user.id', 'app.id', 'api.base'}) boots the configured app as a visitor, not 'admin' on 'zzz'."""
+    destination = make()
+    commands = destination.handle(
+        identify(None, {"user.id": "admin", "app.id": "zzz", "api.base": "https://evil.example"})
+    )
+    assert calls(commands) == [IntercomCall("boot", (MESSENGER,))]
+    assert len(warnings(commands)) == 3
+    assert destination.user_id is None
+
+
+def test_flattened_traits_cannot_boot_another_app_or_api_base() -> None:
+    """nested=flatten with {app: {id}}, {api: {base}}: the boot keeps the configured app_id and default API base."""
+    destination = make(nested="flatten")
+    commands = destination.handle(identify("u1", {"app": {"id": "zzz"}, "api": {"base": "https://evil.example"}}))
+    assert calls(commands) == [IntercomCall("boot", ({**MESSENGER, "user_id": "u1"},))]
+
+
+def test_group_traits_cannot_override_the_company_id_from_group_id() -> None:
+    """group('c1', {'company.id': 'evil'}) updates company c1."""
+    destination = make()
+    destination.settle()
+    commands = destination.handle(group("c1", {"company.id": "evil", "company_id": "evil2", "name": "Acme"}))
+    assert calls(commands) == [IntercomCall("update", ({"company": {"company_id": "c1", "name": "Acme"}},))]
+    assert len(warnings(commands)) == 2
+
+
+def test_language_override_from_options_is_sent_with_the_user() -> None:
+    """The documented per-call place for the Messenger language is options.Intercom, like hide_default_launcher."""
+    destination = make()
+    commands = destination.handle(identify("u1", {}, Intercom={"languageOverride": "fr"}))
+    assert calls(commands) == [IntercomCall("boot", ({**MESSENGER, "user_id": "u1", "language_override": "fr"},))]
+
+
+# -- identity verification: user switches and email changes --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mode", "option", "key"),
+    [("user_hash", "user_hash", "user_hash"), ("jwt", "intercom_user_jwt", "intercom_user_jwt")],
+)
+def test_held_back_user_switch_ends_the_previous_users_session_and_later_tracks_are_not_sent_as_them(
+    mode: str, option: str, key: str
+) -> None:
+    """Verified u1, then unsigned identify('u2'): u1's session is shut down and a visitor booted; tracks follow."""
+    destination = make(identity_verification=mode)
+    destination.listen("unread")
+    destination.handle(identify("u1", {"plan": "pro"}, Intercom={option: "S1"}))
+    commands = destination.handle(identify("u2", {"name": "Bob"}))
+    assert calls(commands) == [IntercomCall("shutdown"), IntercomCall("boot", (MESSENGER,))]
+    assert Listen("unread") in commands
+    assert len(warnings(commands)) == 1
+    assert "'u2' held back" in warnings(commands)[0]
+    assert (destination.user_id, destination.email, destination.sent) == (None, None, {})
+    assert destination.stats.held_back == 1
+    assert calls(destination.handle(track("Clicked"))) == [IntercomCall("trackEvent", ("Clicked",))]
+    assert "user_id" not in destination.sent
+    signed = destination.handle(identify("u2", {"name": "Bob"}, Intercom={option: "S2"}))
+    assert calls(signed) == [IntercomCall("update", ({"user_id": "u2", "name": "Bob", key: "S2"},))]
+
+
+def test_held_back_email_only_switch_ends_the_previous_session() -> None:
+    """Verified email-only a@x, then unsigned identify({email: b@x}): a@x's session ends; a visitor continues."""
+    destination = make(identity_verification="user_hash")
+    destination.handle(identify(None, {"email": "a@x.io"}, Intercom={"user_hash": "HA"}))
+    commands = destination.handle(identify(None, {"email": "b@x.io"}))
+    assert calls(commands) == [IntercomCall("shutdown"), IntercomCall("boot", (MESSENGER,))]
+    assert destination.email is None
+
+
+def test_unsigned_identify_before_any_user_holds_back_without_a_shutdown() -> None:
+    """A visitor session has no previous person to protect: the identify is held back and nothing else happens."""
+    destination = make(identity_verification="user_hash")
+    destination.settle()
+    commands = destination.handle(identify("u2"))
+    assert calls(commands) == []
+    assert destination.booted
+
+
+def test_unsigned_user_id_for_the_same_email_user_is_held_back_without_ending_the_session() -> None:
+    """Verified email-only a@x, identify('u9', {email: a@x}) unsigned: held back, the same person's session stays."""
+    destination = make(identity_verification="user_hash")
+    destination.handle(identify(None, {"email": "a@x.io"}, Intercom={"user_hash": "HA"}))
+    commands = destination.handle(identify("u9", {"email": "a@x.io"}))
+    assert calls(commands) == []
+    assert destination.email == "a@x.io"
+
+
+@pytest.mark.parametrize(("mode", "key"), [("user_hash", "user_hash"), ("jwt", "intercom_user_jwt")])
+def test_verified_users_email_change_is_sent_as_an_update_of_that_user_with_the_sessions_credential(
+    mode: str, key: str
+) -> None:
+    """identify({email: new}) with no userId while verified u1 is known: an update of u1, not an 'email-only' hold."""
+    destination = make(identity_verification=mode)
+    destination.handle(identify("u1", {"email": "old@x.io"}, Intercom={key: "S1"}))
+    commands = destination.handle(identify(None, {"email": "new@x.io"}))
+    assert calls(commands) == [IntercomCall("update", ({"email": "new@x.io", "user_id": "u1", key: "S1"},))]
+    assert warnings(commands) == []
+    assert destination.stats.held_back == 0
+    assert (destination.user_id, destination.email) == ("u1", "new@x.io")
+
+
+def test_identify_without_user_id_for_a_known_user_is_not_a_switch_to_the_anonymous_id() -> None:
+    """send_anonymous_id: identify({plan}) after identify('u1') updates u1 (analytics.js keeps the userId)."""
+    destination = make(send_anonymous_id=True)
+    destination.handle(identify("u1"))
+    assert calls(destination.handle(identify(None, {"plan": "pro"}))) == [IntercomCall("update", ({"plan": "pro"},))]
+
+
+# -- reset coalescing -----------------------------------------------------------------------------------------------
+
+
+def test_repeated_resets_boot_once_while_the_visitor_is_untouched() -> None:
+    """reset() x 10,000: one shutdown and one visitor boot; every later reset sends nothing (one debug line)."""
+    destination = make()
+    destination.handle(identify("u1"))
+    first = destination.handle(RESET)
+    assert calls(first) == [IntercomCall("shutdown"), IntercomCall("boot", (MESSENGER,))]
+    for _ in range(10_000):
+        again = destination.handle(RESET)
+        assert calls(again) == []
+        assert [c.level for c in again if isinstance(c, Log)] == ["debug"]
+    assert destination.stats.boots == 2
+
+
+@pytest.mark.parametrize(
+    "touch",
+    [
+        lambda d: d.handle(PAGE),
+        lambda d: d.handle(track("Clicked")),
+        lambda d: d.handle(identify(None, {"plan": "x"})),
+        lambda d: d.handle(group("c1")),
+        lambda d: d.control("show", []),
+    ],
+    ids=["page", "track", "identify", "group", "show"],
+)
+def test_reset_after_the_visitor_was_touched_starts_a_new_visitor(touch: Any) -> None:
+    """Anything sent to the visitor since the last reset makes the next reset a real one again."""
+    destination = make()
+    destination.handle(RESET)
+    touch(destination)
+    assert [c.method for c in calls(destination.handle(RESET))] == ["shutdown", "boot"]
+
+
+def test_first_reset_of_a_visitor_booted_by_settle_still_shuts_down() -> None:
+    """Only a visitor booted by reset() counts as fresh: a settle-booted visitor may carry earlier history."""
+    destination = make()
+    destination.settle()
+    assert [c.method for c in calls(destination.handle(RESET))] == ["shutdown", "boot"]
+
+
+# -- the budget's clock ---------------------------------------------------------------------------------------------
+
+
+def test_budget_never_frees_a_slot_early_when_the_clock_steps_back() -> None:
+    """A send read from a clock that stepped back is charged at the latest charge, never booked into the past."""
+    budget = UpdateBudget()
+    budget.use(5000.0)
+    for _ in range(UPDATE_LIMIT - 1):
+        budget.use(5000.0 - UPDATE_WINDOW_S)
+    assert budget.remaining(5000.0) == 0
+    assert budget.remaining(5000.0 + UPDATE_WINDOW_S - 1) == 0
+
+
+def mirrors(commands: list[Command]) -> list[dict[str, Any]]:
+    return [c.settings for c in commands if isinstance(c, SetIntercomSettings)]
+
+
+def test_intercom_settings_mirror_the_verified_user_so_an_automatic_boot_keeps_them() -> None:
+    """Intercom's loader boots from window.intercomSettings on its own (frame start, Turbo): it must hold the user."""
+    destination = make(identity_verification="user_hash")
+    signed = identify("u1", {"email": "a@example.com", "plan": "pro"}, integrations={"Intercom": {"user_hash": "h1"}})
+    commands = destination.handle(signed)
+    assert mirrors(commands) == [{**MESSENGER, "user_id": "u1", "email": "a@example.com", "user_hash": "h1"}]
+    assert "plan" not in mirrors(commands)[0]  # identity and settings only, not every attribute
+
+
+def test_intercom_settings_follow_an_email_change_and_fall_back_to_the_visitor_on_reset() -> None:
+    """An identity change updates the mirror; after a logout it holds the messenger settings only."""
+    destination = make()
+    destination.handle(identify("u1", {"email": "a@example.com"}))
+    changed = destination.handle(identify("u1", {"email": "b@example.com"}))
+    assert mirrors(changed) == [{**MESSENGER, "user_id": "u1", "email": "b@example.com"}]
+    assert mirrors(destination.handle(track("Viewed"))) == []  # nothing about who changed: no write
+    assert mirrors(destination.handle(RESET)) == [MESSENGER]

@@ -7,6 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
 from py_bridge.destinations.intercom.mapping import (
     clean_key,
@@ -55,8 +58,6 @@ IDENTIFY_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("phone", {"phone": "+44 1"}, {"phone": "+44 1"}),
     ("unsubscribed camel", {"unsubscribedFromEmails": True}, {"unsubscribed_from_emails": True}),
     ("unsubscribed snake", {"unsubscribed_from_emails": False}, {"unsubscribed_from_emails": False}),
-    ("language override", {"language_override": "fr"}, {"language_override": "fr"}),
-    ("language override camel", {"languageOverride": "de"}, {"language_override": "de"}),
     ("name wins over parts", {"name": "Ann Lee", "firstName": "X"}, {"name": "Ann Lee"}),
     ("first and last", {"firstName": "Ann", "lastName": "Lee"}, {"name": "Ann Lee"}),
     ("snake first and last", {"first_name": "Ann", "last_name": "Lee"}, {"name": "Ann Lee"}),
@@ -86,7 +87,7 @@ IDENTIFY_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("custom _at ISO", {"last_seen_at": "2021-01-01T00:00:00Z"}, {"last_seen_at": JAN_2021}),
     ("custom _at ms", {"paid_at": JAN_2021 * 1000}, {"paid_at": JAN_2021}),
     ("custom datetime", {"renewal": datetime(2021, 1, 1, tzinfo=UTC)}, {"renewal": JAN_2021}),
-    ("reserved keys never custom", {"id": "x", "userId": "y", "user_hash": "h", "app_id": "z"}, {}),
+    ("id traits repeating the userId are consumed", {"id": "u1", "userId": "u1", "user_id": None}, {}),
 ]
 
 
@@ -119,6 +120,12 @@ REPAIR_CASES: list[tuple[str, dict[str, Any], dict[str, Any], str]] = [
     ("company not an object", {"company": "Acme"}, {}, "company"),
     ("companies not an array", {"companies": {"id": "c1"}}, {}, "companies"),
     ("custom_attributes nested", {"custom_attributes": {"a": 1}}, {}, "custom_attributes"),
+    ("language_override is a Messenger setting", {"language_override": "fr"}, {}, "options.integrations.Intercom"),
+    ("languageOverride camel too", {"languageOverride": "de"}, {}, "'languageOverride'"),
+    ("another id", {"id": "x"}, {}, "'id'"),
+    ("another userId", {"userId": "y"}, {}, "'userId'"),
+    ("hash in traits", {"user_hash": "h"}, {}, "'user_hash'"),
+    ("app_id in traits", {"app_id": "z"}, {}, "'app_id'"),
 ]
 
 
@@ -532,3 +539,159 @@ def test_non_ascii_digits_are_not_read_as_a_unix_time() -> None:
 
     assert to_unix_seconds("¹") is None
     assert to_unix_seconds("١٢٣") is None
+
+
+# -- reserved names: page data never steers the Messenger -----------------------------------------------------------
+
+
+def test_dotted_trait_keys_cannot_set_user_id_app_id_or_api_base() -> None:
+    """`user.id` / `app.id` / `api.base` are cleaned to reserved names (as Intercom would): dropped, one note each."""
+    traits = {"user.id": "admin", "app.id": "zzz", "api.base": "https://evil.example", "plan": "pro"}
+    for user_id in (None, "u1"):
+        out, notes = identify(traits, user_id=user_id)
+        assert out == ({"plan": "pro"} if user_id is None else {"user_id": "u1", "plan": "pro"})
+        assert len(notes) == 3, notes
+        for raw, clean in (("user.id", "user_id"), ("app.id", "app_id"), ("api.base", "api_base")):
+            assert any(f"'{raw}'" in n and f"'{clean}'" in n and n.endswith("dropped") for n in notes), raw
+
+
+def test_flattened_trait_objects_cannot_set_identity_credentials_or_messenger_settings() -> None:
+    """nested=flatten: {app: {id}}, {api: {base}}, {user: {id}}, {hide: {default: {launcher}}} are dropped too."""
+    out, notes = identify(
+        {
+            "app": {"id": "zzz"},
+            "api": {"base": "https://evil.example"},
+            "user": {"id": "admin", "hash": "h", "role": "x"},
+            "hide": {"default": {"launcher": True}},
+            "e": {"mail": "someone@else.io"},
+        },
+        user_id=None,
+        s=settings(nested="flatten"),
+    )
+    assert out == {"user_role": "x"}
+    assert len(notes) == 6, notes
+    for key in ("app_id", "api_base", "user_id", "user_hash", "hide_default_launcher", "e_mail"):
+        assert any(f"'{key}'" in n for n in notes), key
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        {
+            "app_id",
+            "api_base",
+            "custom_launcher_selector",
+            "hide_default_launcher",
+            "alignment",
+            "horizontal_padding",
+            "vertical_padding",
+            "z_index",
+            "action_color",
+            "background_color",
+            "session_duration",
+            "language_override",
+            "hide_notifications",
+            "widget",
+            "user_id",
+            "email",
+            "user_hash",
+            "intercom_user_jwt",
+        }
+    ),
+)
+def test_every_messenger_setting_identity_and_credential_name_in_any_spelling_is_dropped_with_one_note(
+    name: str,
+) -> None:
+    """Snake, dotted, camelCase, upper case or `$`-separated: a trait never becomes a reserved Intercom key."""
+    camel = name.split("_")[0] + "".join(part.title() for part in name.split("_")[1:])
+    spellings = {name.replace("_", "."), name.replace("_", "$"), camel, name.upper(), name.replace("_", "-")}
+    spellings.add(name)
+    if name == "email":
+        spellings.discard("email")  # traits.email itself is the identity's legitimate source
+    for spelling in sorted(spellings):
+        out, notes = identify({spelling: "x", "ok": 1}, user_id=None)
+        assert out == {"ok": 1}, spelling
+        assert len(notes) == 1, (spelling, notes)
+        assert repr(spelling) in notes[0]
+
+
+def test_group_traits_cannot_override_the_group_id() -> None:
+    """group('c1', {'company.id': ..., 'company_id': ..., 'id': ...}): the company id stays the groupId."""
+    notes = Notes()
+    company = company_payload(
+        {"company.id": "evil", "company_id": "evil2", "id": "c1", "companyId": "evil3", "name": "Acme"},
+        notes,
+        company_id="c1",
+    )
+    assert company == {"company_id": "c1", "name": "Acme"}
+    assert len(notes) == 3, notes.items
+    for key in ("company.id", "company_id", "companyId"):
+        assert any(f"'{key}'" in n for n in notes), key
+
+
+def test_flattened_group_traits_cannot_override_the_group_id_or_standard_fields() -> None:
+    """nested=flatten: {company: {id}} -> company_id and {monthly: {spend}} -> monthly_spend are dropped."""
+    notes = Notes()
+    company = company_payload(
+        {"company": {"id": "evil"}, "plan": "pro", "monthly": {"spend": 10**9}, "tier": {"level": 2}},
+        notes,
+        nested="flatten",
+        company_id="c1",
+    )
+    assert company == {"company_id": "c1", "plan": "pro", "tier_level": 2}
+    assert len(notes) == 2, notes.items
+
+
+def test_identify_company_with_a_second_id_key_keeps_the_first_and_notes_the_other() -> None:
+    """company {company_id: 'a', id: 'b'}: the id is 'a'; the conflicting 'id' is dropped with a note."""
+    out, notes = identify({"company": {"company_id": "a", "id": "b", "name": "Acme"}})
+    assert out["company"] == {"company_id": "a", "name": "Acme"}
+    assert len(notes) == 1
+    assert "'id'" in notes[0]
+
+
+def test_language_override_comes_from_options_intercom() -> None:
+    """The per-call language setting is read from options.integrations.Intercom (never traits); codes only."""
+    assert credentials({"integrations": {"Intercom": {"languageOverride": "pt-BR"}}}) == {"language_override": "pt-BR"}
+    assert credentials({"Intercom": {"language_override": " fr "}}) == {"language_override": "fr"}
+    assert credentials({"Intercom": {"language_override": "<script>"}}) == {}
+
+
+RESERVED_SPELLINGS = st.sampled_from(
+    ["user.id", "User_Id", "userID", "app.id", "appId", "api$base", "API_BASE", "e.mail", "Email", "user$hash",
+     "intercom.user.jwt", "hide.default.launcher", "custom.launcher.selector", "widget", "z.index", "languageOverride",
+     "session.duration", "id", "userId", "plan", "team.size", "a.b"]
+)  # fmt: skip
+
+
+@settings_(max_examples=150, deadline=None)
+@given(
+    traits=st.dictionaries(
+        st.one_of(RESERVED_SPELLINGS, st.text(max_size=8)),
+        st.one_of(
+            st.text(max_size=6),
+            st.integers(),
+            st.booleans(),
+            st.dictionaries(st.one_of(RESERVED_SPELLINGS, st.sampled_from(["id", "hash"])), st.text(max_size=4)),
+        ),
+        max_size=8,
+    ),
+    user_id=st.one_of(st.none(), st.just("u1")),
+    nested=st.sampled_from(["drop", "flatten"]),
+)
+def test_no_trait_ever_yields_an_identity_credential_or_messenger_setting_it_was_not_given_legitimately(
+    traits: dict[str, Any], user_id: str | None, nested: str
+) -> None:
+    """Whatever the keys, user_id is the call's userId, email is traits.email, and no setting or credential appears."""
+    out, _ = identify(traits, user_id=user_id, s=settings(nested=nested))
+    normalised = {k.lower().replace("_", "").replace("-", ""): k for k in out}
+    assert out.get("user_id") == user_id
+    assert "userid" not in normalised or normalised["userid"] == "user_id"
+    email = traits.get("email")
+    if "email" in normalised:
+        assert normalised["email"] == "email"
+        assert isinstance(email, str)
+        assert out["email"] == email.strip()
+    for name in ("appid", "apibase", "userhash", "intercomuserjwt", "hidedefaultlauncher", "customlauncherselector",
+                 "widget", "zindex", "languageoverride", "sessionduration", "id"):  # fmt: skip
+        assert name not in normalised, (name, out)

@@ -65,31 +65,40 @@ def test_missing_app_id_is_refused_with_a_hint() -> None:
     assert "data-app-id" in str(error)
 
 
-@pytest.mark.parametrize("app_id", ["Ab C", "ABC123", "abc-123", "", "a" * 33, 12345, "abc!"])
-def test_app_id_must_be_lowercase_letters_and_digits(app_id: Any) -> None:
-    """A wrong App ID makes the Messenger silently not appear, so it is refused with the value quoted."""
+@pytest.mark.parametrize(
+    ("app_id", "received"),
+    [
+        ("Ab C", "a string of 4 characters, with uppercase letters and spaces"),
+        ("ABC123", "a string of 6 characters, with uppercase letters"),
+        ("abc-123", "a string of 7 characters, with other characters"),
+        ("", "an empty string"),
+        ("a" * 33, "a string of 33 characters"),
+        (12345, "a number"),
+        ("abc!", "a string of 4 characters, with other characters"),
+    ],
+)
+def test_app_id_must_be_lowercase_letters_and_digits(app_id: Any, received: str) -> None:
+    """A wrong App ID makes the Messenger silently not appear: refused, saying what is wrong without quoting it.
+
+    (Adapted: this test used to pin the App ID quoted in full, which echoes a token pasted into data-app-id.)
+    """
     error = config_error({"app_id": app_id})
     assert error.field == "intercom.app_id"
-    assert repr(app_id) in str(error)
+    assert f"(received: {received})" in str(error)
+    if app_id:
+        assert repr(app_id) not in str(error)
 
 
 @pytest.mark.parametrize(
     ("key", "value", "field"),
     [
-        ("widget_id", "<img src=x onerror=alert(1)>", "intercom.widget_id"),
-        ("widget_id", "#a{color:red}", "intercom.widget_id"),
-        ("widget_id", "", "intercom.widget_id"),
-        ("widget_id", 5, "intercom.widget_id"),
         ("region", "mars", "intercom.region"),
         ("region", "EU", "intercom.region"),
-        ("api_base", "https://evil.example.com", "intercom.api_base"),
         ("hide_default_launcher", "yes", "intercom.hide_default_launcher"),
         ("alignment", "center", "intercom.alignment"),
         ("horizontal_padding", 19, "intercom.horizontal_padding"),
         ("horizontal_padding", 20.5, "intercom.horizontal_padding"),
         ("vertical_padding", True, "intercom.vertical_padding"),
-        ("rich_link_properties", "article", "intercom.rich_link_properties"),
-        ("rich_link_properties", ["ok", ""], "intercom.rich_link_properties"),
         ("max_metadata_keys", 0, "intercom.max_metadata_keys"),
         ("max_metadata_keys", 21, "intercom.max_metadata_keys"),
         ("max_metadata_keys", True, "intercom.max_metadata_keys"),
@@ -100,25 +109,54 @@ def test_app_id_must_be_lowercase_letters_and_digits(app_id: Any) -> None:
         ("debug", "on", "debug"),
         ("track_pages", 1, "track_pages"),
         ("track_messenger_events", None, "track_messenger_events"),
-        ("event_filter", ["Signed Up"], "event_filter"),
-        ("event_filter", {"allow": ["a"], "deny": ["b"]}, "event_filter"),
-        ("event_filter", {"allow": [1]}, "event_filter"),
-        ("event_filter", {"only": ["a"]}, "event_filter"),
         ("consent", True, "consent"),
-        ("consent", {"required": "yes"}, "consent"),
-        ("consent", {"required": True, "mode": "x"}, "consent"),
         ("max_queue", 0, "max_queue"),
         ("max_queue", 100_001, "max_queue"),
         ("start_timeout_ms", 999, "start_timeout_ms"),
         ("start_timeout_ms", "5000", "start_timeout_ms"),
     ],
 )
-def test_invalid_setting_names_the_field_and_the_value(key: str, value: Any, field: str) -> None:
-    """Every invalid setting fails at load with the field and (a readable part of) the value received."""
+def test_invalid_enum_number_or_boolean_setting_names_the_field_and_quotes_the_value(
+    key: str, value: Any, field: str
+) -> None:
+    """A harmless enum/number/boolean field fails at load with the field and the short value received."""
     error = config_error({"app_id": APP, key: value})
     assert error.field == field
     assert str(error).startswith(field + " ")
-    assert f"(received: {value!r}"[:30] in str(error)
+    assert f"(received: {value!r})" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "field", "received"),
+    [
+        ("widget_id", "<img src=x onerror=alert(1)>", "intercom.widget_id", "a string of 28 characters"),
+        ("widget_id", "#a{color:red}", "intercom.widget_id", "a string of 13 characters"),
+        ("widget_id", "", "intercom.widget_id", "an empty string"),
+        ("widget_id", 5, "intercom.widget_id", "a number"),
+        ("api_base", "https://evil.example.com", "intercom.api_base", "a string of 24 characters"),
+        ("rich_link_properties", "article", "intercom.rich_link_properties", "a string of 7 characters"),
+        ("rich_link_properties", ["ok", ""], "intercom.rich_link_properties", "a list of 2 items"),
+        ("event_filter", ["Signed Up"], "event_filter", "a list of 1 item"),
+        ("event_filter", {"allow": ["a"], "deny": ["b"]}, "event_filter", "an object with 2 keys"),
+        ("event_filter", {"allow": [1]}, "event_filter", "an object with 1 key"),
+        ("event_filter", {"only": ["a"]}, "event_filter", "an object with 1 key"),
+        ("consent", {"required": "yes"}, "consent", "an object with 1 key"),
+        ("consent", {"required": True, "mode": "x"}, "consent", "an object with 2 keys"),
+    ],
+)
+def test_invalid_free_form_setting_names_the_field_and_describes_the_value_without_quoting_it(
+    key: str, value: Any, field: str, received: str
+) -> None:
+    """Selectors, URLs, lists and objects could hold anything a site pastes: described by type and size only.
+
+    (Adapted: these cases used to sit in a test that pinned the value quoted in the message.)
+    """
+    error = config_error({"app_id": APP, key: value})
+    assert error.field == field
+    assert str(error).startswith(field + " ")
+    assert f"(received: {received})" in str(error)
+    if isinstance(value, str) and value:
+        assert value not in str(error)
 
 
 @pytest.mark.parametrize(
@@ -212,19 +250,32 @@ def test_legacy_appid_alias_is_accepted() -> None:
     assert parse_settings({"appId": APP}).intercom.app_id == APP
 
 
-def test_alias_and_its_snake_case_name_together_are_refused() -> None:
-    """Giving both appId and app_id is ambiguous and fails naming the setting."""
-    error = config_error({"appId": APP, "app_id": "other1"})
+@pytest.mark.parametrize(
+    "raw", [{"appId": APP, "app_id": "other1"}, {"app_id": "other1", "appId": APP}], ids=["alias first", "name first"]
+)
+def test_alias_collision_message_names_both_different_spellings(raw: dict[str, Any]) -> None:
+    """Giving both appId and app_id is refused naming the setting and both spellings (never 'app_id' twice)."""
+    error = config_error(raw)
     assert error.field == "app_id"
-    assert "twice" in str(error)
+    assert str(error) == "app_id is set twice, as 'app_id' and as its legacy alias 'appId'; keep one"
+
+
+def test_a_single_spelling_is_never_counted_as_set_twice() -> None:
+    """Each setting given once, under either spelling, parses: only two different spellings collide."""
+    settings = parse_settings({"appId": APP, "activator": "#help", "api_base": "https://api-iam.eu.intercom.io"})
+    assert (settings.intercom.app_id, settings.intercom.widget_id) == (APP, "#help")
 
 
 @pytest.mark.parametrize("key", ["appID", "widgetId", "Region", "custom_launcher_selector", "colour"])
-def test_unknown_key_is_refused_naming_it_and_its_value(key: str) -> None:
-    """A typo must not be silently ignored: the unknown key and its value are named."""
+def test_unknown_key_is_refused_naming_it_and_describing_its_value(key: str) -> None:
+    """A typo must not be silently ignored: the unknown key is named; its value is described, not quoted.
+
+    (Adapted: this test used to pin the unknown key's value quoted in full; that value could be a secret.)
+    """
     error = config_error({"app_id": APP, key: "x1"})
     assert error.field == key
-    assert "'x1'" in str(error)
+    assert "(received: a string of 2 characters)" in str(error)
+    assert "x1" not in str(error)
     assert "not a py-bridge setting" in str(error)
 
 
@@ -245,6 +296,18 @@ SECRET = "very-private-value-123"
         ({"intercom": {"api_secret": SECRET}}, "settings.intercom.api_secret"),
         ({"extra": [{"token": SECRET}]}, "settings.extra[0].token"),
         ({"note": "dG9rOjEyMzQ1Njc4OWFiY2RlZg=="}, "settings.note"),
+        ({"api-key": SECRET}, "settings.api-key"),
+        ({"X-API-KEY": SECRET}, "settings.X-API-KEY"),
+        ({"jwt": SECRET}, "settings.jwt"),
+        ({"passwd": SECRET}, "settings.passwd"),
+        ({"password": SECRET}, "settings.password"),
+        ({"hmac_key": SECRET}, "settings.hmac_key"),
+        ({"Auth Header": SECRET}, "settings.Auth Header"),
+        ({"credentials": {"key": SECRET}}, "settings.credentials"),
+        ({"intercom": {"nested": {"private-key": SECRET}}}, "settings.intercom.nested.private-key"),
+        ({"region": "Bearer dG9rOjEyMzQ1Njc4OWFiY2RlZg=="}, "settings.region"),
+        ({"region": f"Bearer {SECRET}"}, "settings.region"),
+        ({"nested": "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoidTEifQ.c2ln"}, "settings.nested"),
     ],
 )
 def test_secret_looking_setting_is_refused_without_echoing_the_value(raw: dict[str, Any], field: str) -> None:
@@ -255,7 +318,28 @@ def test_secret_looking_setting_is_refused_without_echoing_the_value(raw: dict[s
     assert caught.value.field == field
     assert SECRET not in message
     assert "dG9rOjEy" not in message
+    assert "eyJ" not in message
     assert "server" in message
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("region", "c2VjcmV0LXZhbHVlLTEyMw"),  # base64, high entropy
+        ("region", "9f86d081884c7d659a2feaa0"),  # hex
+        ("alignment", "left-but-actually-a-very-long-value"),
+        ("nested", "Basic dXNlcjpwYXNz"),
+        ("max_queue", "x9K2mQ7vL4pR8tZ1"),
+        ("debug", "sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
+    ],
+)
+def test_token_like_value_in_an_enum_or_number_field_is_never_echoed(key: str, value: str) -> None:
+    """Even harmless fields quote a value only when it is short and not token-like; otherwise its length is given."""
+    error = config_error({"app_id": APP, key: value})
+    message = str(error)
+    assert value not in message
+    assert value[:8] not in message
+    assert f"(received: a string of {len(value)} characters)" in message
 
 
 def test_secret_is_detected_before_unknown_key_or_bad_value_errors() -> None:
@@ -296,4 +380,29 @@ def test_sandbox_url_off_loopback_is_refused(url: Any) -> None:
     """A sandbox URL that could send data elsewhere than this machine is a config error naming sandbox_url."""
     error = config_error({"app_id": APP, "sandbox_url": url})
     assert error.field == "sandbox_url"
-    assert repr(url) in str(error)
+    assert str(url) not in str(error)  # adapted: a URL may carry credentials, so it is described, not quoted
+    assert "(received: a " in str(error)
+
+
+def test_a_key_that_is_itself_a_token_is_refused_without_being_named() -> None:
+    """{'dG9rOj...': 1}: a secret error whose path gives the key's length, not the key."""
+    token = "dG9rOjEyMzQ1Njc4OWFiY2RlZg=="
+    with pytest.raises(SecretInSettingsError) as caught:
+        parse_settings({"app_id": APP, token: 1})
+    assert token not in str(caught.value)
+    assert caught.value.field == f"settings.<a key of {len(token)} characters>"
+
+
+def test_an_unknown_key_that_looks_like_a_token_is_measured_not_named() -> None:
+    """A random-looking unknown key is reported by its length; an ordinary typo is still named."""
+    error = config_error({"app_id": APP, "x9K2mQ7vL4pR8tZ1": True})
+    assert "x9K2" not in str(error)
+    assert error.field == "<a key of 16 characters>"
+
+
+def test_secret_error_message_names_the_key_and_never_the_value() -> None:
+    """The whole message: the key path, the reason, and nothing of the value."""
+    with pytest.raises(SecretInSettingsError) as caught:
+        parse_settings({"app_id": APP, "credentials": {"key": SECRET}})
+    assert str(caught.value).startswith("settings.credentials looks like a secret")
+    assert "very-private" not in str(caught.value)

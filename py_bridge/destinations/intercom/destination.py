@@ -3,6 +3,12 @@
 Boot happens once per session, with the data of the first call that needs Intercom. Identity changes are handled
 the way Intercom documents (shutdown, then boot the new user), which the CDP integrations never do after a logout.
 Updates go through the budget so nothing carrying data is lost to Intercom's throttle.
+
+With identity_verification, an identify that introduces a user without its credential is held back. When that user
+is someone other than the one the session holds, the session is also ended and a fresh visitor booted: the page has
+said the person changed, so the previous user's conversations must not stay on screen and no later call may be
+attributed to them. A visitor (rather than holding every call) keeps the Messenger usable and loses nothing; when
+the signed identify arrives the visitor becomes that user by an ordinary update.
 """
 
 from __future__ import annotations
@@ -22,7 +28,14 @@ from py_bridge.commands import (
     Schedule,
     SetIntercomSettings,
 )
-from py_bridge.destinations.intercom.mapping import company_payload, credentials, event_payload, user_payload
+from py_bridge.destinations.intercom.mapping import (
+    MESSENGER_SETTINGS,
+    PER_CALL_SETTINGS,
+    company_payload,
+    credentials,
+    event_payload,
+    user_payload,
+)
 from py_bridge.destinations.intercom.settings import IntercomSettings
 from py_bridge.destinations.intercom.throttle import UpdateBudget
 from py_bridge.events import Event
@@ -32,6 +45,9 @@ __all__ = ["SPACES", "IntercomDestination", "Stats", "redact"]
 
 SPACES: Final = frozenset({"home", "messages", "help", "news", "tasks", "tickets"})
 CREDENTIAL_KEYS: Final = ("user_hash", "intercom_user_jwt")
+MIRRORED_KEYS: Final = ("user_id", "email", *CREDENTIAL_KEYS)
+# Messenger settings only the bridge settings set: never taken from call data, whatever the mapping returned.
+LOCKED_SETTINGS: Final = MESSENGER_SETTINGS - PER_CALL_SETTINGS
 MAX_MESSAGE: Final = 1000
 _MISSING: Final = object()
 _ID_RE: Final = re.compile(r"\d{1,18}")
@@ -80,7 +96,9 @@ class IntercomDestination:
         self.company: dict[str, Any] | None = None
         self.listeners: set[MessengerEvent] = {"show", "hide"} if messenger_events else set()
         self.flush_scheduled = False
+        self.fresh_visitor = False  # booted by reset() and untouched since: another reset has nothing to end
         self.stats = Stats()
+        self.mirrored: dict[str, Any] | None = None  # what window.intercomSettings holds, as last set
 
     # -- loading ------------------------------------------------------------------------------------------------
     def load(self) -> list[Command]:
@@ -95,7 +113,8 @@ class IntercomDestination:
                 )
             ]
         self.widget = "loading"
-        return [SetIntercomSettings(self.settings.messenger_settings()), LoadWidget(self.settings.widget_src)]
+        self.mirrored = self.settings.messenger_settings()
+        return [SetIntercomSettings(self.mirrored), LoadWidget(self.settings.widget_src)]
 
     @property
     def available(self) -> bool:
@@ -115,8 +134,8 @@ class IntercomDestination:
             return [
                 Log(
                     "warn",
-                    "the Intercom Messenger could not load (blocked by an ad blocker or the network, "
-                    f"{str(data.get('reason', 'unknown'))[:80]}); calls are still accepted but not sent to Intercom",
+                    f"the Intercom Messenger could not load ({str(data.get('reason', 'unknown'))[:160]}); "
+                    "calls are still accepted but not sent to Intercom",
                 )
             ]
         if name == "tick":
@@ -129,6 +148,8 @@ class IntercomDestination:
         if not self.available:
             self.stats.dropped_unavailable += 1
             return [Log("debug", f"{event.type} not sent: the Intercom Messenger is unavailable")]
+        if event.type != "reset":
+            self.fresh_visitor = False
         notes = Notes()
         if event.type == "page":
             commands = self._boot({}) if not self.booted else self._update(None)
@@ -145,10 +166,16 @@ class IntercomDestination:
     def _identify(self, event: Event, notes: Notes) -> list[Command]:
         data = user_payload(event, self.settings, notes)
         creds = credentials(event.options)
-        launcher = creds.pop("hide_default_launcher", None)
-        if launcher is not None:
-            data["hide_default_launcher"] = launcher
-        user_id = data.get("user_id")
+        for key in sorted(PER_CALL_SETTINGS):  # hide_default_launcher, language_override from options only
+            value = creds.pop(key, None)
+            if value is not None:
+                data[key] = value
+        # analytics.js keeps the current userId for identify() without one: such a call is about the known user
+        # (an email change included), never a new identity (nor the anonymous id of send_anonymous_id).
+        known_user = event.user_id is None and self.user_id is not None
+        if known_user:
+            data.pop("user_id", None)
+        user_id = self.user_id if known_user else data.get("user_id")
         email = data.get("email")
         is_switch = bool(
             (user_id and self.user_id and user_id != self.user_id)
@@ -156,18 +183,9 @@ class IntercomDestination:
         )
         new_identity = bool(user_id and user_id != self.user_id) or bool(not user_id and email and email != self.email)
         needed = self.settings.identity_verification
-        if new_identity and needed:
-            key = "intercom_user_jwt" if needed == "jwt" else "user_hash"
-            if key not in creds:
-                self.stats.held_back += 1
-                who = f"user {user_id!r}" if user_id else "an email-only user"
-                return [
-                    Log(
-                        "warn",
-                        f"identify for {who} held back: identity_verification is {needed!r} but options.integrations"
-                        f".Intercom.{key} is missing; compute it on your server and pass it to identify()",
-                    )
-                ]
+        credential = "intercom_user_jwt" if needed == "jwt" else "user_hash"
+        if new_identity and needed and credential not in creds:
+            return self._hold_back(user_id, email, credential)
         force: tuple[str, ...] = ()
         if not new_identity:
             for key in CREDENTIAL_KEYS:
@@ -179,6 +197,14 @@ class IntercomDestination:
                 force = (*CREDENTIAL_KEYS, "user_id", "email")
                 if self.user_id:
                     data.setdefault("user_id", self.user_id)
+            elif known_user and needed and email and email != self.email:
+                # The verified user's new email: an update of that user, carrying the session's identity and
+                # credential so it is applied to the verified user (the hash signs the user_id, not the email).
+                if credential not in self.sent:
+                    return self._hold_back(user_id, email, credential)
+                data["user_id"] = self.user_id
+                data[credential] = self.sent[credential]
+                force = ("user_id", credential)
         commands: list[Command] = []
         if is_switch and self.booted:
             # Another user on this page: Intercom documents shutdown + boot; an update would merge two people.
@@ -195,6 +221,30 @@ class IntercomDestination:
         if not self.booted:
             return [*commands, *self._boot(payload)]
         return self._update(payload, force=force)
+
+    def _hold_back(self, user_id: Any, email: Any, credential: str) -> list[Command]:
+        """An identify whose credential is missing: not sent. If it names someone other than the session's user,
+        that session ends and a visitor is booted, so nothing later is attributed to the previous user."""
+        self.stats.held_back += 1
+        who = f"user {user_id!r}" if user_id else "an email-only user"
+        warning = Log(
+            "warn",
+            f"identify for {who} held back: identity_verification is {self.settings.identity_verification!r} but "
+            f"options.integrations.Intercom.{credential} is missing; compute it on your server and pass it to "
+            "identify()",
+        )
+        someone_else = bool(self.user_id and user_id != self.user_id) or bool(
+            not self.user_id and self.email and email != self.email
+        )
+        if not (self.booted and someone_else):
+            return [warning]
+        ended = self.end_session()
+        return [
+            *ended,
+            *self._boot({}),
+            warning,
+            Log("info", "the previous user's Intercom session was ended; a visitor continues until a signed identify"),
+        ]
 
     def _track(self, event: Event, notes: Notes) -> list[Command]:
         mapped = event_payload(event, self.settings, notes)
@@ -222,11 +272,19 @@ class IntercomDestination:
         """Shut the Intercom session down (if one is booted) and forget user, traits, company and pending data."""
         commands: list[Command] = [IntercomCall("shutdown")] if self.booted else []
         self._forget()
-        return commands
+        return [*commands, *self._mirror()]
 
     def reset(self) -> list[Command]:
-        """Logout: end the session, forget the user, and boot a fresh visitor (the CDPs leave the Messenger dead)."""
-        return [*self.end_session(), *self._boot({})]
+        """Logout: end the session, forget the user, and boot a fresh visitor (the CDPs leave the Messenger dead).
+
+        Repeated resets coalesce: while the session is the visitor the last reset booted and nothing has touched it
+        since, there is no one to log out, so nothing is sent (a loop of resets must not become a loop of boots).
+        """
+        if self.booted and self.fresh_visitor:
+            return [Log("debug", "reset: the session is already a fresh visitor nothing has touched; nothing sent")]
+        commands = [*self.end_session(), *self._boot({})]
+        self.fresh_visitor = True
+        return commands
 
     # -- Messenger controls -------------------------------------------------------------------------------------
     def control(self, method: str, args: list[Any]) -> list[Command]:
@@ -235,6 +293,7 @@ class IntercomDestination:
         call = self._control_call(method, args)
         if isinstance(call, str):
             return [Log("warn", call)]
+        self.fresh_visitor = False  # an opened Messenger can start a conversation: the visitor is no longer fresh
         return [*([] if self.booted else self._boot({})), call]
 
     def _control_call(self, method: str, args: list[Any]) -> IntercomCall | str:
@@ -274,18 +333,26 @@ class IntercomDestination:
         self.sent = {}
         self.pending = {}
         self.company = None
+        self.fresh_visitor = False
+
+    @staticmethod
+    def _unlocked(data: dict[str, Any]) -> dict[str, Any]:
+        """Call data without the Messenger settings only the bridge settings may set (app_id, api_base, ...)."""
+        return {k: v for k, v in data.items() if k not in LOCKED_SETTINGS}
 
     def _boot(self, data: dict[str, Any]) -> list[Command]:
+        data = self._unlocked(data)
         payload = {**self.settings.messenger_settings(), **data}
         self.booted = True
         self.sent = dict(data)
         self.pending = {}
         self.stats.boots += 1
         # Intercom drops onShow/onHide/onUnreadCountChange on shutdown: register them again after every boot.
-        return [IntercomCall("boot", (payload,)), *(Listen(e) for e in sorted(self.listeners))]
+        return [IntercomCall("boot", (payload,)), *self._mirror(), *(Listen(e) for e in sorted(self.listeners))]
 
     def _update(self, data: dict[str, Any] | None, force: tuple[str, ...] = ()) -> list[Command]:
         now = self.clock()
+        data = None if data is None else self._unlocked(data)
         changes = {k: v for k, v in (data or {}).items() if k in force or self.sent.get(k, _MISSING) != v}
         for key in (data or {}).keys() - changes.keys():
             self.pending.pop(key, None)  # changed back to what Intercom holds: an older pending value must not win
@@ -308,7 +375,21 @@ class IntercomDestination:
         self.sent.update(payload)
         self.budget.use(now)
         self.stats.updates_sent += 1
-        return [IntercomCall("update", (payload,) if payload else ())]
+        return [IntercomCall("update", (payload,) if payload else ()), *self._mirror()]
+
+    def _mirror(self) -> list[Command]:
+        """Keep `window.intercomSettings` holding who the session is.
+
+        Intercom's loader boots from intercomSettings on its own: when its frame starts with no `boot` queued, and
+        again after every Turbo/Turbolinks visit. Holding the session's identity and credential there makes such a
+        boot the same verified user (after a logout, the visitor), never an anonymous stranger or the previous user.
+        """
+        identity = {key: self.sent[key] for key in MIRRORED_KEYS if self.sent.get(key) is not None}
+        settings = {**self.settings.messenger_settings(), **identity}
+        if settings == self.mirrored:
+            return []
+        self.mirrored = settings
+        return [SetIntercomSettings(settings)]
 
     def _schedule(self, now: float, message: str) -> list[Command]:
         commands: list[Command] = [Log("debug", message)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -20,11 +20,13 @@ from py_bridge.notes import Notes
 __all__ = [
     "MAX_STRING",
     "clean_key",
+    "company_key_reserved",
     "company_payload",
     "context_attributes",
     "credentials",
     "event_payload",
     "to_unix_seconds",
+    "user_key_reserved",
     "user_payload",
 ]
 
@@ -34,6 +36,7 @@ ISO_DATE_RE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d
 MS_THRESHOLD: Final = 10**11  # larger Unix numbers are milliseconds (10**11 s is the year 5138)
 MAX_SECONDS: Final = 253_402_300_799  # 9999-12-31T23:59:59Z; later "dates" are not dates
 MAX_CENTS: Final = 2**53  # a price must stay an exact JavaScript integer
+LANGUAGE_RE: Final = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?")  # Intercom's locale codes: fr, pt-BR, zh-TW
 
 # User attributes Intercom knows by name; everything else in traits becomes a custom attribute.
 STANDARD_TRAITS: Final = {
@@ -41,32 +44,41 @@ STANDARD_TRAITS: Final = {
     "phone": "phone",
     "unsubscribedFromEmails": "unsubscribed_from_emails",
     "unsubscribed_from_emails": "unsubscribed_from_emails",
-    "language_override": "language_override",
-    "languageOverride": "language_override",
 }
 NAME_TRAITS: Final = ("name", "firstName", "first_name", "lastName", "last_name")
 CREATED_TRAITS: Final = ("createdAt", "created_at", "created")
-# Keys that never become custom attributes: identity, handled above, or set by the Messenger itself.
-RESERVED_TRAITS: Final = frozenset(
+USER_ID_TRAITS: Final = ("id", "userId", "user_id")
+# Trait keys the mapping itself reads (or warns about): consumed without becoming custom attributes.
+CONSUMED_TRAITS: Final = frozenset(
+    {*STANDARD_TRAITS, *NAME_TRAITS, *CREATED_TRAITS, "avatar", "company", "companies", "custom_attributes"}
+)
+# Messenger settings come from the bridge settings (hide_default_launcher and language_override also from
+# options.integrations.Intercom per call), never from page data: a trait must not move the Messenger to another
+# workspace (app_id), another API host (api_base) or rebind or hide its launcher.
+MESSENGER_SETTINGS: Final = frozenset(
     {
-        *STANDARD_TRAITS,
-        *NAME_TRAITS,
-        *CREATED_TRAITS,
-        "avatar",
-        "company",
-        "companies",
-        "id",
-        "userId",
-        "user_id",
-        "user_hash",
-        "userHash",
-        "intercom_user_jwt",
-        "custom_attributes",
         "app_id",
         "api_base",
         "custom_launcher_selector",
         "hide_default_launcher",
+        "alignment",
+        "horizontal_padding",
+        "vertical_padding",
+        "z_index",
+        "action_color",
+        "background_color",
+        "session_duration",
+        "language_override",
+        "hide_notifications",
+        "widget",
     }
+)
+PER_CALL_SETTINGS: Final = frozenset({"hide_default_launcher", "language_override"})
+IDENTITY_KEYS: Final = frozenset({"user_id", "id", "email"})  # only identify()'s userId and traits.email set these
+CREDENTIAL_KEYS: Final = frozenset({"user_hash", "intercom_user_jwt"})  # only options.integrations.Intercom
+# Standard user attributes, set only from the traits the mapping reads (`name` from name/firstName/lastName...).
+STANDARD_USER_ATTRIBUTES: Final = frozenset(
+    {"name", "phone", "created_at", "unsubscribed_from_emails", "avatar", "company", "companies", "custom_attributes"}
 )
 COMPANY_FIELDS: Final = {
     "name": "name",
@@ -78,9 +90,56 @@ COMPANY_FIELDS: Final = {
     "employees": "size",
     "size": "size",
 }
-COMPANY_RESERVED: Final = frozenset(
-    {*COMPANY_FIELDS, "id", "company_id", "companyId", "createdAt", "created_at", "remove"}
-)
+COMPANY_ID_TRAITS: Final = ("company_id", "id", "companyId")
+COMPANY_CONSUMED: Final = frozenset({*COMPANY_FIELDS, "createdAt", "created_at", "remove"})
+COMPANY_STANDARD: Final = frozenset({*COMPANY_FIELDS.values(), "created_at", "remove"})
+
+
+def _normalised(key: str) -> str:
+    """How reserved names are compared: case and `_`/`-`/space insensitive, so `User-Id` or `userId` cannot pass."""
+    return re.sub(r"[-_\s]", "", key.lower())
+
+
+def _by_normalised(names: Iterable[str]) -> dict[str, str]:
+    return {_normalised(name): name for name in names}
+
+
+_MESSENGER_NAMES: Final = _by_normalised(MESSENGER_SETTINGS)
+_IDENTITY_NAMES: Final = _by_normalised(IDENTITY_KEYS)
+_CREDENTIAL_NAMES: Final = _by_normalised(CREDENTIAL_KEYS)
+_COMPANY_ID_NAMES: Final = _by_normalised({"company_id", "id"})
+
+
+def user_key_reserved(key: str) -> str | None:
+    """Why a (cleaned, flattened) user attribute key may not come from traits, or None when it may."""
+    name = _normalised(key)
+    if name in _MESSENGER_NAMES:
+        target = _MESSENGER_NAMES[name]
+        where = "options.integrations.Intercom" if target in PER_CALL_SETTINGS else "the bridge settings"
+        return f"would set the Messenger setting {target!r}, which only {where} may set"
+    if name in _IDENTITY_NAMES:
+        target = _IDENTITY_NAMES[name]
+        return f"would set the identity ({target!r}), which comes only from identify()'s userId and traits.email"
+    if name in _CREDENTIAL_NAMES:
+        target = _CREDENTIAL_NAMES[name]
+        return f"would set the credential {target!r}, which is read only from options.integrations.Intercom"
+    if key in STANDARD_USER_ATTRIBUTES:
+        return f"would overwrite the standard attribute {key!r}, which is set only from its own trait"
+    return None
+
+
+def company_key_reserved(key: str) -> str | None:
+    """Why a (cleaned, flattened) company key may not be a custom company attribute, or None when it may."""
+    name = _normalised(key)
+    if name in _COMPANY_ID_NAMES or name == "companyid":
+        return "would change the company id, which comes only from groupId or the company's own id"
+    if key in COMPANY_STANDARD:
+        return f"would overwrite the standard company field {key!r}, which is set only from its own key"
+    return None
+
+
+def _nothing_reserved(key: str) -> str | None:
+    return None
 
 
 def clean_key(key: str) -> str:
@@ -152,23 +211,36 @@ def clean_attributes(
     skip: Iterable[str] = (),
     what: str = "trait",
     prefix: str = "",
+    reserved: Callable[[str], str | None] = _nothing_reserved,
 ) -> dict[str, Any]:
-    """Custom attributes: scalars pass (0/false/"" included), keys repaired, objects dropped or flattened with `_`."""
+    """Custom attributes: scalars pass (0/false/"" included), keys repaired, objects dropped or flattened with `_`.
+
+    `reserved` is asked about every key after it is cleaned and flattened (`user.id` and `{user: {id}}` both become
+    `user_id`, as Intercom itself would read them): a reserved key is dropped with one note naming it.
+    """
     skipped = set(skip)
     out: dict[str, Any] = {}
     for raw_key, value in source.items():
         if raw_key in skipped and not prefix:
             continue
-        key = clean_key(prefix + raw_key)
-        if key != prefix + raw_key:
-            notes.warn(f"{what} {prefix + raw_key!r}: characters Intercom forbids in keys replaced; sent as {key!r}")
+        full = prefix + raw_key
+        key = clean_key(full)
         if not key:
             notes.warn(f"{what} with an empty name dropped")
             continue
+        reason = reserved(key)
+        if reason:
+            seen = f"{full!r} (read by Intercom as {key!r})" if key != full else repr(full)
+            notes.warn(f"{what} {seen} {reason}; dropped")
+            continue
+        if key != full:
+            notes.warn(f"{what} {full!r}: characters Intercom forbids in keys replaced; sent as {key!r}")
         if isinstance(value, dict | list):
             if nested == "flatten":
                 items = value.items() if isinstance(value, dict) else ((str(i), v) for i, v in enumerate(value))
-                out.update(clean_attributes(dict(items), notes, nested=nested, what=what, prefix=key + "_"))
+                out.update(
+                    clean_attributes(dict(items), notes, nested=nested, what=what, prefix=key + "_", reserved=reserved)
+                )
             else:
                 shape = "object" if isinstance(value, dict) else "array"
                 notes.warn(f"{what} {key!r}: Intercom does not accept an {shape} as an attribute; dropped")
@@ -215,11 +287,14 @@ def company_payload(
     if not isinstance(raw, dict):
         notes.warn(f"{where}: expected an object, received {type(raw).__name__}; dropped")
         return None
-    ident = company_id if company_id is not None else _first(raw, ("company_id", "id", "companyId"))
+    ident = company_id if company_id is not None else _first(raw, COMPANY_ID_TRAITS)
     if isinstance(ident, bool) or not isinstance(ident, str | int) or not str(ident).strip():
         notes.warn(f"{where}: no company id (id or company_id); dropped")
         return None
-    out: dict[str, Any] = {"company_id": _string(str(ident).strip(), f"{where}.company_id", notes)}
+    ident_text = str(ident).strip()
+    out: dict[str, Any] = {"company_id": _string(ident_text, f"{where}.company_id", notes)}
+    # An id key that repeats the company id is simply consumed; one naming another company is dropped with a note.
+    same_id = {k for k in COMPANY_ID_TRAITS if k in raw and (raw[k] is None or str(raw[k]).strip() == ident_text)}
     for source_key, target in COMPANY_FIELDS.items():
         value = raw.get(source_key)
         if value is None or target in out:
@@ -236,12 +311,22 @@ def company_payload(
     _set_created_at(out, _first(raw, ("createdAt", "created_at")), f"{where}.createdAt", notes)
     if raw.get("remove") is True:
         out["remove"] = True
-    out.update(clean_attributes(raw, notes, nested=nested, skip=COMPANY_RESERVED, what=f"{where} trait"))
+    custom = clean_attributes(
+        raw,
+        notes,
+        nested=nested,
+        skip=COMPANY_CONSUMED | same_id,
+        what=f"{where} trait",
+        reserved=company_key_reserved,
+    )
+    for key, value in custom.items():
+        out.setdefault(key, value)  # a custom key never replaces the id or a standard field
     return out
 
 
 def credentials(options: Mapping[str, Any]) -> dict[str, Any]:
-    """user_hash / intercom_user_jwt / hide_default_launcher from every place the CDPs put them."""
+    """user_hash / intercom_user_jwt and the per-call settings (hide_default_launcher, language_override) from
+    every place the CDPs put them. Traits never carry these: options are the page's code, traits are often data."""
     places: list[Any] = [
         (options.get("integrations") or {}).get("Intercom") if isinstance(options.get("integrations"), dict) else None,
         options.get("Intercom"),
@@ -261,6 +346,9 @@ def credentials(options: Mapping[str, Any]) -> dict[str, Any]:
         launcher = _first(place, ("hide_default_launcher", "hideDefaultLauncher"))
         if "hide_default_launcher" not in out and isinstance(launcher, bool):
             out["hide_default_launcher"] = launcher
+        language = _first(place, ("language_override", "languageOverride"))
+        if "language_override" not in out and isinstance(language, str) and LANGUAGE_RE.fullmatch(language.strip()):
+            out["language_override"] = language.strip()
     return out
 
 
@@ -301,7 +389,11 @@ def context_attributes(context: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def user_payload(event: Event, settings: IntercomSettings, notes: Notes) -> dict[str, Any]:
-    """identify -> Intercom user data (no messenger settings, no credentials). Never contains user_id None."""
+    """identify -> Intercom user data (no messenger settings, no credentials). Never contains user_id None.
+
+    Identity comes only from the call's userId (or the anonymous id, setting send_anonymous_id) and traits.email;
+    no other trait, however spelled, cleaned or flattened, may set an identity, a credential or a Messenger setting.
+    """
     traits = event.traits
     out: dict[str, Any] = {}
     user_id = event.user_id
@@ -352,7 +444,14 @@ def user_payload(event: Event, settings: IntercomSettings, notes: Notes) -> dict
         notes.warn(
             "trait 'custom_attributes': Intercom ignores a nested custom_attributes object; send keys at top level"
         )
-    custom = clean_attributes(traits, notes, nested=settings.nested, skip=RESERVED_TRAITS)
+    # traits.id / userId that repeat the userId are consumed quietly (analytics.js often sends both); any other
+    # value would be a second identity and is dropped with a note by user_key_reserved.
+    same_id = {
+        k for k in USER_ID_TRAITS if k in traits and (traits[k] is None or str(traits[k]).strip() == event.user_id)
+    }
+    custom = clean_attributes(
+        traits, notes, nested=settings.nested, skip=CONSUMED_TRAITS | same_id, reserved=user_key_reserved
+    )
     if settings.include_context:
         custom = {**context_attributes(event.context), **custom}
     for key, value in custom.items():

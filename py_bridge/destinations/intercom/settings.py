@@ -1,4 +1,8 @@
-"""Intercom destination settings: a frozen dataclass validated once, with errors naming the field and the value."""
+"""Intercom destination settings: a frozen dataclass validated once, with errors naming the field.
+
+Errors describe the value received without repeating it, except for enum, number and boolean fields whose value does
+not look like a token (`errors.describe_value`): a token pasted into the wrong field never reaches the console.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from py_bridge.errors import ConfigError
+from py_bridge.errors import ConfigError, describe_value
 
 __all__ = [
     "DEFAULT_WIDGET_ID",
@@ -34,6 +38,7 @@ LEGACY_ALIASES: Final = {
     "hideDefaultLauncher": "hide_default_launcher",
 }
 APP_ID_RE: Final = re.compile(r"[a-z0-9]{1,32}")
+APP_ID_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 # A selector is checked for real in the page (querySelector); here we refuse what is never a selector and could
 # be markup or break out of a style context.
 SELECTOR_FORBIDDEN_RE: Final = re.compile(r"[<{};\x00-\x1f\x7f]")
@@ -104,7 +109,7 @@ def _bool(raw: dict[str, Any], key: str, default: bool | None) -> bool | None:
     value = raw.get(key, default)
     if value is None or isinstance(value, bool):
         return value
-    raise ConfigError(f"intercom.{key}", f"must be true or false (received: {value!r})")
+    raise ConfigError(f"intercom.{key}", f"must be true or false (received: {describe_value(value, echo=True)})")
 
 
 def _choice(raw: dict[str, Any], key: str, choices: tuple[str | None, ...], default: str | None) -> Any:
@@ -112,7 +117,7 @@ def _choice(raw: dict[str, Any], key: str, choices: tuple[str | None, ...], defa
     if value in choices:
         return value
     shown = " | ".join(str(c) for c in choices if c is not None)
-    raise ConfigError(f"intercom.{key}", f"must be one of {shown} (received: {value!r})")
+    raise ConfigError(f"intercom.{key}", f"must be one of {shown} (received: {describe_value(value, echo=True)})")
 
 
 def _padding(raw: dict[str, Any], key: str) -> int | None:
@@ -120,16 +125,19 @@ def _padding(raw: dict[str, Any], key: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 20 <= value <= 10_000:
-        raise ConfigError(f"intercom.{key}", f"must be a whole number of pixels, at least 20 (received: {value!r})")
+        raise ConfigError(
+            f"intercom.{key}",
+            f"must be a whole number of pixels, at least 20 (received: {describe_value(value, echo=True)})",
+        )
     return value
 
 
 def validate_selector(value: Any, field: str = "intercom.widget_id") -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(field, f"must be a CSS selector such as '#help' (received: {value!r})")
+        raise ConfigError(field, f"must be a CSS selector such as '#help' (received: {describe_value(value)})")
     selector = value.strip()
     if len(selector) > MAX_SELECTOR_LENGTH or SELECTOR_FORBIDDEN_RE.search(selector):
-        raise ConfigError(field, f"must be a CSS selector, not markup or code (received: {value[:80]!r})")
+        raise ConfigError(field, f"must be a CSS selector, not markup or code (received: {describe_value(value)})")
     return selector
 
 
@@ -137,17 +145,37 @@ def _api_base(raw: dict[str, Any], sandbox_url: str | None) -> str:
     region = raw.get("region")
     api_base = raw.get("api_base")
     if region is not None and region not in REGIONS:
-        raise ConfigError("intercom.region", f"must be one of us | eu | au (received: {region!r})")
+        raise ConfigError(
+            "intercom.region", f"must be one of us | eu | au (received: {describe_value(region, echo=True)})"
+        )
     if sandbox_url:
         return sandbox_url
     if api_base is not None:
         if api_base not in REGIONS.values():
             allowed = ", ".join(REGIONS.values())
-            raise ConfigError("intercom.api_base", f"must be one of {allowed} (received: {api_base!r})")
+            raise ConfigError("intercom.api_base", f"must be one of {allowed} (received: {describe_value(api_base)})")
         if region is not None and REGIONS[region] != api_base:
+            # Both are validated by now (a known region, one of Intercom's public API bases): safe to quote.
             raise ConfigError("intercom.api_base", f"contradicts region {region!r} (received: {api_base!r})")
         return str(api_base)
     return REGIONS[region or "us"]
+
+
+def _app_id_problem(value: Any) -> str:
+    """What is wrong with an App ID, said without quoting it (a token pasted into data-app-id must not be echoed)."""
+    described = describe_value(value)
+    if not isinstance(value, str) or not value:
+        return described
+    found = [
+        label
+        for label, present in (
+            ("uppercase letters", any(c.isupper() for c in value)),
+            ("spaces", any(c.isspace() for c in value)),
+            ("other characters", any(not (c.isspace() or c.isupper() or c in APP_ID_CHARS) for c in value)),
+        )
+        if present
+    ]
+    return described + (", with " + " and ".join(found) if found else "")
 
 
 def parse_intercom_settings(raw: dict[str, Any], sandbox_url: str | None = None) -> IntercomSettings:
@@ -156,13 +184,20 @@ def parse_intercom_settings(raw: dict[str, Any], sandbox_url: str | None = None)
     if app_id is None:
         raise ConfigError("intercom.app_id", "is required (received: nothing); set data-app-id on the tag")
     if not isinstance(app_id, str) or not APP_ID_RE.fullmatch(app_id):
-        raise ConfigError("intercom.app_id", f"must be lowercase letters and digits (received: {app_id!r})")
+        raise ConfigError(
+            "intercom.app_id", f"must be lowercase letters and digits, 1 to 32 (received: {_app_id_problem(app_id)})"
+        )
     rich = raw.get("rich_link_properties", ())
     if not isinstance(rich, list | tuple) or not all(isinstance(k, str) and k for k in rich):
-        raise ConfigError("intercom.rich_link_properties", f"must be a list of property names (received: {rich!r})")
+        raise ConfigError(
+            "intercom.rich_link_properties", f"must be a list of property names (received: {describe_value(rich)})"
+        )
     max_keys = raw.get("max_metadata_keys", 10)
     if isinstance(max_keys, bool) or not isinstance(max_keys, int) or not 1 <= max_keys <= 20:
-        raise ConfigError("intercom.max_metadata_keys", f"must be a whole number from 1 to 20 (received: {max_keys!r})")
+        raise ConfigError(
+            "intercom.max_metadata_keys",
+            f"must be a whole number from 1 to 20 (received: {describe_value(max_keys, echo=True)})",
+        )
     return IntercomSettings(
         app_id=app_id,
         widget_id=validate_selector(raw.get("widget_id", DEFAULT_WIDGET_ID)),

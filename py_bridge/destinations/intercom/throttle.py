@@ -39,8 +39,11 @@ class UpdateBudget:
         return left > 0 if carries_data else left > self.page_reserve
 
     def use(self, now: float) -> None:
-        self._expire(now)
-        self._sent.append(now)
+        """Charge one update sent now. A clock reading older than the last charge is charged at the last one, so
+        the window stays ordered and a send can never be booked into the past (where it would expire early)."""
+        at = max(now, self._sent[-1]) if self._sent else now
+        self._expire(at)
+        self._sent.append(at)
 
     def seconds_until_free(self, now: float) -> float:
         """How long until one more data update may be sent (0 when one may be sent now)."""
