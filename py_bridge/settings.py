@@ -39,8 +39,11 @@ BRIDGE_KEYS: Final = frozenset(
         "start_timeout_ms",
         "widget_timeout_ms",
         "fast_start",
+        "load",
     }
 )
+# When embed.js starts the runtime (it reads the setting itself, before Python runs; Python validates it).
+LOAD_POLICIES: Final = ("eager", "load", "idle", "interaction")
 # Parts of a key name that mark a secret, matched after normalising the name (lowercase; `-`, `_`, spaces dropped),
 # so `api-key`, `X-API-KEY`, `apiKey` and `api_key` are all caught.
 SECRET_NAME_PARTS: Final = (
@@ -93,6 +96,7 @@ class BridgeSettings:
     # How long the Messenger may take to start (its frame drains the queue) before it is reported as not loading.
     widget_timeout_ms: int = DEFAULT_WIDGET_TIMEOUT_MS
     fast_start: bool = True  # read by embed.js/worker.mjs: start from the cached memory snapshot on revisits
+    load: str = "load"  # read by embed.js: when the runtime's downloads may start (LOAD_POLICIES)
 
 
 def normalise_name(key: str) -> str:
@@ -232,4 +236,12 @@ def parse_settings(raw: Any) -> BridgeSettings:
         start_timeout_ms=_int(settings, "start_timeout_ms", DEFAULT_START_TIMEOUT_MS, 1_000, 120_000),
         widget_timeout_ms=_int(settings, "widget_timeout_ms", DEFAULT_WIDGET_TIMEOUT_MS, 1_000, 120_000),
         fast_start=_bool(settings, "fast_start", default=True),
+        load=_load_policy(settings.get("load", "load")),
     )
+
+
+def _load_policy(value: Any) -> str:
+    if value not in LOAD_POLICIES:
+        shown = " | ".join(LOAD_POLICIES)
+        raise ConfigError("load", f"must be one of {shown} (received: {describe_value(value, echo=True)})")
+    return str(value)

@@ -526,6 +526,7 @@
       clearTimeout(timer);
       clearTimeout(poll);
       widget = ok ? "loaded" : "failed";
+      endInteractionWait(); // the Messenger's own launcher takes over (or, failed, there is nothing to open)
       signal("widget", ok ? { status: "loaded" } : { status: "failed", reason: reason });
     }
     function watchStart(queuedAtLoad) {
@@ -815,6 +816,162 @@
   } else if (typeof Worker !== "function") {
     fail("this browser has no Web Workers");
   } else {
+    startWhenPolicyAllows();
+  }
+
+  // ---- when to start: the load policy ----------------------------------------------------------------------------
+  // The runtime is megabytes; the host page's own content comes first. "load" (default) waits for the page's load
+  // event, "idle" also for an idle main thread (at most 5 s more), "interaction" for the visitor to reach for the
+  // launcher; "eager" starts at once. Save-Data and 2g-class connections get "interaction". Calls made meanwhile
+  // are queued as before.
+  function loadPolicy() {
+    var asked = own(settings, "load");
+    var policy = asked === "eager" || asked === "load" || asked === "idle" || asked === "interaction" ? asked : "load";
+    var connection = navigator.connection;
+    var slow = false;
+    try {
+      slow = !!connection && (connection.saveData === true || /(^|-)2g$/.test(String(connection.effectiveType)));
+    } catch (e) { /* no connection info */ }
+    return slow ? "interaction" : policy;
+  }
+
+  var startRequested = false;
+  function requestStart(reason) {
+    if (startRequested || state !== "starting") return;
+    startRequested = true;
+    preconnect();
+    emit("pybridge:log", { level: "debug", message: "starting Python (" + reason + ")" });
     startWorker();
+  }
+
+  function afterLoad(fn) {
+    if (doc("readyState") === "complete") fn();
+    else window.addEventListener("load", function () { fn(); }, { once: true });
+  }
+
+  function startWhenPolicyAllows() {
+    var policy = loadPolicy();
+    if (policy === "eager") {
+      requestStart("eager");
+    } else if (policy === "load") {
+      afterLoad(function () { requestStart("after the page's load event"); });
+    } else if (policy === "idle") {
+      afterLoad(function () {
+        if (typeof window.requestIdleCallback === "function") {
+          window.requestIdleCallback(function () { requestStart("idle"); }, { timeout: 5000 });
+        } else {
+          setTimeout(function () { requestStart("idle (timer)"); }, 1000);
+        }
+      });
+    } else {
+      waitForInteraction();
+    }
+  }
+
+  // The Messenger's hosts are contacted only once the widget is about to be needed: now.
+  function preconnect() {
+    if (sandboxUrl) return;
+    var region = own(settings, "region");
+    var api = region === "eu" ? "https://api-iam.eu.intercom.io" : region === "au" ? "https://api-iam.au.intercom.io" : "https://api-iam.intercom.io";
+    ["https://widget.intercom.io", "https://js.intercomcdn.com", api].forEach(function (href) {
+      try {
+        var link = createElement("link");
+        link.rel = "preconnect";
+        link.href = href;
+        link.crossOrigin = "anonymous";
+        (doc("head") || doc("documentElement")).appendChild(link);
+      } catch (e) { /* a hint only */ }
+    });
+  }
+
+  // "interaction": nothing heavy until the visitor hovers, focuses or clicks the launcher. Without a launcher of
+  // the site's own (a custom widget_id selector) or hide_default_launcher, a look-alike launcher is drawn; a click
+  // on either is replayed as intercom.show() once the Messenger is up. A Messenger control call starts it too.
+  var lookAlike = null;
+  function waitForInteraction() {
+    var selector = own(settings, "widget_id");
+    var custom = typeof selector === "string" && selector !== "#IntercomDefaultWidget";
+    var hidden = own(settings, "hide_default_launcher") === true || own(settings, "hideDefaultLauncher") === true;
+    function trigger(event) {
+      var target = event.target;
+      if (custom) {
+        try {
+          if (!(target instanceof Element) || !target.closest(selector)) return;
+        } catch (e) {
+          return; // an invalid selector: Python reports it once started
+        }
+      } else if (!lookAlike || !(target instanceof Node) || !lookAlike.contains(target)) {
+        return;
+      }
+      // Hover or focus starts the downloads; a click (until the Messenger is up) is also replayed as show().
+      if (event.type === "click") {
+        if (lookAlike) event.preventDefault();
+        show();
+      }
+      requestStart("visitor interaction (" + event.type + ")");
+    }
+    var kinds = ["pointerover", "focusin", "touchstart", "click"];
+    stopWaitingForInteraction = function () {
+      kinds.forEach(function (kind) { document.removeEventListener(kind, trigger, true); });
+    };
+    kinds.forEach(function (kind) { document.addEventListener(kind, trigger, { capture: true, passive: kind !== "click" }); });
+    var show = api.intercom.show;
+    CONTROLS.forEach(function (method) {
+      var control = api.intercom[method];
+      api.intercom[method] = function () {
+        var result = control.apply(api, arguments);
+        requestStart("intercom." + method + "()");
+        return result;
+      };
+    });
+    if (!custom && !hidden) afterLoad(drawLookAlike);
+  }
+
+  function drawLookAlike() {
+    if (startRequested || lookAlike) return;
+    try {
+      var button = createElement("button");
+      button.type = "button";
+      button.setAttribute("aria-label", "Open chat");
+      button.setAttribute("data-py-bridge", "launcher");
+      var side = own(settings, "alignment") === "left" ? "left" : "right";
+      var color = own(settings, "action_color") || own(settings, "background_color");
+      var style = button.style;
+      style.position = "fixed";
+      style[side] = pixels(own(settings, "horizontal_padding")) + "px";
+      style.bottom = pixels(own(settings, "vertical_padding")) + "px";
+      style.width = style.height = "48px";
+      style.borderRadius = "50%";
+      style.border = "0";
+      style.cursor = "pointer";
+      style.zIndex = "2147483000";
+      style.background = typeof color === "string" && /^#[0-9a-fA-F]{3,8}$/.test(color) ? color : "#0057ff";
+      style.boxShadow = "0 1px 6px rgba(0,0,0,.06), 0 2px 32px rgba(0,0,0,.16)";
+      var svg = DOC.createElementNS.call(document, "http://www.w3.org/2000/svg", "svg");
+      svg.setAttribute("viewBox", "0 0 28 32");
+      svg.setAttribute("width", "22");
+      svg.setAttribute("height", "24");
+      svg.setAttribute("aria-hidden", "true");
+      var path = DOC.createElementNS.call(document, "http://www.w3.org/2000/svg", "path");
+      path.setAttribute("fill", "#ffffff");
+      path.setAttribute("d", "M28 32s-4.7-1.9-8.5-3.3H3.5A3.5 3.5 0 0 1 0 25.2V3.5A3.5 3.5 0 0 1 3.5 0h21A3.5 3.5 0 0 1 28 3.5V32z");
+      svg.appendChild(path);
+      button.appendChild(svg);
+      var body = doc("body");
+      if (!body) return;
+      body.appendChild(button);
+      lookAlike = button;
+    } catch (e) { /* decoration only */ }
+  }
+  function pixels(value) {
+    return typeof value === "number" && value >= 20 && value <= 2000 ? Math.round(value) : 20;
+  }
+  var stopWaitingForInteraction = null;
+  // The Messenger is up (or failed): its own launcher and click handling take over from ours.
+  function endInteractionWait() {
+    if (stopWaitingForInteraction) stopWaitingForInteraction();
+    stopWaitingForInteraction = null;
+    if (lookAlike && lookAlike.parentNode) lookAlike.parentNode.removeChild(lookAlike);
+    lookAlike = null;
   }
 })();

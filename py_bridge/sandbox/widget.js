@@ -121,7 +121,11 @@
       out = Number.isNaN(value.getTime()) ? null : value.toISOString();
     } else {
       out = {};
-      for (const key of Object.keys(value)) out[key] = jsonSafe(value[key], seen, depth + 1);
+      for (const key of Object.keys(value)) {
+        Object.defineProperty(out, key, {
+          value: jsonSafe(value[key], seen, depth + 1), enumerable: true, writable: true, configurable: true,
+        });
+      }
     }
     seen.pop();
     return out;
@@ -266,7 +270,9 @@
   function ping(pageImpression, source) {
     const userData = {};
     for (const key of Object.keys(state.session)) {
-      if (SECRET_KEYS.indexOf(key) === -1) userData[key] = state.session[key];
+      if (SECRET_KEYS.indexOf(key) === -1) {
+        Object.defineProperty(userData, key, { value: state.session[key], enumerable: true, writable: true, configurable: true });
+      }
     }
     const fields = identityFields();
     delete fields.user_id; // identity travels inside user_data on pings

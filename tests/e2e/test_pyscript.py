@@ -65,7 +65,13 @@ def test_pyscript_page_identifies_tracks_and_binds_the_launcher(bridge: BridgePa
     assert state["calls"][0][0] == "boot"
     assert state["calls"][0][1][0]["user_id"] == "py-user-1"
     assert bridge.workspace()["visitors"] == {}
-    assert bridge.js("() => window.intercomSettings") == {"app_id": APP_ID, "custom_launcher_selector": "#help"}
+    # intercomSettings follow the session, so a boot Intercom's loader makes on its own keeps this user
+    assert bridge.js("() => window.intercomSettings") == {
+        "app_id": APP_ID,
+        "custom_launcher_selector": "#help",
+        "user_id": "py-user-1",
+        "email": "py@example.com",
+    }
     assert watch.intercom_requests.count(f"https://widget.intercom.io/widget/{APP_ID}") == 1
 
     assert bridge.js("() => window.__intercomSandbox.panelOpen") is False
