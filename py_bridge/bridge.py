@@ -7,13 +7,14 @@ failure becomes a `[py-bridge]` log command.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from py_bridge.commands import Command, Emit, Log, Ready, WatchPages
+from py_bridge.commands import Callback, Command, Emit, Export, Identity, Log, Ready, WatchPages
 from py_bridge.consent import ConsentGate
 from py_bridge.destinations.intercom import IntercomDestination
 from py_bridge.errors import ConfigError, describe_value
@@ -21,6 +22,7 @@ from py_bridge.events import normalise
 from py_bridge.notes import Notes
 from py_bridge.pipeline import Middleware, Pipeline, event_filter
 from py_bridge.settings import BridgeSettings, parse_settings
+from py_bridge.trace import Tracer
 
 __all__ = ["Bridge", "Environment", "PageClock", "start_bridge"]
 
@@ -94,6 +96,8 @@ class Bridge:
         self.ready_sent = False
         self.calls_handled = 0
         self._warned: Counter[str] = Counter()
+        self.tracer = Tracer(settings.debug)
+        self.user: tuple[str | None, dict[str, Any]] = (None, {})  # for the page's read-only pybridge.user()
 
     # -- entry points -------------------------------------------------------------------------------------------
     def start(self, queued: Iterable[Any] = ()) -> list[Command]:
@@ -134,12 +138,18 @@ class Bridge:
             return self._signal(str(item.get("name")), data if isinstance(data, dict) else {})
         if kind == "consent":
             return self._answer_consent(item.get("granted") is True, item.get("anonymous_id"))
+        if kind == "debug":
+            self.tracer.enabled = item.get("on") is True
+            return [Log("info", f"debug mode {'on' if self.tracer.enabled else 'off'}")]
+        if kind == "export":
+            export_id = item.get("id")
+            return [Export(export_id, self.tracer.export())] if isinstance(export_id, int) else []
         if not self.consent.open:
             if self.consent.state == "denied":
                 return [Log("debug", "call dropped: consent was refused")]
             if not self.consent.hold(item):
                 return [Log("warn", f"consent pending and {self.consent.limit} calls already held; call dropped")]
-            return []
+            return self.tracer.trace(item, [], ["held until pybridge.consent() is answered"]) if kind == "call" else []
         if kind == "call":
             return self._call(item)
         if kind == "control":
@@ -158,11 +168,31 @@ class Bridge:
             self.page_clock.observe(context.get("timestamp"))
         notes = Notes()
         event = normalise(str(item.get("method")), item.get("args"), item.get("context"), notes)
-        warnings: list[Command] = [Log("warn", n) for n in notes]
-        if event is None:
-            return warnings
-        self.calls_handled += 1
-        return [*warnings, *self.pipeline.run(event)]
+        commands: list[Command] = [Log("warn", n) for n in notes]
+        if event is not None:
+            self.calls_handled += 1
+            self.tracer.record(event)
+            commands += self.pipeline.run(event)
+            commands += self._identity(event)
+        commands = self.tracer.trace(item, commands)
+        callback_id = _callback_id(item.get("args"))
+        # analytics.js: the callback runs once the call has been handled, whatever became of it.
+        return [*commands, Callback(callback_id)] if callback_id is not None else commands
+
+    def _identity(self, event: Any) -> list[Command]:
+        """Keep the page's read-only `pybridge.user()` in step with identify and reset."""
+        user_id, traits = self.user
+        if event.type == "reset":
+            updated: tuple[str | None, dict[str, Any]] = (None, {})
+        elif event.type == "identify":
+            updated = (event.user_id or user_id, {**traits, **event.traits})
+        else:
+            return []
+        if updated == self.user:
+            return []
+        self.user = updated
+        # Plain JSON for the page (decoded traits may hold datetimes).
+        return [Identity(updated[0], json.loads(json.dumps(updated[1], default=str)))]
 
     def _signal(self, name: str, data: dict[str, Any]) -> list[Command]:
         commands = self.intercom.signal(name, data)
@@ -211,7 +241,7 @@ class Bridge:
         out: list[Command] = []
         for command in commands:
             if isinstance(command, Log):
-                if command.level == "debug" and not self.settings.debug:
+                if command.level == "debug" and not self.tracer.enabled:
                     continue
                 if command.level in ("warn", "error"):
                     if len(self._warned) >= MAX_DISTINCT_WARNINGS:
@@ -224,6 +254,16 @@ class Bridge:
                         command = Log(command.level, command.message + " (further identical warnings suppressed)")
             out.append(command)
         return out
+
+
+def _callback_id(args: Any) -> int | None:
+    """The id of the page's callback among a call's arguments (embed.js encodes the first function as one)."""
+    for arg in args if isinstance(args, list) else []:
+        if isinstance(arg, dict) and arg.get("$pybridge") == "callback":
+            value = arg.get("id")
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+    return None
 
 
 def start_bridge(

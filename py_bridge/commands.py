@@ -12,8 +12,11 @@ from typing import Any, Literal, TypeAlias
 __all__ = [
     "INTERCOM_METHODS",
     "OPS",
+    "Callback",
     "Command",
     "Emit",
+    "Export",
+    "Identity",
     "IntercomCall",
     "Listen",
     "LoadWidget",
@@ -21,6 +24,7 @@ __all__ = [
     "Ready",
     "Schedule",
     "SetIntercomSettings",
+    "Trace",
     "WatchPages",
     "to_message",
 ]
@@ -119,11 +123,71 @@ class Schedule:
     delay_s: float
 
 
+@dataclass(frozen=True)
+class Callback:
+    """Run the page's callback `id` (a function passed in a call, analytics.js style): the call has been handled."""
+
+    id: int
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the bridge believes the user is, for the read-only `pybridge.user()` (analytics.js offers the same)."""
+
+    user_id: str | None
+    traits: dict[str, JSON] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Debug mode: one collapsed console group for one call: as received, what the pipeline did, Intercom calls."""
+
+    title: str
+    received: JSON
+    steps: tuple[str, ...] = ()
+    intercom: tuple[JSON, ...] = ()
+
+
+@dataclass(frozen=True)
+class Export:
+    """The answer to `pybridge.debug.export()` number `id`: the session's events as JSON lines."""
+
+    id: int
+    jsonl: str
+
+
 Command: TypeAlias = (
-    IntercomCall | SetIntercomSettings | LoadWidget | Listen | Log | Ready | Emit | WatchPages | Schedule
+    IntercomCall
+    | SetIntercomSettings
+    | LoadWidget
+    | Listen
+    | Log
+    | Ready
+    | Emit
+    | WatchPages
+    | Schedule
+    | Callback
+    | Identity
+    | Trace
+    | Export
 )
 
-OPS = frozenset({"call", "settings", "load", "listen", "log", "ready", "emit", "watch_pages"})
+OPS = frozenset(
+    {
+        "call",
+        "settings",
+        "load",
+        "listen",
+        "log",
+        "ready",
+        "emit",
+        "watch_pages",
+        "callback",
+        "identity",
+        "trace",
+        "export",
+    }
+)
 
 
 def to_message(command: Command) -> dict[str, JSON]:
@@ -147,4 +211,18 @@ def to_message(command: Command) -> dict[str, JSON]:
             return {"op": "watch_pages"}
         case Schedule(delay_s):
             return {"op": "schedule", "delay_ms": round(delay_s * 1000)}
+        case Callback(callback_id):
+            return {"op": "callback", "id": callback_id}
+        case Identity(user_id, traits):
+            return {"op": "identity", "user_id": user_id, "traits": traits}
+        case Trace(title, received, steps, intercom):
+            return {
+                "op": "trace",
+                "title": title,
+                "received": received,
+                "steps": list(steps),
+                "intercom": list(intercom),
+            }
+        case Export(export_id, jsonl):
+            return {"op": "export", "id": export_id, "jsonl": jsonl}
     raise TypeError(f"not a command: {command!r}")

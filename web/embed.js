@@ -13,7 +13,8 @@
     reattach_activator: 1
   };
   var CONTROLS = ["show", "hide", "showMessages", "showNewMessage", "showSpace", "showArticle", "startTour", "startSurvey"];
-  var CALLS = ["page", "identify", "track", "group", "reset"];
+  var CALLS = ["page", "identify", "track", "group", "reset", "alias", "screen"];
+  var CALLBACK_TIMEOUT_MS = 300; // analytics.js: a callback runs when the call is handled, or after 300 ms
   var LISTEN_METHODS = { show: "onShow", hide: "onHide", unread: "onUnreadCountChange" };
   var CREDENTIAL_KEYS = { user_hash: 1, intercom_user_jwt: 1 };
   var MAX_STRING = 10000;
@@ -31,6 +32,7 @@
   var START_POLL_MS = 50;
   var WATCHDOG_MS = 15000;
   var ANON_KEY = "pybridge.anonymous_id";
+  var DEBUG_KEY = "pybridge.debug";
   // The user agents Intercom's loader ignores (intercom-facts.md, "Loading").
   var BOTS = /bot|googlebot|crawler|spider|robot|crawling|facebookexternalhit/i;
 
@@ -107,6 +109,11 @@
   }
   if (script && script.hasAttribute("data-app-id")) put(settings, "app_id", script.getAttribute("data-app-id"));
   if (script && script.hasAttribute("data-widget-id")) put(settings, "widget_id", script.getAttribute("data-widget-id"));
+  var debugOn = own(settings, "debug") === true || !!(script && script.hasAttribute("data-debug"));
+  try {
+    if (window.sessionStorage.getItem(DEBUG_KEY) === "1") debugOn = true;
+  } catch (e) { /* storage blocked */ }
+  if (debugOn) put(settings, "debug", true);
 
   function boundedInt(value, fallback, low, high) {
     return typeof value === "number" && value % 1 === 0 && value >= low && value <= high ? value : fallback;
@@ -229,17 +236,43 @@
   function newBudget() {
     return { nodes: MAX_NODES, chars: MAX_CHARS, droppedKeys: 0 };
   }
-  function encodeArgs(args) {
+  function encodeArgs(args, withCallback) {
     var out = [];
     var budget = newBudget();
     var count = Math.min(args.length, MAX_ARGS);
+    var callbackTaken = !withCallback;
     for (var i = 0; i < count; i++) {
+      if (!callbackTaken && typeof args[i] === "function") {
+        callbackTaken = true;
+        out.push({ $pybridge: "callback", id: registerCallback(args[i]) });
+        continue;
+      }
       var item = encode(args[i], 0, new Set(), budget);
       out.push(item === undefined ? { $pybridge: "undefined" } : item);
     }
     if (budget.droppedKeys) warnOnce("keys", "object keys longer than " + MAX_KEY + " characters (or past the per-call size bound) were dropped");
     return out;
   }
+  // ---- callbacks passed in calls: run once, when Python says the call was handled or after 300 ms ---------------
+  var pageCallbacks = {};
+  var callbackSeq = 0;
+  function registerCallback(fn) {
+    var id = ++callbackSeq;
+    pageCallbacks[id] = { fn: fn, timer: setTimeout(function () { runCallback(id); }, CALLBACK_TIMEOUT_MS) };
+    return id;
+  }
+  function runCallback(id) {
+    var entry = Object.prototype.hasOwnProperty.call(pageCallbacks, id) ? pageCallbacks[id] : null;
+    if (!entry) return; // already run: never twice
+    delete pageCallbacks[id];
+    clearTimeout(entry.timer);
+    try {
+      entry.fn();
+    } catch (e) {
+      say("warn", "a callback passed to a call threw: " + String(e && e.message).slice(0, 200));
+    }
+  }
+
   var warned = {};
   function warnOnce(kind, message) {
     if (warned[kind] === true) return;
@@ -560,6 +593,19 @@
     else window.addEventListener("load", inject, { once: true });
   }
 
+  function trace(command) {
+    if (!debugOn) return;
+    try {
+      var c = console;
+      c.groupCollapsed(PREFIX + " " + String(command.title).slice(0, 200));
+      c.log("received:", command.received);
+      (command.steps || []).forEach(function (step) { c.log(String(step).slice(0, 2000)); });
+      (command.intercom || []).forEach(function (made) { c.log("Intercom(" + JSON.stringify(made).slice(1, -1).slice(0, 2000) + ")"); });
+      if (!(command.intercom || []).length) c.log("no Intercom call");
+      c.groupEnd();
+    } catch (e) { /* a console that throws must not break the page */ }
+  }
+
   function redact(args) {
     return args.map(function (arg) {
       if (!arg || typeof arg !== "object" || Array.isArray(arg)) return arg;
@@ -665,7 +711,7 @@
       case "listen": listen(command.event); break;
       case "log":
         var level = command.level === "error" ? "error" : command.level === "warn" ? "warn" : command.level === "info" ? "info" : "debug";
-        if (level !== "debug" || own(settings, "debug") === true) say(level, String(command.message).slice(0, 2000));
+        if (level !== "debug" || debugOn) say(level, String(command.message).slice(0, 2000));
         emit("pybridge:log", { level: level, message: String(command.message).slice(0, 2000) });
         break;
       case "ready": fireReady(); break;
@@ -674,6 +720,12 @@
         break;
       case "watch_pages": watchPages(); break;
       case "stop": fail("not started (see the error above)"); break;
+      case "callback": runCallback(command.id); break;
+      case "identity":
+        identity = { userId: typeof command.user_id === "string" ? command.user_id : null, traits: command.traits || {} };
+        break;
+      case "trace": trace(command); break;
+      case "export": finishExport(command.id, typeof command.jsonl === "string" ? command.jsonl : ""); break;
       default: /* unknown operations are ignored: the executor only does what it was built to do */
     }
   }
@@ -709,7 +761,7 @@
     lastCallWasReset = method === "reset";
     if (queueFull()) return;
     context.anonymous_id = anonymousId;
-    send({ kind: "call", method: method, args: encodeArgs(args), context: context });
+    send({ kind: "call", method: method, args: encodeArgs(args, true), context: context });
   }
   var lastCallWasReset = false;
 
@@ -753,6 +805,49 @@
     }
     send({ kind: "consent", granted: granted === true, anonymous_id: anonymousId });
   });
+  // Read-only views of who the bridge believes the user is, as analytics.js offers them.
+  var identity = { userId: null, traits: {} };
+  api.user = function () {
+    var snapshot = { userId: identity.userId, traits: JSON.parse(JSON.stringify(identity.traits)) };
+    return {
+      id: function () { return snapshot.userId; },
+      anonymousId: function () { return anonymousId; },
+      traits: function () { return JSON.parse(JSON.stringify(snapshot.traits)); }
+    };
+  };
+  api.anonymousId = function () {
+    if (arguments.length) say("warn", "anonymousId() is read-only in py-bridge; the argument was ignored");
+    return anonymousId;
+  };
+
+  // Debug mode: one collapsed console group per call (data-debug on the tag, or pybridge.debug(true) for this tab).
+  api.debug = function (on) {
+    try {
+      debugOn = on !== false;
+      try {
+        if (debugOn) window.sessionStorage.setItem(DEBUG_KEY, "1");
+        else window.sessionStorage.removeItem(DEBUG_KEY);
+      } catch (e) { /* storage blocked: this page view only */ }
+      send({ kind: "debug", on: debugOn });
+    } catch (e) { /* never throw */ }
+    return api;
+  };
+  var exports = {};
+  var exportSeq = 0;
+  api.debug.export = function () {
+    return new Promise(function (resolve) {
+      var id = ++exportSeq;
+      exports[id] = resolve;
+      if (state === "failed") finishExport(id, "");
+      else send({ kind: "export", id: id });
+    });
+  };
+  function finishExport(id, jsonl) {
+    var resolve = Object.prototype.hasOwnProperty.call(exports, id) ? exports[id] : null;
+    delete exports[id];
+    if (resolve) resolve(jsonl);
+  }
+
   // Calls pushed as arrays after load keep working, like analytics.js.
   api.push = guarded("push", function (entry) {
     replay(entry);

@@ -9,8 +9,10 @@ import pytest
 
 from py_bridge.bridge import Bridge, start_bridge
 from py_bridge.commands import (
+    Callback,
     Command,
     Emit,
+    Identity,
     IntercomCall,
     Listen,
     LoadWidget,
@@ -18,6 +20,7 @@ from py_bridge.commands import (
     Ready,
     Schedule,
     SetIntercomSettings,
+    Trace,
     WatchPages,
 )
 from py_bridge.worker import WorkerSession
@@ -175,6 +178,7 @@ def test_reset_shuts_down_boots_a_visitor_and_re_registers_listeners() -> None:
         SetIntercomSettings(MESSENGER),  # the visitor's settings: a boot Intercom does on its own is not u1
         IntercomCall("boot", (MESSENGER,)),
         Listen("unread"),
+        Identity(None, {}),
     ]
 
 
@@ -251,10 +255,44 @@ def test_event_filter_deny_blocks_listed_events() -> None:
 
 
 def test_filtered_event_is_reported_in_debug_mode() -> None:
-    """With debug on, a filtered call leaves a debug line."""
+    """With debug on, a filtered call is one trace: what was received, that it was filtered, no Intercom call."""
     b = bridge(debug=True, event_filter={"deny": ["Clicked"]})
     b.start([])
-    assert logs(b.receive(call("track", "Clicked")), "debug") == ["track Clicked filtered out"]
+    traces = [c for c in b.receive(call("track", "Clicked")) if isinstance(c, Trace)]
+    assert traces == [Trace('track("Clicked")', ["Clicked"], ("track Clicked filtered out",), ())]
+
+
+def test_debug_traces_redact_credentials_and_list_the_intercom_calls() -> None:
+    """A trace shows the call as received and the Intercom calls made, with user_hash never in clear."""
+    b = bridge(debug=True)
+    b.start([])  # nothing queued: the visitor is booted, so the identify is an update
+    options = {"integrations": {"Intercom": {"user_hash": "secret-hash"}}}
+    (trace,) = [c for c in b.receive(call("identify", "u1", {"plan": "pro"}, options)) if isinstance(c, Trace)]
+    assert trace.title == 'identify("u1", {…}, {…})'
+    assert "secret-hash" not in repr(trace)
+    assert trace.intercom[0][0] == "update"
+    assert trace.intercom[0][1]["user_hash"] == "[redacted]"
+
+
+def test_a_callback_runs_after_the_calls_commands_even_when_the_event_is_dropped() -> None:
+    """analytics.js callbacks: the page's callback id comes back after the Intercom calls, or alone when dropped."""
+    b = bridge(event_filter={"deny": ["Clicked"]})
+    b.start([LOADED])
+    handled = b.receive(call("track", "Kept", {"$pybridge": "callback", "id": 7}))
+    assert [type(c).__name__ for c in handled][-2:] == ["IntercomCall", "Callback"]
+    assert handled[-1] == Callback(7)
+    assert b.receive(call("track", "Clicked", {}, {"$pybridge": "callback", "id": 8}))[-1] == Callback(8)
+
+
+def test_the_page_learns_who_the_user_is_after_identify_and_reset() -> None:
+    """pybridge.user() is fed by Identity commands: merged traits after identify, nothing after reset."""
+    b = bridge()
+    b.start([LOADED])
+    first = [c for c in b.receive(call("identify", "u1", {"plan": "pro"})) if isinstance(c, Identity)]
+    second = [c for c in b.receive(call("identify", {"seats": 3})) if isinstance(c, Identity)]
+    assert first == [Identity("u1", {"plan": "pro"})]
+    assert second == [Identity("u1", {"plan": "pro", "seats": 3})]
+    assert [c for c in b.receive(call("reset")) if isinstance(c, Identity)] == [Identity(None, {})]
 
 
 # -- consent ------------------------------------------------------------------------------------------------------
@@ -427,7 +465,7 @@ def test_worker_round_trip_init_and_batch_as_json() -> None:
     session = WorkerSession(page.post)
     session.handle(init({"app_id": APP}, [{"kind": "call", "method": "identify", "args": ["u1"], "context": {}}]))
     first = json.loads(page.posted[0])
-    assert [m["op"] for m in first] == ["settings", "load", "call", "settings"]
+    assert [m["op"] for m in first] == ["settings", "load", "call", "settings", "identity"]
     assert first[1] == {"op": "load", "src": f"https://widget.intercom.io/widget/{APP}"}
     assert first[2] == {"op": "call", "method": "boot", "args": [{**MESSENGER, "user_id": "u1"}]}
     assert first[3] == {"op": "settings", "settings": {**MESSENGER, "user_id": "u1"}}  # intercomSettings follows
