@@ -1,8 +1,9 @@
 """Events: one normalised value per public call, whatever argument shapes the page used.
 
 The page calls `pybridge.identify(...)` with the analytics.js shapes (optional leading arguments, objects in
-several positions). `normalise` resolves those shapes once, so every later step sees the same fields. Bad input
-never raises: it is repaired or dropped with a note.
+several positions, a callback anywhere). `arguments` resolves those shapes the way analytics.js does; `normalise`
+then checks ids and names and enriches page events, so every later step sees the same fields. Bad input never
+raises: it is repaired or dropped with a note.
 """
 
 from __future__ import annotations
@@ -10,16 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from py_bridge.arguments import AliasArgs, PageArgs, TrackArgs, UserArgs, callback_id, kind_of, resolve
 from py_bridge.notes import Notes
-from py_bridge.values import DROP, decode
+from py_bridge.values import decode
 
-__all__ = ["CALL_METHODS", "Event", "EventType", "normalise"]
+__all__ = ["CALL_METHODS", "PAGE_CONTEXT_KEYS", "Event", "EventType", "normalise"]
 
-EventType = Literal["page", "identify", "track", "group", "reset"]
-CALL_METHODS: Final[frozenset[str]] = frozenset({"page", "identify", "track", "group", "reset"})
+EventType = Literal["page", "identify", "track", "group", "reset", "alias", "screen"]
+CALL_METHODS: Final[frozenset[str]] = frozenset({"page", "identify", "track", "group", "reset", "alias", "screen"})
+# analytics.js copies these from the page into every page event's properties (unless the call set them).
+PAGE_CONTEXT_KEYS: Final = ("path", "referrer", "search", "title", "url")
 MAX_ID_LENGTH: Final = 255
 MAX_NAME_LENGTH: Final = 255
-MAX_ARGS: Final = 8  # analytics.js calls take at most four arguments plus a callback
+MAX_ARGS: Final = 8  # analytics.js calls take at most five arguments including the callback
 
 
 @dataclass(frozen=True)
@@ -28,14 +32,25 @@ class Event:
 
     type: EventType
     anonymous_id: str | None = None
-    user_id: str | None = None
+    user_id: str | None = None  # identify: the user; alias: the new id (`to`)
     group_id: str | None = None
-    name: str | None = None  # track: the event name; page: the page name
-    category: str | None = None  # page only
+    previous_id: str | None = None  # alias only: the id being replaced (`from`)
+    name: str | None = None  # track: the event name; page/screen: the page name
+    category: str | None = None  # page/screen only
     traits: dict[str, Any] = field(default_factory=dict)
     properties: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     context: dict[str, Any] = field(default_factory=dict)
+    callback_id: int | None = None  # the page's callback for this call (embed.js numbers them), if it passed one
+
+    def skips_destination(self, name: str) -> bool:
+        """analytics.js's per-call switch: `integrations: {Intercom: false}`, or `{All: false}` without naming it."""
+        integrations = self.options.get("integrations")
+        if not isinstance(integrations, dict):
+            return False
+        if name in integrations:
+            return integrations[name] is False
+        return integrations.get("All") is False
 
 
 def _id(value: Any, what: str, notes: Notes) -> str | None:
@@ -63,34 +78,23 @@ def _id(value: Any, what: str, notes: Notes) -> str | None:
     return None
 
 
-def _object(value: Any, what: str, notes: Notes) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if isinstance(value, dict):
-        return value
-    notes.warn(f"{what}: expected an object, received {_kind(value)}; ignored")
-    return {}
+def _name(value: str | None) -> str | None:
+    """Page and screen names and categories: trimmed and cut; empty means none."""
+    return value.strip()[:MAX_NAME_LENGTH] or None if isinstance(value, str) else None
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "an array"
-    return type(value).__name__
-
-
-def _objects_after(
-    args: list[Any], start: int, names: tuple[str, ...], call: str, notes: Notes
-) -> list[dict[str, Any]]:
-    return [
-        _object(args[start + index] if start + index < len(args) else None, f"{call} {name}", notes)
-        for index, name in enumerate(names)
-    ]
+def _page_properties(
+    resolved: PageArgs, category: str | None, name: str | None, context: dict[str, Any]
+) -> dict[str, Any]:
+    """analytics.js's page enrichment: url, path, referrer, title and search from the page unless the call set them;
+    the call's category and name always win."""
+    properties = {key: context[key] for key in PAGE_CONTEXT_KEYS if isinstance(context.get(key), str)}
+    properties.update(resolved.properties)
+    if category is not None:
+        properties["category"] = category
+    if name is not None:
+        properties["name"] = name
+    return properties
 
 
 def normalise(method: str, raw_args: Any, raw_context: Any, notes: Notes) -> Event | None:
@@ -98,61 +102,42 @@ def normalise(method: str, raw_args: Any, raw_context: Any, notes: Notes) -> Eve
     if method not in CALL_METHODS:
         notes.warn(f"unknown method {str(method)[:40]!r}; call dropped")
         return None
-    # Arguments are positional: one that cannot be decoded becomes None so the ones after it keep their meaning.
-    raw_list = raw_args[:MAX_ARGS] if isinstance(raw_args, list) else []
-    args: list[Any] = [
-        None if (v := decode(a, f"{method}[{i}]", notes, 1)) is DROP else v for i, a in enumerate(raw_list)
-    ]
+    args = raw_args[:MAX_ARGS] if isinstance(raw_args, list) else []
     context_value = decode(raw_context, "context", notes) if isinstance(raw_context, dict) else {}
     context: dict[str, Any] = context_value if isinstance(context_value, dict) else {}
     anonymous_id = _id(context.get("anonymous_id"), "anonymousId", Notes())
     base: dict[str, Any] = {"anonymous_id": anonymous_id, "context": context}
 
-    if method == "reset":
-        return Event(type="reset", **base)
+    resolved = resolve(method, args, notes)
+    if resolved is None:  # reset() takes no arguments
+        return Event(type="reset", callback_id=callback_id(args), **base)
+    base["callback_id"] = resolved.callback_id
+    base["options"] = resolved.options
 
-    if method == "track":
-        name = args[0] if args else None
+    if isinstance(resolved, TrackArgs):
+        name = resolved.event
         if not isinstance(name, str) or not name.strip():
             notes.warn(f"track: event name must be a non-empty string, received {_describe(name)}; call dropped")
             return None
-        properties, options = _objects_after(args, 1, ("properties", "options"), "track", notes)
-        return Event(type="track", name=name.strip()[:MAX_NAME_LENGTH], properties=properties, options=options, **base)
+        return Event(type="track", name=name.strip()[:MAX_NAME_LENGTH], properties=resolved.properties, **base)
 
-    if method == "identify":
-        # identify([userId], [traits], [options]): a leading object means "no userId".
-        if args and isinstance(args[0], dict):
-            args = [None, *args]
-        user_id = _id(args[0], "identify userId", notes) if args else None
-        traits, options = _objects_after(args, 1, ("traits", "options"), "identify", notes)
-        return Event(type="identify", user_id=user_id, traits=traits, options=options, **base)
+    if isinstance(resolved, UserArgs):
+        if method == "identify":
+            user_id = _id(resolved.id, "identify userId", notes)
+            return Event(type="identify", user_id=user_id, traits=resolved.traits, **base)
+        group_id = _id(resolved.id, "group groupId", notes)
+        return Event(type="group", group_id=group_id, traits=resolved.traits, **base)
 
-    if method == "group":
-        if args and isinstance(args[0], dict):
-            args = [None, *args]
-        group_id = _id(args[0], "group groupId", notes) if args else None
-        traits, options = _objects_after(args, 1, ("traits", "options"), "group", notes)
-        return Event(type="group", group_id=group_id, traits=traits, options=options, **base)
+    if isinstance(resolved, AliasArgs):
+        to = _id(resolved.to, "alias to", notes)
+        previous_id = _id(resolved.previous_id, "alias from", notes)
+        return Event(type="alias", user_id=to, previous_id=previous_id, **base)
 
-    # page([category], [name], [properties], [options])
-    strings = 0
-    while strings < min(2, len(args)) and (isinstance(args[strings], str) or args[strings] is None):
-        strings += 1
-    if strings == 2:
-        category, name = args[0], args[1]
-    elif strings == 1:
-        category, name = None, args[0]
-    else:
-        category = name = None
-    properties, options = _objects_after(args, strings, ("properties", "options"), "page", notes)
-    return Event(
-        type="page",
-        category=category.strip()[:MAX_NAME_LENGTH] or None if isinstance(category, str) else None,
-        name=name.strip()[:MAX_NAME_LENGTH] or None if isinstance(name, str) else None,
-        properties=properties,
-        options=options,
-        **base,
-    )
+    category, name = _name(resolved.category), _name(resolved.name)
+    if method == "screen":  # analytics.js enriches page events only
+        return Event(type="screen", category=category, name=name, properties=resolved.properties, **base)
+    properties = _page_properties(resolved, category, name, context)
+    return Event(type="page", category=category, name=name, properties=properties, **base)
 
 
 def _describe(value: Any) -> str:
@@ -160,4 +145,4 @@ def _describe(value: Any) -> str:
         return "nothing"
     if isinstance(value, str):
         return "an empty string" if not value.strip() else repr(value[:40])
-    return _kind(value)
+    return kind_of(value)

@@ -218,10 +218,10 @@ def test_malformed_message_never_raises_and_sends_nothing(item: Any) -> None:
 
 
 def test_unknown_method_warns_and_counts_nothing() -> None:
-    """pybridge.alias(...) is not supported: one warning, no call handled."""
+    """A method analytics.js does not have: one warning, no call handled."""
     b = bridge()
     b.start([])
-    assert logs(b.receive(call("alias", "u1"))) == ["unknown method 'alias'; call dropped"]
+    assert logs(b.receive(call("trackEvent", "u1"))) == ["unknown method 'trackEvent'; call dropped"]
     assert b.calls_handled == 0
 
 

@@ -7,11 +7,23 @@ from typing import Any
 
 import pytest
 
-from py_bridge.events import Event, normalise
+from py_bridge.commands import Command, IntercomCall, Log
+from py_bridge.destinations.intercom import IntercomDestination, parse_intercom_settings
+from py_bridge.events import CALL_METHODS, Event, normalise
 from py_bridge.notes import Notes
 from py_bridge.values import DROP, MAX_DEPTH, MAX_STRING, decode
 
 CONTEXT = {"anonymous_id": "anon-1", "locale": "en-GB"}
+PAGE_CONTEXT = {
+    **CONTEXT,
+    "url": "https://shop.example/pricing?plan=pro",
+    "path": "/pricing",
+    "search": "?plan=pro",
+    "referrer": "https://search.example/",
+    "title": "Pricing - Shop",
+    "timestamp": 1_700_000_000_000,
+}
+APP = "abc12345"
 
 
 def norm(method: str, *args: Any, context: Any = None) -> tuple[Event | None, list[str]]:
@@ -33,19 +45,20 @@ def ok(method: str, *args: Any) -> Event:
     ("args", "category", "name", "properties"),
     [
         ((), None, None, {}),
-        (("Pricing",), None, "Pricing", {}),
-        (("Docs", "Intro"), "Docs", "Intro", {}),
-        (("Docs", "Intro", {"path": "/d"}), "Docs", "Intro", {"path": "/d"}),
-        (("Intro", {"path": "/d"}), None, "Intro", {"path": "/d"}),
+        (("Pricing",), None, "Pricing", {"name": "Pricing"}),
+        (("Docs", "Intro"), "Docs", "Intro", {"category": "Docs", "name": "Intro"}),
+        (("Docs", "Intro", {"path": "/d"}), "Docs", "Intro", {"path": "/d", "category": "Docs", "name": "Intro"}),
+        (("Intro", {"path": "/d"}), None, "Intro", {"path": "/d", "name": "Intro"}),
         (({"path": "/d"},), None, None, {"path": "/d"}),
-        ((None, "Intro"), None, "Intro", {}),
-        (("  Docs  ", "   "), "Docs", None, {}),
+        ((None, "Intro"), None, "Intro", {"name": "Intro"}),
+        (("  Docs  ", "   "), "Docs", None, {"category": "Docs"}),
     ],
+    ids=["nothing", "name", "category and name", "all three", "name and properties", "properties", "null", "blank"],
 )
-def test_page_resolves_optional_category_and_name(
+def test_page_category_and_name_are_cleaned_and_copied_into_properties(
     args: tuple[Any, ...], category: str | None, name: str | None, properties: dict[str, Any]
 ) -> None:
-    """page([category], [name], [properties], [options]) in all the shapes analytics.js accepts."""
+    """Trimmed, empty means none; like analytics.js, the page's properties carry its category and name."""
     event = ok("page", *args)
     assert (event.type, event.category, event.name, event.properties) == ("page", category, name, properties)
 
@@ -61,7 +74,7 @@ def test_page_with_a_number_for_properties_is_repaired_with_a_note() -> None:
     event, notes = norm("page", 42)
     assert event is not None
     assert event.properties == {}
-    assert notes == ["page properties: expected an object, received a number; ignored"]
+    assert notes == ["page: argument 1 (a number) is not a category, name, properties, options or callback; ignored"]
 
 
 # -- identify ---------------------------------------------------------------------------------------------------
@@ -138,7 +151,15 @@ def test_track_with_name_properties_and_options() -> None:
 
 @pytest.mark.parametrize(
     ("name", "described"),
-    [(None, "nothing"), ("", "an empty string"), ("  ", "an empty string"), (42, "a number"), ({}, "dict")],
+    [
+        (None, "nothing"),
+        ("", "an empty string"),
+        ("  ", "an empty string"),
+        (42, "a number"),
+        ([1], "an array"),
+        ({"event": 42}, "a number"),
+        ({"properties": {}}, "nothing"),
+    ],
 )
 def test_track_without_a_usable_name_is_dropped_with_a_note(name: Any, described: str) -> None:
     """Intercom needs an event name; a missing or non-string one drops the call with one note."""
@@ -199,9 +220,9 @@ def test_args_that_are_not_a_list_mean_no_arguments() -> None:
     assert (event.user_id, event.traits) == (None, {})
 
 
-@pytest.mark.parametrize("method", ["alias", "__init__", "", "trackEvent", "x" * 100])
+@pytest.mark.parametrize("method", ["__init__", "", "trackEvent", "Alias", "x" * 100])
 def test_unknown_method_is_dropped_with_one_note(method: str) -> None:
-    """Only page/identify/track/group/reset are calls; anything else is named (cut to 40 chars) and dropped."""
+    """Only analytics.js's seven methods are calls; anything else is named (cut to 40 chars) and dropped."""
     event, notes = norm(method, "a")
     assert event is None
     assert notes == [f"unknown method {method[:40]!r}; call dropped"]
@@ -262,15 +283,15 @@ def test_undefined_marker_becomes_none() -> None:
     assert (event.user_id, event.traits) == (None, {"name": "A"})
 
 
-def test_unusable_argument_keeps_the_following_arguments_in_place() -> None:
-    """track(name, <function>, options): dropping the function must not turn options into properties."""
+def test_a_function_in_the_properties_place_is_the_callback_and_options_stay_options() -> None:
+    """track(name, <function>, options): the function is the callback (no warning); options keep their meaning."""
     event, notes = norm(
         "track", "x", {"$pybridge": "unsupported", "type": "function"}, {"Intercom": {"user_hash": "h"}}
     )
     assert event is not None
     assert event.properties == {}
     assert event.options == {"Intercom": {"user_hash": "h"}}
-    assert notes == ["track[1]: a function cannot be sent; dropped"]
+    assert notes == []
 
 
 def test_unknown_marker_kind_is_kept_as_plain_data() -> None:
@@ -348,3 +369,260 @@ def test_values_decode_drops_unsupported_python_objects() -> None:
     notes = Notes()
     assert decode({"s": {1, 2}}, "p", notes) == {}
     assert notes.items == ["p.s: unsupported value of type set; dropped"]
+
+
+# -- callbacks ----------------------------------------------------------------------------------------------------
+
+
+def callback(number: int) -> dict[str, Any]:
+    return {"$pybridge": "callback", "id": number}
+
+
+@pytest.mark.parametrize(
+    ("method", "args"),
+    [
+        ("page", ["Pricing", callback(3)]),
+        ("screen", [callback(3)]),
+        ("track", ["Clicked", {"a": 1}, callback(3)]),
+        ("identify", ["u1", callback(3)]),
+        ("group", [{"name": "Acme"}, {}, callback(3)]),
+        ("alias", ["u2", "u1", callback(3)]),
+        ("reset", [callback(3)]),
+    ],
+)
+def test_every_event_carries_the_id_of_the_callback_the_page_passed(method: str, args: list[Any]) -> None:
+    """The page numbers its callbacks; the event says which one belongs to the call, and nothing is warned."""
+    event, notes = norm(method, *args)
+    assert event is not None
+    assert event.callback_id == 3
+    assert notes == []
+
+
+def test_an_event_without_a_callback_has_no_callback_id() -> None:
+    """No function passed: callback_id is None."""
+    assert ok("track", "Clicked").callback_id is None
+
+
+def test_a_callback_marker_is_never_kept_as_properties() -> None:
+    """track(name, callback): the marker is the callback, not the properties object it looks like."""
+    event = ok("track", "Kept", callback(7))
+    assert (event.properties, event.callback_id) == ({}, 7)
+
+
+def test_track_accepts_an_event_object_with_options_and_callback() -> None:
+    """track({event, properties}, options, callback), as analytics.js allows."""
+    event = ok("track", {"event": " Signed Up ", "properties": {"plan": "pro"}}, {"x": 1}, callback(2))
+    assert (event.name, event.properties, event.options, event.callback_id) == (
+        "Signed Up",
+        {"plan": "pro"},
+        {"x": 1},
+        2,
+    )
+
+
+def test_page_name_followed_by_null_is_the_name_not_the_category() -> None:
+    """page("Pricing", null, {...}): one string is the name (analytics-next puts the object in options)."""
+    event = ok("page", "Pricing", None, {"plan": "pro"})
+    assert (event.category, event.name, event.options) == (None, "Pricing", {"plan": "pro"})
+
+
+# -- alias and screen ---------------------------------------------------------------------------------------------
+
+
+def test_alias_and_screen_are_call_methods() -> None:
+    """analytics.js's seven methods are all accepted."""
+    assert {"alias", "screen"} <= CALL_METHODS
+
+
+def test_alias_carries_the_new_id_and_the_previous_one() -> None:
+    """alias(to, from, options): user_id is the new id, previous_id the old; numbers become strings."""
+    event = ok("alias", 42, "anon-old", {"integrations": {"All": False}})
+    assert (event.type, event.user_id, event.previous_id, event.options) == (
+        "alias",
+        "42",
+        "anon-old",
+        {"integrations": {"All": False}},
+    )
+
+
+def test_alias_with_an_unusable_id_keeps_the_call_with_a_note() -> None:
+    """alias(true): no id; the call survives (nothing is sent for it anyway) and the page is told why."""
+    event, notes = norm("alias", True)
+    assert event is not None
+    assert (event.user_id, event.previous_id) == (None, None)
+    assert notes == ["alias to: a boolean is not an id; ignored"]
+
+
+def test_screen_has_name_category_and_only_the_calls_properties() -> None:
+    """screen() resolves like page(), but analytics.js does not enrich it with the page's url or its name."""
+    event, notes = norm("screen", "App", "Home", {"tab": 2}, context=PAGE_CONTEXT)
+    assert event is not None
+    assert (event.type, event.category, event.name, event.properties) == ("screen", "App", "Home", {"tab": 2})
+    assert notes == []
+
+
+# -- page enrichment ------------------------------------------------------------------------------------------------
+
+
+def test_page_properties_carry_url_path_search_referrer_and_title_from_the_page() -> None:
+    """analytics.js's page enrichment: the captured page context fills the page's properties."""
+    event, _ = norm("page", "Shop", "Pricing", context=PAGE_CONTEXT)
+    assert event is not None
+    assert event.properties == {
+        "path": "/pricing",
+        "referrer": "https://search.example/",
+        "search": "?plan=pro",
+        "title": "Pricing - Shop",
+        "url": "https://shop.example/pricing?plan=pro",
+        "category": "Shop",
+        "name": "Pricing",
+    }
+
+
+def test_page_properties_set_by_the_call_win_over_the_page_context() -> None:
+    """page({url, title}): what the call says is kept; the rest still comes from the page."""
+    event, _ = norm("page", {"url": "https://shop.example/virtual", "title": "Virtual"}, context=PAGE_CONTEXT)
+    assert event is not None
+    assert event.properties["url"] == "https://shop.example/virtual"
+    assert event.properties["title"] == "Virtual"
+    assert event.properties["path"] == "/pricing"
+
+
+def test_page_category_and_name_arguments_win_over_properties_of_the_same_name() -> None:
+    """page("Docs", "Intro", {name: "x", category: "y"}): the arguments are the page's name and category."""
+    event = ok("page", "Docs", "Intro", {"name": "x", "category": "y"})
+    assert (event.properties["category"], event.properties["name"]) == ("Docs", "Intro")
+
+
+def test_page_enrichment_skips_context_values_that_are_not_strings() -> None:
+    """A malformed context (title: 5) adds nothing instead of odd values."""
+    event, _ = norm("page", context={"title": 5, "path": "/a", "url": None})
+    assert event is not None
+    assert event.properties == {"path": "/a"}
+
+
+def test_page_enrichment_adds_no_timestamp_locale_or_anonymous_id() -> None:
+    """Only the five page keys travel into properties; the rest of the context stays context."""
+    event, _ = norm("page", context=PAGE_CONTEXT)
+    assert event is not None
+    assert set(event.properties) == {"path", "referrer", "search", "title", "url"}
+
+
+# -- integrations switches --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("integrations", "skipped"),
+    [
+        ({"Intercom": False}, True),
+        ({"All": False}, True),
+        ({"All": False, "Intercom": True}, False),
+        ({"All": False, "Intercom": {"user_hash": "h"}}, False),
+        ({"All": False, "Intercom": None}, False),
+        ({"All": True, "Intercom": False}, True),
+        ({"intercom": False}, False),
+        ({"Intercom": 0}, False),
+        ({"Amplitude": False}, False),
+        ({}, False),
+        ("Intercom", False),
+    ],
+    ids=[
+        "Intercom false",
+        "All false",
+        "All false, Intercom true",
+        "All false, Intercom options",
+        "All false, Intercom null",
+        "All true, Intercom false",
+        "other spelling",
+        "falsy but not false",
+        "another destination off",
+        "empty",
+        "not an object",
+    ],
+)
+def test_options_integrations_skip_a_destination_as_analytics_js_does(integrations: Any, skipped: bool) -> None:
+    """`Intercom: false`, or `All: false` unless Intercom is named: analytics.js's isDisabledIntegration."""
+    event = ok("track", "Clicked", {}, {"integrations": integrations})
+    assert event.skips_destination("Intercom") is skipped
+
+
+def test_integrations_outside_options_do_not_skip() -> None:
+    """Only options.integrations switches destinations (analytics-next moves other option keys into context)."""
+    assert not ok("track", "Clicked", {}, {"Intercom": False}).skips_destination("Intercom")
+
+
+# -- what the Intercom destination does with them -------------------------------------------------------------------
+
+
+def destination() -> IntercomDestination:
+    intercom = IntercomDestination(parse_intercom_settings({"app_id": APP}), clock=lambda: 1000.0)
+    intercom.load()
+    intercom.signal("widget", {"status": "loaded"})
+    return intercom
+
+
+def intercom_calls(commands: list[Command]) -> list[IntercomCall]:
+    return [c for c in commands if isinstance(c, IntercomCall)]
+
+
+def debug_lines(commands: list[Command]) -> list[str]:
+    return [c.message for c in commands if isinstance(c, Log) and c.level == "debug"]
+
+
+@pytest.mark.parametrize(
+    ("method", "args"),
+    [
+        ("page", ["Pricing", {}]),
+        ("identify", ["u1", {"email": "a@b.c"}]),
+        ("track", ["Clicked", {}]),
+        ("group", ["g1", {"name": "Acme"}]),
+    ],
+)
+def test_a_call_that_turns_intercom_off_makes_no_intercom_call(method: str, args: list[Any]) -> None:
+    """integrations: {Intercom: false}: no boot, no update, no event; one debug line says why."""
+    intercom = destination()
+    event, _ = norm(method, *args, {"integrations": {"Intercom": False}})
+    assert event is not None
+    commands = intercom.handle(event)
+    assert intercom_calls(commands) == []
+    assert debug_lines(commands) == [f"{method} not sent: options.integrations turned Intercom off for this call"]
+    assert not intercom.booted
+
+
+def test_a_skipped_identify_leaves_the_session_untouched() -> None:
+    """The next call behaves as if the skipped identify never happened."""
+    intercom = destination()
+    skipped, _ = norm("identify", "u1", {}, {"integrations": {"All": False}})
+    assert skipped is not None
+    intercom.handle(skipped)
+    (boot,) = intercom_calls(intercom.handle(ok("track", "Clicked")))[:1]
+    assert boot.method == "boot"
+    assert "user_id" not in boot.args[0]
+
+
+@pytest.mark.parametrize(("method", "args"), [("alias", ["u2", "u1"]), ("screen", ["Home"])])
+def test_alias_and_screen_send_nothing_to_intercom_and_say_so_in_debug(method: str, args: list[Any]) -> None:
+    """Intercom has no alias or screen: no boot, no update, one debug note; the session is not touched."""
+    intercom = destination()
+    commands = intercom.handle(ok(method, *args))
+    assert intercom_calls(commands) == []
+    assert debug_lines(commands) == [f"{method} has no Intercom equivalent; not sent"]
+    assert not intercom.booted
+
+
+def test_alias_after_a_reset_does_not_end_the_fresh_visitor() -> None:
+    """alias is not a logout: a reset after it still has nothing to end (no second boot)."""
+    intercom = destination()
+    intercom.handle(Event(type="reset"))
+    intercom.handle(ok("alias", "u2"))
+    assert intercom_calls(intercom.handle(Event(type="reset"))) == []
+
+
+def test_page_enrichment_is_not_sent_to_intercom() -> None:
+    """A page is Intercom('update') with no data: url, title and name stay out of Intercom."""
+    intercom = destination()
+    intercom.settle()  # the visitor is booted, so the page is an update
+    event, _ = norm("page", "Shop", "Pricing", {"plan": "pro"}, context=PAGE_CONTEXT)
+    assert event is not None
+    assert event.properties  # enriched
+    assert intercom_calls(intercom.handle(event)) == [IntercomCall("update")]

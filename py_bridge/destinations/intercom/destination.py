@@ -145,6 +145,10 @@ class IntercomDestination:
 
     # -- events -------------------------------------------------------------------------------------------------
     def handle(self, event: Event) -> list[Command]:
+        if event.type in ("alias", "screen"):
+            return [Log("debug", f"{event.type} has no Intercom equivalent; not sent")]
+        if event.skips_destination(self.name):
+            return [Log("debug", f"{event.type} not sent: options.integrations turned Intercom off for this call")]
         if not self.available:
             self.stats.dropped_unavailable += 1
             return [Log("debug", f"{event.type} not sent: the Intercom Messenger is unavailable")]
