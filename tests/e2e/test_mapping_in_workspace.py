@@ -166,11 +166,10 @@ def test_jwt_verification_is_accepted_by_the_workspace(bridge: BridgePage) -> No
 
     from py_bridge.identity import intercom_user_jwt
 
-    bridge.sandbox.handle(
-        "POST", "/config", "", {}, json.dumps({"secret": "sandbox-secret", "verification": "jwt"}).encode()
-    )
+    secret = "sandbox-messenger-secret-of-32-bytes!"  # HS256 wants at least 32 bytes (RFC 7518 3.2)
+    bridge.sandbox.handle("POST", "/config", "", {}, json.dumps({"secret": secret, "verification": "jwt"}).encode())
     bridge.open(settings={"identity_verification": "jwt"})
-    token = intercom_user_jwt("sandbox-secret", "u-jwt", "jwt@example.com")
+    token = intercom_user_jwt(secret, "u-jwt", "jwt@example.com")
     bridge.js("(t) => pybridge.identify('u-jwt', {email: 'jwt@example.com'}, {Intercom: {intercomUserJwt: t}})", token)
     bridge.settle()
     assert user(bridge, "u-jwt")["verified"] is True
