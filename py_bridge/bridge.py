@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from py_bridge.commands import Callback, Command, Emit, Export, Identity, Log, Ready, WatchPages
 from py_bridge.consent import ConsentGate
@@ -22,7 +23,9 @@ from py_bridge.events import normalise
 from py_bridge.notes import Notes
 from py_bridge.pipeline import Middleware, Pipeline, event_filter
 from py_bridge.settings import BridgeSettings, parse_settings
+from py_bridge.spec import spec_record
 from py_bridge.trace import Tracer
+from py_bridge.transform import TransformChain
 
 __all__ = ["Bridge", "Environment", "PageClock", "start_bridge"]
 
@@ -37,13 +40,19 @@ class Environment:
 
     native_intercom: bool = False
     selector_valid: bool = True
+    origins: tuple[str, ...] = ()  # the page's and the bundle's origin: the only ones that may serve transformations
+    widget: str | None = None  # on a worker restart: what the page's Messenger already is (loaded, failed, ...)
 
     @classmethod
     def from_message(cls, raw: Any) -> Environment:
         raw = raw if isinstance(raw, dict) else {}
+        origins = raw.get("origins")
+        widget = raw.get("widget")
         return cls(
             native_intercom=raw.get("native_intercom") is True,
             selector_valid=raw.get("selector_valid") is not False,
+            origins=tuple(o for o in origins if isinstance(o, str))[:2] if isinstance(origins, list) else (),
+            widget=widget if widget in ("idle", "loading", "loaded", "failed") else None,
         )
 
 
@@ -81,6 +90,7 @@ class Bridge:
         clock: Callable[[], float] | None = None,
         *,
         page_clock: PageClock | None = None,
+        transforms: TransformChain | None = None,
     ) -> None:
         self.settings = settings
         self.page_clock = page_clock or PageClock()
@@ -91,18 +101,21 @@ class Bridge:
             messenger_events=settings.track_messenger_events,
         )
         middleware: list[Middleware] = [event_filter(settings.event_filter)] if settings.event_filter else []
+        self.transforms = transforms
+        if transforms is not None:
+            middleware.append(transforms)  # after consent and the event filter, before the Intercom mapping
         self.pipeline = Pipeline(middleware, [self.intercom])
         self.consent = ConsentGate(required=settings.consent_required, limit=settings.max_queue)
         self.ready_sent = False
         self.calls_handled = 0
         self._warned: Counter[str] = Counter()
-        self.tracer = Tracer(settings.debug)
+        self.tracer = Tracer(settings.debug, to_record=spec_record)
         self.user: tuple[str | None, dict[str, Any]] = (None, {})  # for the page's read-only pybridge.user()
 
     # -- entry points -------------------------------------------------------------------------------------------
     def start(self, queued: Iterable[Any] = ()) -> list[Command]:
         """Load the Messenger (unless consent is pending), replay the pre-load queue in order, then settle."""
-        commands: list[Command] = []
+        commands: list[Command] = self._transform_reports()
         if self.consent.open:
             commands += self.intercom.load()
         for item in queued:
@@ -173,11 +186,33 @@ class Bridge:
             self.calls_handled += 1
             self.tracer.record(event)
             commands += self.pipeline.run(event)
+            commands += self._transform_reports()
             commands += self._identity(event)
         commands = self.tracer.trace(item, commands)
         callback_id = _callback_id(item.get("args"))
         # analytics.js: the callback runs once the call has been handled, whatever became of it.
         return [*commands, Callback(callback_id)] if callback_id is not None else commands
+
+    def restore(self, history: Iterable[Any], widget: str | None) -> None:
+        """A restarted worker: rebuild the session state from calls the previous worker handled, silently.
+
+        The page already applied their commands (the Messenger is booted, the user known); replaying them here only
+        brings this bridge to the same state, so nothing of it is sent again.
+        """
+        self.start(history)
+        if widget in ("loaded", "failed"):
+            self.intercom.widget = widget
+        self.ready_sent = True
+        if self.transforms is not None:
+            self.transforms.take_steps()
+            self.transforms.take_messages()
+
+    def _transform_reports(self) -> list[Command]:
+        """What the transformations said: load failures and user tracebacks as warnings, their steps for debug."""
+        if self.transforms is None:
+            return []
+        reports: list[Command] = [Log(m.level, m.text) for m in self.transforms.take_messages()]
+        return reports + [Log("debug", step) for step in self.transforms.take_steps()]
 
     def _identity(self, event: Any) -> list[Command]:
         """Keep the page's read-only `pybridge.user()` in step with identify and reset."""
@@ -267,9 +302,18 @@ def _callback_id(args: Any) -> int | None:
 
 
 def start_bridge(
-    raw_settings: Any, raw_env: Any, clock: Callable[[], float] | None = None
+    raw_settings: Any,
+    raw_env: Any,
+    clock: Callable[[], float] | None = None,
+    *,
+    transform_sources: Iterable[tuple[str, str]] = (),
+    on_transform: Callable[[str], None] | None = None,
 ) -> tuple[Bridge | None, list[Command]]:
-    """Validate settings and build the bridge, or return the one error that explains why it cannot start."""
+    """Validate settings and build the bridge, or return the one error that explains why it cannot start.
+
+    `transform_sources` are the (url, text) pairs the worker fetched for the `transform` setting; a file from an
+    origin that is neither the page's nor the bundle's is refused here too, whatever the page claimed.
+    """
     try:
         settings = parse_settings(raw_settings)
         env = Environment.from_message(raw_env)
@@ -280,4 +324,24 @@ def start_bridge(
             )
     except ConfigError as error:
         return None, [Log("error", f"not started: {error}")]
-    return Bridge(settings, env, clock), []
+    notes: list[Command] = []
+    chain = None
+    if settings.transform:
+        allowed: list[tuple[str, str]] = []
+        for url, text in transform_sources:
+            if url in settings.transform and _origin(url) in env.origins:
+                allowed.append((url, text))
+            else:
+                notes.append(Log("warn", f"transform {url[:200]} refused: not from the page's or the bundle's origin"))
+        chain = TransformChain(
+            allowed,
+            errors="drop" if settings.transform_errors == "drop" else "send",
+            slow_ms=settings.transform_slow_ms,
+            on_enter=on_transform,
+        )
+    return Bridge(settings, env, clock, transforms=chain), notes
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -1,4 +1,4 @@
-"""The `py-bridge` command: build the bundle, serve the demo, compute a user_hash."""
+"""The `py-bridge` command: build the bundle, serve the demo, compute a user_hash, replay transforms."""
 
 from __future__ import annotations
 
@@ -46,6 +46,15 @@ def _user_hash(args: argparse.Namespace) -> int:
     return 0
 
 
+def _transform(args: argparse.Namespace) -> int:
+    from py_bridge.transform import replay
+
+    if len(args.paths) < 2:
+        print("py-bridge transform: give one or more transform FILEs, then EVENTS.jsonl (- for stdin)", file=sys.stderr)
+        return 2
+    return replay(args.paths[:-1], args.paths[-1], errors=args.errors, slow_ms=args.slow_ms)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="py-bridge", description="Analytics calls in Python, Intercom Messenger out.")
     parser.add_argument("--version", action="version", version=f"py-bridge {__version__}")
@@ -69,6 +78,16 @@ def main(argv: list[str] | None = None) -> int:
         "--secret-env", default="INTERCOM_IDENTITY_SECRET", help="environment variable with the secret"
     )
     hashing.set_defaults(run=_user_hash)
+
+    replaying = commands.add_parser(
+        "transform",
+        help="run transform files over recorded events (JSON lines) and print what survives",
+        usage="py-bridge transform [-h] [--errors {send,drop}] [--slow-ms MS] FILE [FILE ...] EVENTS.jsonl",
+    )
+    replaying.add_argument("paths", nargs="+", metavar="FILE", help="transform files, then EVENTS.jsonl (- for stdin)")
+    replaying.add_argument("--errors", choices=("send", "drop"), default="send", help="as the transform_errors setting")
+    replaying.add_argument("--slow-ms", type=float, default=50.0, metavar="MS", help="report files slower than this")
+    replaying.set_defaults(run=_transform)
 
     args = parser.parse_args(argv)
     return int(args.run(args))

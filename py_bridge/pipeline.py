@@ -26,6 +26,7 @@ def event_filter(rule: EventFilter) -> Middleware:
             return event
         return event if rule.admits(event.name) else None
 
+    apply.drop_note = "filtered out"  # type: ignore[attr-defined]
     return apply
 
 
@@ -39,7 +40,9 @@ class Pipeline:
         for step in self.middleware:
             kept = step(current)
             if kept is None:
-                return [Log("debug", f"{event.type} {event.name or ''} filtered out".replace("  ", " "))]
+                # the transformations tell their own story (dropped by which file); the event filter needs a line
+                said = getattr(step, "drop_note", "dropped before Intercom")
+                return [Log("debug", f"{event.type} {event.name or ''} {said}".replace("  ", " "))]
             current = kept
         commands: list[Command] = []
         for destination in self.destinations:

@@ -40,8 +40,13 @@ BRIDGE_KEYS: Final = frozenset(
         "widget_timeout_ms",
         "fast_start",
         "load",
+        "transform",
+        "transform_errors",
+        "transform_slow_ms",
     }
 )
+MAX_TRANSFORMS: Final = 20
+MAX_URL_LENGTH: Final = 2000
 # When embed.js starts the runtime (it reads the setting itself, before Python runs; Python validates it).
 LOAD_POLICIES: Final = ("eager", "load", "idle", "interaction")
 # Parts of a key name that mark a secret, matched after normalising the name (lowercase; `-`, `_`, spaces dropped),
@@ -97,6 +102,11 @@ class BridgeSettings:
     widget_timeout_ms: int = DEFAULT_WIDGET_TIMEOUT_MS
     fast_start: bool = True  # read by embed.js/worker.mjs: start from the cached memory snapshot on revisits
     load: str = "load"  # read by embed.js: when the runtime's downloads may start (LOAD_POLICIES)
+    # Transformations: absolute URLs (embed.js resolves them against the page and keeps only the page's and the
+    # bundle's origins; the bridge checks the origins again), run in order before the Intercom mapping.
+    transform: tuple[str, ...] = ()
+    transform_errors: str = "send"  # "send" the event untransformed when a file fails on it, or "drop" it
+    transform_slow_ms: int = 50  # a file slower than this on one event is reported
 
 
 def normalise_name(key: str) -> str:
@@ -237,7 +247,33 @@ def parse_settings(raw: Any) -> BridgeSettings:
         widget_timeout_ms=_int(settings, "widget_timeout_ms", DEFAULT_WIDGET_TIMEOUT_MS, 1_000, 120_000),
         fast_start=_bool(settings, "fast_start", default=True),
         load=_load_policy(settings.get("load", "load")),
+        transform=_transform_urls(settings.get("transform")),
+        transform_errors=_choice(settings, "transform_errors", ("send", "drop"), "send"),
+        transform_slow_ms=_int(settings, "transform_slow_ms", 50, 1, 60_000),
     )
+
+
+def _choice(raw: dict[str, Any], key: str, choices: tuple[str, ...], default: str) -> str:
+    value = raw.get(key, default)
+    if value not in choices:
+        raise ConfigError(key, f"must be one of {' | '.join(choices)} (received: {describe_value(value, echo=True)})")
+    return str(value)
+
+
+def _transform_urls(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or len(items) > MAX_TRANSFORMS:
+        raise ConfigError(
+            "transform", f"must be a URL or a list of at most {MAX_TRANSFORMS} URLs (received: {describe_value(value)})"
+        )
+    urls: list[str] = []
+    for item in items:
+        if not isinstance(item, str) or len(item) > MAX_URL_LENGTH or not re.match(r"https?://[^/\s]+/", item):
+            raise ConfigError("transform", f"must hold absolute http(s) URLs (received: {describe_value(item)})")
+        urls.append(item)
+    return tuple(urls)
 
 
 def _load_policy(value: Any) -> str:

@@ -30,9 +30,11 @@ class WorkerSession:
         post: Callable[[str], Any],
         beat: Callable[[], Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        mark: Callable[[str], Any] | None = None,
     ) -> None:
         self.post = post
         self.beat = beat
+        self.mark = mark  # tells the page which transformation is about to run (its watchdog names a file that hangs)
         self.clock = clock
         self.bridge: Bridge | None = None
         self.stopped = False
@@ -50,14 +52,20 @@ class WorkerSession:
     def _handle(self, message: dict[str, Any]) -> list[Command]:
         kind = message.get("type")
         if kind == "init" and self.bridge is None and not self.stopped:
-            bridge, errors = start_bridge(message.get("settings"), message.get("env"))
+            sources, fetch_notes = _transform_sources(message.get("transforms"))
+            bridge, errors = start_bridge(
+                message.get("settings"), message.get("env"), transform_sources=sources, on_transform=self.mark
+            )
             if bridge is None:
                 self.stopped = True
                 self._send(errors, stop=True)
                 return []
             self.bridge = bridge
+            history = message.get("history")
+            if isinstance(history, list) and history:
+                bridge.restore(self._beating(history), bridge_env_widget(message.get("env")))
             items = message.get("items")
-            return bridge.start(self._beating(items if isinstance(items, list) else []))
+            return [*fetch_notes, *errors, *bridge.start(self._beating(items if isinstance(items, list) else []))]
         if kind == "batch" and self.bridge is not None:
             items = message.get("items")
             return self.bridge.receive_many(self._beating(items if isinstance(items, list) else []))
@@ -78,3 +86,25 @@ class WorkerSession:
             messages.append({"op": "stop"})
         if messages:
             self.post(json.dumps(messages, ensure_ascii=False, allow_nan=False, default=str))
+
+
+def bridge_env_widget(env: Any) -> str | None:
+    """On a restart, the page says what its Messenger already is."""
+    widget = env.get("widget") if isinstance(env, dict) else None
+    return widget if isinstance(widget, str) else None
+
+
+def _transform_sources(raw: Any) -> tuple[list[tuple[str, str]], list[Command]]:
+    """The transformation files worker.mjs fetched: (url, text) for those it got, a warning for the others."""
+    sources: list[tuple[str, str]] = []
+    notes: list[Command] = []
+    for entry in raw if isinstance(raw, list) else []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+            continue
+        url = entry["url"][:2000]
+        if entry.get("ok") is True and isinstance(entry.get("text"), str):
+            sources.append((url, entry["text"]))
+        else:
+            reason = str(entry.get("error") or f"HTTP {entry.get('status')}")[:200]
+            notes.append(Log("warn", f"transform {url} could not be fetched ({reason}); skipped"))
+    return sources, notes

@@ -702,3 +702,54 @@ def test_calls_held_for_consent_take_the_anonymous_id_the_page_adopts_on_consent
     boots = [c for c in calls(commands) if c.method == "boot"]
     assert boots
     assert boots[0].args[0]["user_id"] == "stored-id-1234"
+
+
+# -- transformations in the worker --------------------------------------------------------------------------------
+PAGE_ORIGIN = "http://127.0.0.1:8000"
+RENAME = "def transform(event):\n    event['event'] = event['event'].lower()\n    return event\n"
+
+
+def init_with_transforms(sources: list[dict[str, Any]], urls: list[str], items: list[Any]) -> str:
+    settings = {"app_id": APP, "transform": urls}
+    env = {"origins": [PAGE_ORIGIN]}
+    return json.dumps({"type": "init", "settings": settings, "env": env, "items": items, "transforms": sources})
+
+
+def test_a_fetched_transformation_runs_before_the_mapping_and_names_the_file_it_enters() -> None:
+    """The worker hands the fetched files to the bridge; each event passes through them; the page hears which runs."""
+    page = Page()
+    entered: list[str] = []
+    url = f"{PAGE_ORIGIN}/t/rename.py"
+    session = WorkerSession(page.post, mark=entered.append)
+    session.handle(init_with_transforms([{"url": url, "ok": True, "text": RENAME}], [url], [LOADED]))
+    session.handle(json.dumps({"type": "batch", "items": [call("track", "Signed Up")]}))
+    tracks = [m for m in page.messages() if m.get("method") == "trackEvent"]
+    assert tracks[0]["args"][0] == "signed up"
+    assert entered == [url]
+
+
+def test_transformations_from_other_origins_or_failed_fetches_are_reported_and_skipped() -> None:
+    """A file the page listed from a foreign origin is refused in Python too; a 404 is one warning; calls still go."""
+    page = Page()
+    foreign = "https://evil.example/t.py"
+    missing = f"{PAGE_ORIGIN}/t/missing.py"
+    sources = [{"url": foreign, "ok": True, "text": RENAME}, {"url": missing, "ok": False, "status": 404}]
+    session = WorkerSession(page.post)
+    session.handle(init_with_transforms(sources, [foreign, missing], [LOADED, call("track", "Kept As Is")]))
+    messages = page.messages()
+    warnings = [m["message"] for m in messages if m["op"] == "log" and m["level"] == "warn"]
+    assert any("evil.example" in w and "refused" in w for w in warnings)
+    assert any("missing.py could not be fetched (HTTP 404)" in w for w in warnings)
+    assert [m["args"][0] for m in messages if m.get("method") == "trackEvent"] == ["Kept As Is"]
+
+
+def test_a_restarted_worker_rebuilds_the_session_from_history_without_sending_it_again() -> None:
+    """After a hang, the new worker replays the handled calls silently: no second boot, the user is still known."""
+    page = Page()
+    session = WorkerSession(page.post)
+    history = [LOADED, call("identify", "u1", {"plan": "pro"})]
+    message = {"type": "init", "settings": {"app_id": APP}, "env": {"widget": "loaded"}, "items": [call("track", "E")]}
+    session.handle(json.dumps({**message, "history": history}))
+    sent = page.messages()
+    assert [m.get("method") for m in sent if m["op"] == "call"] == ["trackEvent"]
+    assert not [m for m in sent if m["op"] in ("load", "ready")]
