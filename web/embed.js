@@ -125,6 +125,28 @@
   var consentRequired = own(own(settings, "consent"), "required") === true;
 
   // The sandbox (a local Intercom emulator) is only ever enabled explicitly, and only on this machine.
+  // Transformations: Python files the site owner wrote, run in the worker. Only the page's or the bundle's origin
+  // may serve them (relative URLs resolve against the page); anything else is refused here and again in Python.
+  var transformUrls = [];
+  (function () {
+    var asked = own(settings, "transform");
+    if (asked === undefined) return;
+    var list = typeof asked === "string" ? [asked] : Array.isArray(asked) ? asked.slice(0, 20) : null;
+    if (!list) return; // Python reports the invalid setting
+    var allowed = [location.origin];
+    try { if (base) allowed.push(new URL(base).origin); } catch (e) { /* no bundle origin */ }
+    list.forEach(function (entry) {
+      try {
+        var url = new URL(String(entry), location.href);
+        if (/^https?:$/.test(url.protocol) && allowed.indexOf(url.origin) !== -1) transformUrls.push(url.href);
+        else say("warn", "transform " + JSON.stringify(String(entry).slice(0, 200)) + " refused: only the page's or the bundle's origin may serve transformations");
+      } catch (e) {
+        say("warn", "transform " + JSON.stringify(String(entry).slice(0, 200)) + " is not a URL; ignored");
+      }
+    });
+    put(settings, "transform", transformUrls.slice());
+  })();
+
   var sandboxUrl = null;
   if (typeof own(settings, "sandbox_url") === "string") {
     try {
@@ -290,7 +312,11 @@
   var seq = 0;
   var acked = 0;
   var backlog = 0; // calls posted to the worker and not yet acknowledged
-  var inFlight = []; // [seq, calls] per message
+  var inFlight = []; // [seq, calls, items] per message
+  var history = []; // items the worker has handled: replayed (silently) into a restarted worker to rebuild its state
+  var MAX_HISTORY = 10000;
+  var lastTransform = -1; // the transformation the worker said it is running (index into transformUrls)
+  var restartHistory = null;
   var droppedBusy = 0;
   var watchdog = null;
   var startTimer = null;
@@ -347,7 +373,7 @@
     message.seq = ++seq;
     worker.postMessage(message);
     backlog += count;
-    inFlight.push([message.seq, count]);
+    inFlight.push([message.seq, count, transformUrls.length ? message.items || [] : null]);
     if (!watchdog) armWatchdog();
   }
 
@@ -356,9 +382,33 @@
   function armWatchdog() {
     watchdog = setTimeout(function () {
       watchdog = null;
-      if (acked < seq) fail("the py-bridge worker stopped responding (crashed or killed)");
+      if (acked >= seq) return;
+      if (lastTransform >= 0 && lastTransform < transformUrls.length) restartWithout(lastTransform);
+      else fail("the py-bridge worker stopped responding (crashed or killed)");
     }, WATCHDOG_MS);
   }
+  // A transformation that never returns blocks the worker: start a new one without that file, rebuild its state
+  // from the calls already handled (their commands are not applied again) and hand it every call not yet handled.
+  function restartWithout(index) {
+    var stuck = transformUrls.splice(index, 1)[0];
+    say("error", "the transformation " + stuck + " did not return within " + WATCHDOG_MS / 1000 + " s; the worker was restarted without it (no call lost)");
+    put(settings, "transform", transformUrls.slice());
+    var unhandled = [];
+    inFlight.forEach(function (entry) { if (entry[2]) unhandled = unhandled.concat(entry[2]); });
+    try { worker.terminate(); } catch (e) { /* already gone */ }
+    worker = null;
+    inFlight = [];
+    backlog = 0;
+    acked = seq;
+    lastTransform = -1;
+    restartHistory = history;
+    history = [];
+    pending = unhandled.concat(outbox, pending);
+    outbox = [];
+    state = "starting";
+    startWorker();
+  }
+
   function heard() {
     if (!watchdog) return;
     clearTimeout(watchdog);
@@ -380,7 +430,14 @@
   function acknowledge(upTo) {
     if (typeof upTo !== "number" || upTo <= acked) return;
     acked = upTo;
-    while (inFlight.length && inFlight[0][0] <= acked) backlog -= inFlight.shift()[1];
+    while (inFlight.length && inFlight[0][0] <= acked) {
+      var done = inFlight.shift();
+      backlog -= done[1];
+      if (done[2]) {
+        for (var h = 0; h < done[2].length; h++) history.push(done[2][h]);
+        if (history.length > MAX_HISTORY) history.splice(0, history.length - MAX_HISTORY);
+      }
+    }
     if (droppedBusy && backlog < MAX_BACKLOG / 2) {
       say("warn", droppedBusy + " call(s) were dropped while the worker was busy (backlog bound " + MAX_BACKLOG + " calls)");
       droppedBusy = 0;
@@ -391,6 +448,8 @@
     var message = event.data;
     if (!message || typeof message !== "object" || state === "failed") return;
     heard();
+    // Any other message means the worker came back from the transformation it last named.
+    if (message.type !== "transform") lastTransform = -1;
     switch (message.type) {
       case "started":
         clearTimeout(startTimer);
@@ -398,7 +457,13 @@
         var items = pending;
         pending = [];
         if (droppedBeforeStart) say("warn", droppedBeforeStart + " call(s) were dropped before Python started (pre-start queue bound " + maxQueue + ")");
-        post({ type: "init", settings: settings, env: environment(), items: items }, items.length);
+        var init = { type: "init", settings: settings, env: environment(), items: items };
+        if (restartHistory) {
+          init.history = restartHistory; // a restart: rebuild state silently first
+          init.env.widget = widget;
+          restartHistory = null;
+        }
+        post(init, items.length);
         emit("pybridge:log", {
           level: "info",
           message: "Python started in " + message.ms + " ms" + (message.mode === "snapshot" ? " (from snapshot)" : "")
@@ -407,6 +472,9 @@
       case "ack":
         acknowledge(message.seq);
         heard();
+        break;
+      case "transform":
+        if (typeof message.index === "number") lastTransform = message.index;
         break;
       case "commands":
         if (Array.isArray(message.commands)) schedule(message.commands);
@@ -429,7 +497,9 @@
         selectorValid = false;
       }
     }
-    return { native_intercom: nativeIntercom, selector_valid: selectorValid };
+    var origins = [location.origin];
+    try { origins.push(new URL(base).origin); } catch (e) { /* no bundle origin */ }
+    return { native_intercom: nativeIntercom, selector_valid: selectorValid, origins: origins };
   }
 
   function startWorker() {
