@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 PORT ?= 8000
 
-.PHONY: help setup demo test unit e2e lint typecheck bench build clean
+.PHONY: help setup demo test unit e2e lint typecheck bench bench-quick build clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,8 +31,18 @@ lint: setup ## ruff lint + format check
 typecheck: setup ## mypy strict on the package
 	.venv/bin/mypy
 
-bench: setup ## start-up and throughput benchmarks (writes bench/results/latest.json)
+# The bench's own dependencies: PyPI brotli + matplotlib (pyproject extra `bench`), npm lighthouse (bench/package-lock.json).
+BENCH_DEPS = $(PY) -c 'import brotli, matplotlib' 2>/dev/null || $(PY) -m pip install -q -e '.[bench]'; \
+	if [ ! -f bench/node_modules/.package-lock.json ] || [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then \
+	  npm ci --prefix bench --no-audit --no-fund --loglevel=error; fi
+
+bench: setup ## py-bridge vs Intercom's snippet, 5 runs, ~12 min (bench/results/latest.{json,md,png})
+	@$(BENCH_DEPS)
 	$(PY) bench/run.py
+
+bench-quick: setup ## the same with 2 runs per figure, for development
+	@$(BENCH_DEPS)
+	$(PY) bench/run.py --runs 2
 
 build: setup ## build the deployable bundle into static/
 	.venv/bin/py-bridge build static

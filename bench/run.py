@@ -1,176 +1,45 @@
-"""py-bridge benchmarks: browser start-up, long tasks, a call burst, CPython mapping throughput, bundle size.
+"""py-bridge benchmarks: py-bridge's tag (default and each load policy) side by side with Intercom's official snippet.
 
-Run with `make bench` or `.venv/bin/python bench/run.py [--runs N]`. Prints a table and writes
-bench/results/latest.json. Every request that does not stay on this machine is aborted, except Intercom's hosts,
-which are answered by the local Intercom sandbox (as in tests/e2e/conftest.py).
+Run with `make bench` (5 runs, ~10-13 min on 2 CPUs) or `make bench-quick` (2 runs), or
+`.venv/bin/python bench/run.py [--runs N] [--no-lighthouse] [--bundle DIR]`. Writes bench/results/latest.json,
+latest.md (the targets table of issue 10) and latest.png. See bench/README.md for every scenario.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import fnmatch
 import gzip
 import json
 import os
 import platform
 import shutil
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+import lighthouse  # noqa: E402
+import report  # noqa: E402
+import scenarios  # noqa: E402
+from pages import ALL_VARIANTS, CHAT_VARIANTS, DEFAULT, HERO_PATH, hero_png  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+from serve import BenchServer, load_bundle  # noqa: E402
 
 from py_bridge import start_bridge  # noqa: E402
 from py_bridge.bundle import build  # noqa: E402
-from py_bridge.devserver import DevServer  # noqa: E402
 from py_bridge.sandbox import Sandbox  # noqa: E402
-from tests.e2e.offline import CHROMIUM, CHROMIUM_ARGS, route_offline  # noqa: E402
 
 APP_ID = "abc12345"
-SECRET = "sandbox-secret"
-BURST = 3_000
 CPYTHON_CALLS = 20_000
-RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-
-# Installed before any page script: long-task observer, the Python start-up log line, and a ready() callback
-# queued the way the documented snippet queues calls (embed.js replays an existing `window.pybridge` array).
-INIT_SCRIPT = """
-(() => {
-  const bench = (window.__bench = { longTasks: [], pythonStartMs: null, readyAt: null, logs: [] });
-  try {
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) bench.longTasks.push({ start: e.startTime, duration: e.duration });
-    }).observe({ type: "longtask", buffered: true });
-  } catch (e) { bench.longTaskError = String(e); }
-  window.addEventListener("pybridge:log", (event) => {
-    const message = event.detail && event.detail.message;
-    if (typeof message === "string" && message.startsWith("Python started in")) {
-      bench.pythonStartMs = parseFloat(message.slice("Python started in".length));
-      bench.fromSnapshot = message.includes("(from snapshot)");
-    }
-    if (event.detail && (event.detail.level === "error" || event.detail.level === "warn")) {
-      bench.logs.push(event.detail.level + ": " + message);
-    }
-  });
-  window.pybridge = [["ready", () => { bench.readyAt = performance.now(); }]];
-})();
-"""
-
-BURST_JS = """
-(n) => {
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) window.pybridge.track("Burst", { i });
-  window.__bench.burstStart = t0;
-  window.__bench.burstLoopMs = performance.now() - t0; // the page's own synchronous loop (embed.js call cost)
-  return t0;
-}
-"""
-
-COUNT_JS = """
-() => {
-  const s = window.__intercomSandbox;
-  let n = 0;
-  if (s) for (const c of s.calls) if (c[0] === "trackEvent" && c[1][0] === "Burst") n++;
-  return [n, performance.now()];
-}
-"""
-
-
-def page_html(origin: str) -> str:
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>py-bridge bench</title>"
-        f'<script async src="{origin}/py-bridge/embed.js" data-app-id="{APP_ID}" data-widget-id="#help"></script>'
-        "</head><body><h1>Bench</h1><button id='help'>Help</button></body></html>"
-    )
-
-
-def long_task_summary(tasks: list[dict[str, float]]) -> dict[str, float]:
-    return {"count": len(tasks), "longest_ms": round(max((t["duration"] for t in tasks), default=0.0), 1)}
-
-
-def browser_run(browser: Browser, server: DevServer, sandbox: Sandbox, index: int) -> dict[str, Any]:
-    """One cold run: a new context (no cache), the page opened, ready awaited, the visitor boot, the burst."""
-    sandbox.handle("POST", "/reset", "", {}, json.dumps({"secret": SECRET, "verification": "off"}).encode())
-    external: list[str] = []
-    page_errors: list[str] = []
-
-    context = browser.new_context()
-    try:
-        route_offline(context, sandbox, on_external=external.append)
-        page = context.new_page()
-        page.on("pageerror", lambda error: page_errors.append(str(error)))
-        page.add_init_script(INIT_SCRIPT)
-        path = f"/bench/page-{index}.html"
-        server.add_document(path, page_html(server.origin))
-
-        page.goto(server.origin + path, wait_until="commit")
-        page.wait_for_function("() => window.__bench && window.__bench.readyAt !== null", timeout=60_000, polling=10)
-        ready = page.evaluate("() => window.__bench")
-        ready_ms = ready["readyAt"]
-        startup_tasks = [t for t in ready["longTasks"] if t["start"] < ready_ms]
-
-        page.wait_for_function("() => window.__intercomSandbox && window.__intercomSandbox.booted", timeout=30_000)
-        page.evaluate("() => window.__intercomSandbox.idle()")
-
-        t0 = page.evaluate(BURST_JS, BURST)
-        deadline = time.monotonic() + 60
-        while True:
-            count, now = page.evaluate(COUNT_JS)
-            if count >= BURST:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"burst: only {count}/{BURST} trackEvent calls after 60 s")
-            time.sleep(0.02)
-        burst_ms = now - t0
-        after = page.evaluate("() => window.__bench")
-        burst_tasks = [t for t in after["longTasks"] if t["start"] <= now and t["start"] + t["duration"] >= t0]
-        revisit = revisit_run(page, server, index)
-        return {
-            **revisit,
-            "ready_ms": round(ready_ms, 1),
-            "python_start_ms": ready["pythonStartMs"],
-            "startup_long_tasks": long_task_summary(startup_tasks),
-            "burst_ms": round(burst_ms, 1),
-            "burst_loop_ms": round(after.get("burstLoopMs") or 0.0, 1),
-            "burst_calls_per_s": round(BURST / (burst_ms / 1000), 1),
-            "burst_long_tasks": long_task_summary(burst_tasks),
-            "bridge_warnings": after["logs"],
-            "page_errors": page_errors,
-            "external_requests_aborted": external,
-            "long_task_observer_error": ready.get("longTaskError"),
-        }
-    finally:
-        context.close()
-
-
-SNAPSHOT_KEYS_JS = "() => caches.open('py-bridge-snapshot').then(c => c.keys()).then(k => k.length)"
-
-
-def revisit_run(page: Page, server: DevServer, index: int) -> dict[str, Any]:
-    """The same visitor's next page view: wait until the snapshot is cached (prefetched when idle), then reload."""
-    deadline = time.monotonic() + 60
-    while page.evaluate(SNAPSHOT_KEYS_JS) < 1:
-        if time.monotonic() > deadline:
-            return {"revisit_ready_ms": None, "revisit_python_start_ms": None, "revisit_from_snapshot": False}
-        time.sleep(0.1)
-    path = f"/bench/revisit-{index}.html"
-    server.add_document(path, page_html(server.origin))
-    page.goto(server.origin + path, wait_until="commit")
-    page.wait_for_function("() => window.__bench && window.__bench.readyAt !== null", timeout=60_000, polling=10)
-    ready = page.evaluate("() => window.__bench")
-    tasks = [t for t in ready["longTasks"] if t["start"] < ready["readyAt"]]
-    return {
-        "revisit_ready_ms": round(ready["readyAt"], 1),
-        "revisit_python_start_ms": ready["pythonStartMs"],
-        "revisit_from_snapshot": bool(ready.get("fromSnapshot")),
-        "revisit_long_tasks": long_task_summary(tasks),
-    }
+RESULTS = BENCH / "results"
+BROTLI_CACHE = BENCH / ".cache" / "brotli"
 
 
 def cpython_throughput() -> dict[str, Any]:
@@ -187,7 +56,6 @@ def cpython_throughput() -> dict[str, Any]:
     for _ in range(CPYTHON_CALLS):
         bridge.receive(track)
     track_s = time.perf_counter() - start
-
     identifies = [
         {
             "kind": "call",
@@ -210,160 +78,204 @@ def cpython_throughput() -> dict[str, Any]:
     }
 
 
-def gz(path: Path) -> int:
-    return len(gzip.compress(path.read_bytes()))
+def bundle_sizes(assets: dict[str, Any]) -> dict[str, Any]:
+    """Sizes by role, found by name so that content-hashed names (`py_bridge-<hash>.zip`, `pyodide-<hash>/`) work."""
 
+    def pick(pattern: str) -> list[str]:
+        return sorted(rel for rel in assets if fnmatch.fnmatch(rel, pattern))
 
-def bundle_sizes(bundle: Path, total_bytes: int) -> dict[str, int]:
-    wasm = bundle / "pyodide" / "pyodide.asm.wasm"
+    def raw(names: list[str]) -> int:
+        return sum(len(assets[n].raw) for n in names)
+
+    def gz(names: list[str]) -> int:
+        return sum(len(gzip.compress(assets[n].raw)) for n in names)
+
+    def br(names: list[str]) -> int:
+        return sum(len(assets[n].br or assets[n].raw) for n in names)
+
+    embed, core = pick("embed.js"), pick("py_bridge*.zip")
+    wasm, snapshots = pick("*pyodide.asm.wasm"), pick("*snapshot-*.bin")
+    files = {rel: {"raw": len(a.raw), "brotli": len(a.br) if a.br else None} for rel, a in sorted(assets.items())}
     return {
-        "total_bytes": total_bytes,
-        "embed_js_bytes": (bundle / "embed.js").stat().st_size,
-        "embed_js_gzip_bytes": gz(bundle / "embed.js"),
-        "py_bridge_zip_bytes": (bundle / "py_bridge.zip").stat().st_size,
-        "py_bridge_zip_gzip_bytes": gz(bundle / "py_bridge.zip"),
-        "pyodide_wasm_bytes": wasm.stat().st_size,
+        "total_bytes": raw(list(assets)),
+        "total_brotli_bytes": br(list(assets)),
+        "embed_js_bytes": raw(embed),
+        "embed_js_gzip_bytes": gz(embed),
+        "embed_js_brotli_bytes": br(embed),
+        "py_bridge_zip_bytes": raw(core),
+        "py_bridge_zip_gzip_bytes": gz(core),
+        "pyodide_wasm_bytes": raw(wasm),
         "pyodide_wasm_gzip_bytes": gz(wasm),
-        "snapshot_bytes": sum(p.stat().st_size for p in (bundle / "pyodide").glob("snapshot-*.bin")),
-        "snapshot_gzip_bytes": sum(gz(p) for p in (bundle / "pyodide").glob("snapshot-*.bin")),
+        "pyodide_wasm_brotli_bytes": br(wasm),
+        "snapshot_bytes": raw(snapshots),
+        "snapshot_brotli_bytes": br(snapshots),
+        "files": files,
     }
 
 
-def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    ready = [r["ready_ms"] for r in runs]
-    python = [r["python_start_ms"] for r in runs if r["python_start_ms"] is not None]
-    rates = [r["burst_calls_per_s"] for r in runs]
+def machine_facts(chromium: str) -> dict[str, Any]:
     return {
-        "ready_median_ms": round(statistics.median(ready), 1),
-        "ready_max_ms": round(max(ready), 1),
-        "python_start_median_ms": round(statistics.median(python), 1) if python else None,
-        "python_start_max_ms": round(max(python), 1) if python else None,
-        "startup_long_tasks_max_count": max(r["startup_long_tasks"]["count"] for r in runs),
-        "startup_long_task_max_ms": max(r["startup_long_tasks"]["longest_ms"] for r in runs),
-        "burst_median_ms": round(statistics.median(r["burst_ms"] for r in runs), 1),
-        "burst_loop_median_ms": round(statistics.median(r["burst_loop_ms"] for r in runs), 1),
-        "burst_calls_per_s_median": round(statistics.median(rates), 1),
-        "burst_calls_per_s_min": round(min(rates), 1),
-        "burst_long_tasks_max_count": max(r["burst_long_tasks"]["count"] for r in runs),
-        "burst_long_task_max_ms": max(r["burst_long_tasks"]["longest_ms"] for r in runs),
-        "revisit_ready_median_ms": _median([r["revisit_ready_ms"] for r in runs]),
-        "revisit_python_start_median_ms": _median([r["revisit_python_start_ms"] for r in runs]),
-        "revisit_from_snapshot_runs": sum(1 for r in runs if r["revisit_from_snapshot"]),
-        "revisit_long_task_max_ms": max((r.get("revisit_long_tasks") or {"longest_ms": 0})["longest_ms"] for r in runs),
+        "nproc": len(os.sched_getaffinity(0)),
+        "python": platform.python_version(),
+        "platform": f"{platform.system()} {platform.machine()}",
+        "platform_full": platform.platform(),
+        "chromium": chromium,
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
 
 
-def _median(values: list[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return round(statistics.median(present), 1) if present else None
+def progress(scenario: str, variant: str, index: int, runs: int, result: dict[str, Any]) -> None:
+    if "error" in result:
+        text = f"ERROR {result['error']}"
+    else:
+        parts = []
+        for key in ("boot_ms", "revisit_boot_ms", "interaction_to_boot_ms", "lcp_ms"):
+            if result.get(key) is not None:
+                parts.append(f"{key.replace('_ms', '')} {result[key]:.0f} ms")
+        for key in ("bytes_before_boot", "bytes_first_8s", "revisit_runtime_bytes"):
+            if result.get(key) is not None:
+                parts.append(f"{key} {result[key] / 1e6:.2f} MB")
+        text = ", ".join(parts)
+    print(f"  {scenario:<8} run {index + 1}/{runs} {variant:<12} {text}", flush=True)
 
 
-def print_table(result: dict[str, Any]) -> None:
-    s, cp, b = result["summary"], result["cpython"], result["bundle"]
-    kib = 1024
-    rows = [
-        ("start-up: navigation -> ready, median", f"{s['ready_median_ms']:.0f} ms"),
-        ("start-up: navigation -> ready, max", f"{s['ready_max_ms']:.0f} ms"),
-        ("start-up: Python started in (worker), median", f"{s['python_start_median_ms']} ms"),
-        ("start-up: Python started in (worker), max", f"{s['python_start_max_ms']} ms"),
-        ("revisit (cached snapshot): navigation -> ready, median", f"{s['revisit_ready_median_ms']} ms"),
-        ("revisit: Python started in (worker), median", f"{s['revisit_python_start_median_ms']} ms"),
-        ("revisit: runs that started from the snapshot", f"{s['revisit_from_snapshot_runs']}/{result['runs']}"),
-        ("revisit: longest main-thread long task", f"{s['revisit_long_task_max_ms']} ms"),
-        ("start-up long tasks: max count per run", str(s["startup_long_tasks_max_count"])),
-        ("start-up long tasks: longest", f"{s['startup_long_task_max_ms']:.0f} ms"),
-        (f"burst of {BURST} track(): median time to sandbox", f"{s['burst_median_ms']:.0f} ms"),
-        ("burst: the page's 3000-call loop itself, median", f"{s['burst_loop_median_ms']} ms"),
-        ("burst: calls/s, median (min)", f"{s['burst_calls_per_s_median']:.0f} ({s['burst_calls_per_s_min']:.0f})"),
-        (
-            "burst long tasks: max count / longest",
-            f"{s['burst_long_tasks_max_count']} / {s['burst_long_task_max_ms']:.0f} ms",
-        ),
-        ("CPython track mapping", f"{cp['track_calls_per_s']:,} calls/s ({cp['track_us_per_call']} us)"),
-        ("CPython identify mapping", f"{cp['identify_calls_per_s']:,} calls/s ({cp['identify_us_per_call']} us)"),
-        ("bundle total", f"{b['total_bytes'] / kib / kib:.2f} MiB"),
-        ("embed.js raw / gzip", f"{b['embed_js_bytes'] / kib:.1f} / {b['embed_js_gzip_bytes'] / kib:.1f} KiB"),
-        (
-            "py_bridge.zip raw / gzip",
-            f"{b['py_bridge_zip_bytes'] / kib:.1f} / {b['py_bridge_zip_gzip_bytes'] / kib:.1f} KiB",
-        ),
-        (
-            "pyodide.asm.wasm raw / gzip",
-            f"{b['pyodide_wasm_bytes'] / kib / kib:.2f} / {b['pyodide_wasm_gzip_bytes'] / kib / kib:.2f} MiB",
-        ),
-        (
-            "snapshot raw / gzip (fetched once, when idle)",
-            f"{b['snapshot_bytes'] / kib / kib:.2f} / {b['snapshot_gzip_bytes'] / kib / kib:.2f} MiB",
-        ),
-    ]
-    width = max(len(name) for name, _ in rows)
-    print(
-        f"\npy-bridge bench: {result['runs']} cold runs, {result['machine']['chromium']}, "
-        f"{result['machine']['nproc']} CPUs, Python {result['machine']['python']}"
-    )
-    print("-" * (width + 30))
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+def run_browser(server: BenchServer, sandbox: Sandbox, runs: int) -> tuple[dict[str, Any], str]:
+    """Every scenario, runs interleaved across variants so that machine noise spreads evenly."""
+    results: dict[str, dict[str, list[dict[str, Any]]]] = {
+        "loopback": {v.key: [] for v in CHAT_VARIANTS},
+        "link": {v.key: [] for v in CHAT_VARIANTS},
+        "hero": {v.key: [] for v in ALL_VARIANTS},
+    }
+    with sync_playwright() as p:
+        print("first visit + revisit, loopback, fresh persistent profile per run:", flush=True)
+        for index in range(runs):
+            for variant in CHAT_VARIANTS:
+                r = scenarios.guarded(scenarios.first_visit_and_revisit, p, server, sandbox, variant, index)
+                results["loopback"][variant.key].append(r)
+                progress("loopback", variant.key, index, runs, r)
+        browser = p.chromium.launch(executable_path=scenarios.CHROMIUM, args=scenarios.ARGS)
+        try:
+            chromium = browser.version
+            print("first visit over 50 Mbit/s, 40 ms:", flush=True)
+            for index in range(runs):
+                for variant in CHAT_VARIANTS:
+                    r = scenarios.guarded(scenarios.link_first_visit, browser, server, sandbox, variant, index)
+                    results["link"][variant.key].append(r)
+                    progress("link", variant.key, index, runs, r)
+            print("host page LCP (2.9 MB hero) over 50 Mbit/s, 40 ms:", flush=True)
+            for index in range(runs):
+                for variant in ALL_VARIANTS:
+                    r = scenarios.guarded(scenarios.hero_lcp, browser, server, sandbox, variant, index)
+                    results["hero"][variant.key].append(r)
+                    progress("hero", variant.key, index, runs, r)
+        finally:
+            browser.close()
+    return results, chromium
+
+
+def run_lighthouse(server: BenchServer) -> dict[str, Any]:
+    why = lighthouse.available()
+    if why:
+        print(f"lighthouse skipped: {why}", flush=True)
+        return {"skipped": why}
+    print("lighthouse (hero page, Intercom from the local sandbox), 1 run per variant:", flush=True)
+    server.empty_api_bodies = True
+    out: dict[str, Any] = {}
+    try:
+        # The first Lighthouse run after start-up is slower (cold disk cache for Chromium): warm up, discard.
+        lighthouse.run(server, ALL_VARIANTS[0])
+        for variant in ALL_VARIANTS:
+            started = time.monotonic()
+            r = lighthouse.run(server, variant)
+            out[variant.key] = r
+            shown = r.get("error") or (f"score {r['performance_score']}, LCP {r['lcp_ms']} ms, TBT {r['tbt_ms']} ms")
+            print(f"  lighthouse {variant.key:<12} {shown} ({time.monotonic() - started:.0f} s)", flush=True)
+    finally:
+        server.empty_api_bodies = False
+    return out
+
+
+def problems_of(scenario_results: dict[str, Any], lighthouse_results: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for scenario, by_variant in scenario_results.items():
+        for key, runs in by_variant.items():
+            for index, r in enumerate(runs):
+                where = f"{scenario}/{key} run {index + 1}"
+                if "error" in r:
+                    out.append(f"{where}: {r['error']}")
+                out += [f"{where}: page error {e}" for e in r.get("page_errors", [])]
+                out += [f"{where}: external request aborted {u}" for u in r.get("external_requests_aborted", [])]
+                out += [f"{where}: bridge {w}" for w in r.get("bridge_warnings", [])]
+    for key, r in lighthouse_results.items():
+        if isinstance(r, dict) and r.get("error"):
+            out.append(f"lighthouse/{key}: {r['error']}")
+    return out
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="cold browser runs (default 5)")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per variant and scenario (default 5)")
+    parser.add_argument("--no-lighthouse", action="store_true", help="skip the Lighthouse runs")
+    parser.add_argument("--bundle", type=Path, help="use this built bundle instead of building one")
     args = parser.parse_args()
 
     started = time.monotonic()
+    now = datetime.datetime.now(datetime.UTC)
     cpython = cpython_throughput()
-    bundle = Path(tempfile.mkdtemp(prefix="py-bridge-bench-"))
+    tmp = Path(tempfile.mkdtemp(prefix="py-bridge-bench-"))
     try:
-        built = build(bundle)
-        sizes = bundle_sizes(bundle, built.total_bytes)
-        sandbox = Sandbox(secret=SECRET, verification="off")
-        server = DevServer(bundle, port=0, sandbox=sandbox, demo=False).start()
+        bundle = args.bundle
+        if bundle is None:
+            bundle = tmp / "bundle"
+            built = build(bundle)
+            print(f"built the bundle (snapshot: {built.snapshot or 'none'})", flush=True)
+        assets = load_bundle(bundle, BROTLI_CACHE)
+        sizes = bundle_sizes(assets)
+        sandbox = Sandbox(secret="sandbox-secret", verification="off")
+        server = BenchServer(assets, sandbox).start()
+        hero = hero_png()
+        server.add_file(HERO_PATH, hero, "image/png")
         try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                try:
-                    chromium_version = browser.version
-                    runs = []
-                    for index in range(args.runs):
-                        run = browser_run(browser, server, sandbox, index)
-                        runs.append(run)
-                        print(
-                            f"run {index + 1}/{args.runs}: ready {run['ready_ms']:.0f} ms, "
-                            f"python {run['python_start_ms']} ms, burst {run['burst_ms']:.0f} ms, "
-                            f"long tasks {run['startup_long_tasks']['count']}",
-                            flush=True,
-                        )
-                finally:
-                    browser.close()
+            scenario_results, chromium = run_browser(server, sandbox, args.runs)
+            lighthouse_results = {"skipped": "--no-lighthouse"} if args.no_lighthouse else run_lighthouse(server)
         finally:
             server.stop()
     finally:
-        shutil.rmtree(bundle, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
 
-    result = {
-        "timestamp": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    result: dict[str, Any] = {
+        "timestamp": now.isoformat(timespec="seconds"),
+        "date": now.strftime("%Y-%m-%d"),
         "runs": args.runs,
-        "burst_calls": BURST,
-        "machine": {
-            "nproc": len(os.sched_getaffinity(0)),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "chromium": chromium_version,
+        "machine": machine_facts(chromium),
+        "config": {
+            "link": scenarios.LINK,
+            "stay_ms": scenarios.STAY_MS,
+            "interaction_after_load_ms": scenarios.INTERACTION_AFTER_LOAD_MS,
+            "hero_bytes": len(hero),
+            "variants": {v.key: v.label for v in ALL_VARIANTS},
+            "lighthouse_flags": lighthouse.FLAGS,
         },
-        "summary": summarise(runs),
-        "per_run": runs,
+        "figures": report.figures(scenario_results),
+        "lighthouse": lighthouse_results,
+        "summary": report.legacy_summary(scenario_results["loopback"][DEFAULT.key]),
+        "burst_calls": scenarios.BURST,
         "cpython": cpython,
         "bundle": sizes,
-        "elapsed_s": round(time.monotonic() - started, 1),
+        "per_run": scenario_results,
+        "problems": problems_of(scenario_results, lighthouse_results),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print_table(result)
-    problems = [p for r in runs for p in r["page_errors"] + r["external_requests_aborted"]]
-    if problems:
-        print("warning: page errors / aborted external requests:", *problems, sep="\n  ")
+    result["elapsed_s"] = round(time.monotonic() - started, 1)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    table = report.markdown(result)
+    (RESULTS / "latest.md").write_text(table, encoding="utf-8")
+    try:
+        report.chart(result, RESULTS / "latest.png")
+    except Exception as exc:  # a chart problem must not lose the figures
+        print(f"warning: chart not written: {exc}", flush=True)
+    print("\n" + table)
+    print(f"wrote bench/results/latest.json, latest.md, latest.png in {result['elapsed_s']:.0f} s")
     return 0
 
 

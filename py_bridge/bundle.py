@@ -2,36 +2,144 @@
 
 Layout (every asset is fetched relative to embed.js, so the folder can live under any path of any static host):
 
-    embed.js            the one tag (classic script: it finds its own URL through document.currentScript)
-    worker.mjs          the module worker that starts Pyodide
-    py_bridge.zip       the pure-Python core, imported from the zip (checksum baked into worker.mjs)
-    pyodide/            the pinned Pyodide runtime from npm (core files only; we need no wheels), plus a memory
-                        snapshot with the core imported (fast start on revisits, see worker.mjs)
-    pyscript/           the pinned PyScript runtime, for the second entry (Python in a <script type="py">)
-    manifest.json       versions, sizes and hashes
+    embed.js                 the one tag (classic script: it finds its own URL through document.currentScript)
+    worker.mjs               the module worker that starts Pyodide (stable name: embed.js refers to it)
+    py_bridge-<hash>.zip     the pure-Python core (checksum baked into worker.mjs)
+    stdlib-<hash>.zip        the trimmed standard library: only what Python and the core import at run time
+    empty-<hash>.zip         an empty zip: the standard library of a start from the snapshot (Pyodide always fetches
+                             one, and the snapshot already holds every module the core needs)
+    snapshot-<hash>.bin      a Pyodide memory snapshot with the core imported, stored as a delta against the wasm's
+                             initial memory (see web/snapshot.mjs and worker.mjs); first visits start from it
+    pyodide-<hash>/          the pinned Pyodide runtime from npm, unchanged (Pyodide finds the wasm by its fixed name
+                             next to pyodide.asm.mjs, so the FOLDER carries the hash); its full python_stdlib.zip is
+                             fetched only when Python imports a standard module the trimmed zip lacks
+    pyscript/                the pinned PyScript runtime, for the second entry (Python in a <script type="py">)
+    manifest.json            versions, file names, sizes (raw, brotli, gzip) and hashes
+
+Every name with a content hash never changes content: serve those with `Cache-Control: public, max-age=31536000,
+immutable`, and only embed.js, worker.mjs and manifest.json with a short cache. Each compressible file gets a
+precompressed `<file>.br` (brotli quality 11) and `<file>.gz` next to it, for hosts that serve precompressed files.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import gzip
 import hashlib
+import io
 import json
+import os
+import re
 import shutil
 import subprocess
+import tempfile
+import threading
+import time
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 from py_bridge import __version__
 
-__all__ = ["BuildResult", "build", "project_root"]
+__all__ = [
+    "IMMUTABLE_NAME",
+    "BuildResult",
+    "build",
+    "is_immutable",
+    "project_root",
+    "trimmed_stdlib_members",
+]
 
-PYODIDE_FILES: Final = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+RUNTIME_FILES: Final = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 # Modules that only make sense in CPython (tooling, server-side helpers, the dev server) stay out of the browser.
 NOT_IN_BROWSER: Final = frozenset({"cli.py", "bundle.py", "devserver.py", "identity.py"})
 NOT_IN_BROWSER_DIRS: Final = frozenset({"sandbox", "demo", "__pycache__"})
+# Core modules the worker never imports (the PyScript boundary runs in the page): kept out of the snapshot.
+NOT_IN_SNAPSHOT: Final = frozenset({"py_bridge.pyscript"})
 ZIP_EPOCH: Final = (2020, 1, 1, 0, 0, 0)  # fixed timestamps: the same sources give the same zip and checksum
+HASH_DIGITS: Final = 16
+# A content-hashed name (file or folder) as this build writes them: `name-<16 hex digits>` before `.` or `/`.
+IMMUTABLE_NAME: Final = re.compile(r"(^|/)[A-Za-z0-9_.]+-[0-9a-f]{16}(\.[a-z]+(\.br|\.gz)?$|/)")
+COMPRESSIBLE: Final = frozenset({".js", ".mjs", ".wasm", ".json", ".bin", ".zip", ".css", ".html", ".svg", ".map"})
+BROTLI_QUALITY: Final = 11
+GZIP_LEVEL: Final = 9
+# Standard modules always in the trimmed zip, on top of what the traced session imported: what Python and Pyodide
+# need to start (a normal start, the fallback when a snapshot cannot be used) and cheap modules that error paths
+# import lazily. Anything else still works: the worker fetches the full python_stdlib.zip on demand.
+STDLIB_ALLOWLIST: Final = (
+    "encodings.ascii",
+    "encodings.latin_1",
+    "encodings.utf_8",
+    "encodings.utf_16",
+    "encodings.idna",
+    "_strptime",
+    "linecache",
+    "textwrap",
+)
+# Drives one session through every kind of message in the traced run, so lazy imports show up in sys.modules.
+EXERCISE: Final = r"""
+import json
+from py_bridge.worker import WorkerSession
+
+sent = []
+def call(method, *args, **context):
+    return {"kind": "call", "method": method, "args": list(args),
+            "context": {"url": "https://example.com/a?b=1", "path": "/a", "search": "?b=1", "referrer": "",
+                        "title": "A", "timestamp": 1767225600000, "locale": "en-US", "timezone": "Europe/Paris",
+                        "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0", **context}}
+
+items = [
+    call("page"),
+    call("page", "Docs", "Install", {"section": "a"}),
+    call("identify", "u1", {"email": "a@example.com", "name": "Ann", "createdAt": {"$pybridge": "date", "ms": 1.7e12},
+                            "created_at": "2026-01-02T03:04:05Z", "plan_started_at": "2026-01-02",
+                            "company": {"id": "c1", "name": "Acme", "monthlySpend": 12.5, "createdAt": 1700000000},
+                            "companies": [{"id": "c2"}], "avatar": "https://example.com/a.png",
+                            "nested": {"a": {"b": [1, 2]}}, "big": {"$pybridge": "bigint", "value": "123"},
+                            "n": {"$pybridge": "number", "value": "NaN"}, "unsubscribedFromEmails": True},
+         {"integrations": {"Intercom": {"user_hash": "ab" * 32}}}),
+    call("track", "Order Completed", {"total": 12.345, "currency": "eur", "url": "https://example.com/o/1",
+                                     "when": {"$pybridge": "date", "ms": 1.7e12}, "deep": {"x": 1}}),
+    call("track", "Signed.Up$", {"revenue": -1.5, "items": [1, 2]}),
+    call("track", ""),
+    call("group", "c1", {"name": "Acme", "plan": "pro", "employees": 10, "createdAt": "2026-01-01T00:00:00+02:00"}),
+    call("identify", "u2", {"firstName": "B", "lastName": "C"}),
+    call("reset"),
+    call("unknown_method"),
+    {"kind": "control", "method": "show", "args": []},
+    {"kind": "control", "method": "showNewMessage", "args": ["hi"]},
+    {"kind": "control", "method": "startTour", "args": [12]},
+    {"kind": "listen", "event": "show"},
+    {"kind": "listen", "event": "unread"},
+    {"kind": "signal", "name": "tick", "data": {}},
+    {"kind": "signal", "name": "intercom", "data": {"event": "show"}},
+    {"kind": "signal", "name": "route", "data": {"url": "https://example.com/b", "path": "/b", "title": "B"}},
+    {"kind": "nonsense"},
+]
+settings = [
+    {"app_id": "abc12345", "widget_id": "#help", "region": "eu", "nested": "flatten", "include_context": True,
+     "rich_link_properties": ["url"], "event_filter": {"deny": ["Nope"]}, "track_pages": True,
+     "track_messenger_events": True, "identity_verification": "user_hash", "debug": True, "send_anonymous_id": True,
+     "alignment": "left", "horizontal_padding": 30, "vertical_padding": 30, "hide_default_launcher": False,
+     "max_metadata_keys": 5, "sandbox_url": "http://127.0.0.1:8000/sandbox"},
+    {"app_id": "abc12345", "consent": {"required": True}, "region": "au", "event_filter": {"allow": ["A"]}},
+    {"app_id": "abc12345", "identity_verification": "jwt"},
+    {"app_id": "ABC 123", "region": "mars", "api_secret": "x"},
+    {"appId": "abc12345", "activator": "#x", "apiBase": "https://api-iam.intercom.io", "unknown": 1},
+]
+for index, config in enumerate(settings):
+    session = WorkerSession(sent.append, lambda: None)
+    session.handle(json.dumps({"type": "init", "settings": config, "env": {"native_intercom": False}, "items": items}))
+    session.handle(json.dumps({"type": "batch", "items": items[1:] + [{"kind": "consent", "granted": True,
+                                                                       "anonymous_id": "a-1"}]}))
+    session.handle(json.dumps({"type": "batch", "items": [{"kind": "consent", "granted": False}] + items[:3]}))
+    session.handle("not json")
+    session.handle(json.dumps([1, 2]))
+"""
 
 
 @dataclass(frozen=True)
@@ -40,7 +148,12 @@ class BuildResult:
     embed_integrity: str
     zip_sha256: str
     total_bytes: int
-    snapshot: str | None = None
+    snapshot: str | None = None  # file name of the snapshot (relative to out_dir), None when the build has none
+    runtime: str = ""  # the content-hashed Pyodide folder, e.g. "pyodide-0123456789abcdef/"
+    core_zip: str = ""
+    stdlib: str = ""
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+    first_visit_br_bytes: int = 0  # what a first visit downloads with brotli (0 when not compressed)
 
     def tag(self, url: str = "https://static.example.com/py-bridge/embed.js") -> str:
         return (
@@ -53,6 +166,11 @@ def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+def is_immutable(relative: str) -> bool:
+    """True for a bundle path whose name carries its content hash (serve it with a one-year immutable cache)."""
+    return bool(IMMUTABLE_NAME.search(relative))
+
+
 def _node_modules(root: Path) -> Path:
     for folder in (root, *root.parents):
         candidate = folder / "node_modules"
@@ -61,88 +179,311 @@ def _node_modules(root: Path) -> Path:
     raise FileNotFoundError("node_modules/pyodide not found: run `npm ci` in the py-bridge checkout (make setup)")
 
 
-def _zip_core(package: Path, target: Path) -> None:
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(package.rglob("*.py")):
-            relative = path.relative_to(package)
-            if relative.parts[0] in NOT_IN_BROWSER_DIRS or str(relative) in NOT_IN_BROWSER:
-                continue
-            info = zipfile.ZipInfo(f"py_bridge/{relative.as_posix()}", date_time=ZIP_EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, path.read_bytes())
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
-def _make_snapshot(root: Path, out: Path) -> str | None:
-    """A Pyodide memory snapshot with the core imported, named by its hash (None if Node cannot make one).
-
-    Snapshots are Pyodide private API: valid only for this exact Pyodide and this exact core, hence the hash in
-    the name (a new build never reuses an old cached snapshot) and the worker's fallback to a normal start.
-    """
-    node = shutil.which("node")
-    if node is None:
-        return None
-    target = out / "pyodide" / "snapshot.tmp"
-    script = root / "web" / "snapshot.mjs"
-    try:
-        subprocess.run(
-            [node, str(script), str(out / "pyodide"), str(out / "py_bridge.zip"), str(target)],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-    except (OSError, subprocess.SubprocessError):
-        target.unlink(missing_ok=True)
-        return None
-    name = f"snapshot-{hashlib.sha256(target.read_bytes()).hexdigest()[:16]}.bin"
-    target.rename(out / "pyodide" / name)
+def _hashed(out: Path, stem: str, suffix: str, data: bytes) -> str:
+    """Write data as `<stem>-<hash><suffix>` in out; returns the name."""
+    name = f"{stem}-{_digest(data)[:HASH_DIGITS]}{suffix}"
+    (out / name).write_bytes(data)
     return name
 
 
-def build(out_dir: Path | str, *, snapshot: bool = True) -> BuildResult:
+def _write_zip(entries: Iterable[tuple[str, bytes]]) -> bytes:
+    """A reproducible zip whose members are STORED: transport compression (brotli over the whole archive) then
+    beats per-member deflate, and zipimport reads stored members without inflating them."""
+    target = io.BytesIO()
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, data in entries:
+            archive.writestr(zipfile.ZipInfo(name, date_time=ZIP_EPOCH), data)
+    return target.getvalue()
+
+
+def _core_entries(package: Path) -> list[tuple[str, bytes]]:
+    entries = []
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package)
+        if relative.parts[0] in NOT_IN_BROWSER_DIRS or str(relative) in NOT_IN_BROWSER:
+            continue
+        entries.append((f"py_bridge/{relative.as_posix()}", path.read_bytes()))
+    return entries
+
+
+def _core_modules(entries: Iterable[tuple[str, bytes]]) -> list[str]:
+    """Every module of the core zip that the worker may import (all of them go into the snapshot)."""
+    names = []
+    for name, _ in entries:
+        module = name.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+        if module not in NOT_IN_SNAPSHOT:
+            names.append(module)
+    return names
+
+
+def trimmed_stdlib_members(full: zipfile.ZipFile, modules: Iterable[str]) -> list[str]:
+    """The members of the full standard library zip that provide `modules` (and their parent packages)."""
+    present = set(full.namelist())
+    chosen: set[str] = set()
+    for module in (*modules, *STDLIB_ALLOWLIST):
+        parts = module.split(".")
+        for depth in range(1, len(parts) + 1):
+            base = "/".join(parts[:depth])
+            for candidate in (f"{base}/__init__.py", f"{base}.py"):
+                if candidate in present:
+                    chosen.add(candidate)
+                    break
+    return sorted(chosen)
+
+
+def _run_node(args: list[str]) -> None:
+    node = shutil.which("node")
+    if node is None:
+        raise FileNotFoundError("node is not installed")
+    result = subprocess.run([node, *args], capture_output=True, text=True, timeout=600, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"node {Path(args[0]).name} {args[1]} failed: {result.stderr.strip()[-1500:]}")
+
+
+def _trace_modules(root: Path, runtime: Path, core_zip: Path, core_modules: list[str], work: Path) -> list[str]:
+    """The modules in sys.modules once every core module is imported and a session has been driven through every
+    kind of call (Node + Pyodide)."""
+    (work / "exercise.py").write_text(EXERCISE, encoding="utf-8")
+    (work / "core-modules.json").write_text(json.dumps(core_modules), encoding="utf-8")
+    files = (runtime, core_zip, work / "core-modules.json", work / "exercise.py", work / "modules.json")
+    _run_node([str(root / "web" / "snapshot.mjs"), "trace", *map(str, files)])
+    modules: list[str] = json.loads((work / "modules.json").read_text(encoding="utf-8"))
+    return modules
+
+
+def _make_snapshot(
+    root: Path, runtime: Path, stdlib: Path, restore_stdlib: Path, core_zip: Path, modules: list[str], work: Path
+) -> tuple[bytes, dict[str, object]]:
+    """The delta snapshot and its facts (the initial memory's checksum, page counts), made and checked by Node."""
+    (work / "exercise.py").write_text(EXERCISE, encoding="utf-8")
+    (work / "snapshot-modules.json").write_text(json.dumps(modules), encoding="utf-8")
+    outputs = (work / "snapshot.bin", work / "snapshot.json")
+    files = (runtime, stdlib, restore_stdlib, core_zip, work / "snapshot-modules.json", work / "exercise.py")
+    _run_node([str(root / "web" / "snapshot.mjs"), "make", *map(str, files), *map(str, outputs)])
+    info: dict[str, object] = json.loads((work / "snapshot.json").read_text(encoding="utf-8"))
+    return (work / "snapshot.bin").read_bytes(), info
+
+
+def _store(target: Path, payload: bytes) -> None:
+    """Write a cache file atomically (concurrent builds may share the cache)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_bytes(payload)
+    tmp.replace(target)
+
+
+def _prune(cache: Path, keep_days: float = 30) -> None:
+    """Drop cache files unused for keep_days (each use refreshes a file's time), so old snapshots do not pile up."""
+    limit = time.time() - keep_days * 86400
+    for path in cache.glob("*") if cache.is_dir() else ():
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < limit:
+                path.unlink()
+
+
+def _used(*paths: Path) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            os.utime(path)
+
+
+def _cached_json(target: Path, produce: Callable[[], list[str]]) -> list[str]:
+    if target.is_file():
+        _used(target)
+        cached: list[str] = json.loads(target.read_text(encoding="utf-8"))
+        return cached
+    value = produce()
+    _store(target, json.dumps(value).encode())
+    return value
+
+
+def _compressed(data: bytes, cache: Path | None) -> tuple[bytes, bytes]:
+    """(brotli q11, gzip -9) of data, from a cache keyed by the content's SHA-256 (q11 takes ~20 s for the wasm)."""
+    import brotli  # type: ignore[import-untyped]  # PyPI brotli ships no type information
+
+    key = _digest(data)
+    if cache is not None:
+        br_file, gz_file = cache / f"{key}.q{BROTLI_QUALITY}.br", cache / f"{key}.{GZIP_LEVEL}.gz"
+        if br_file.is_file() and gz_file.is_file():
+            _used(br_file, gz_file)
+            return br_file.read_bytes(), gz_file.read_bytes()
+    br: bytes = brotli.compress(data, quality=BROTLI_QUALITY)
+    gz = gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
+    if cache is not None:
+        _store(br_file, br)
+        _store(gz_file, gz)
+    return br, gz
+
+
+def _precompress(out: Path, cache: Path | None) -> dict[str, tuple[int, int]]:
+    """Write `<file>.br` and `<file>.gz` next to every compressible file where brotli saves at least 5 %."""
+    paths = [p for p in sorted(out.rglob("*")) if p.is_file() and p.suffix in COMPRESSIBLE and p.stat().st_size >= 1024]
+    sizes: dict[str, tuple[int, int]] = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:  # brotli and zlib release the GIL while they compress
+        results = pool.map(lambda path: _compressed(path.read_bytes(), cache), paths)
+        for path, (br, gz) in zip(paths, results, strict=True):
+            raw = path.stat().st_size
+            if len(br) <= 0.95 * raw:
+                path.with_name(path.name + ".br").write_bytes(br)
+                path.with_name(path.name + ".gz").write_bytes(gz if len(gz) < raw else path.read_bytes())
+                sizes[path.relative_to(out).as_posix()] = (len(br), min(len(gz), raw))
+    return sizes
+
+
+def _clean(out: Path) -> None:
+    """Remove what an earlier build wrote (and only that), so old hashed files do not pile up."""
+    for child in out.iterdir() if out.is_dir() else ():
+        name = child.name
+        if child.is_dir() and (name in ("pyodide", "pyscript") or re.fullmatch(r"pyodide-[0-9a-f]{16}", name)):
+            shutil.rmtree(child)
+        elif child.is_file() and (
+            name in ("embed.js", "worker.mjs", "manifest.json", "py_bridge.zip")
+            or re.fullmatch(r"(py_bridge|stdlib|empty|snapshot)-[0-9a-f]{16}\.(zip|bin)", name)
+            or name.endswith((".br", ".gz"))
+        ):
+            child.unlink()
+
+
+def build(out_dir: Path | str, *, snapshot: bool = True, compress: bool = True) -> BuildResult:
     """Write the bundle into out_dir (replacing what a previous build left there)."""
     root = project_root()
     out = Path(out_dir)
-    modules = _node_modules(root)
-    for child in ("pyodide", "pyscript"):
-        shutil.rmtree(out / child, ignore_errors=True)
-    (out / "pyodide").mkdir(parents=True, exist_ok=True)
+    modules_dir = _node_modules(root)
+    out.mkdir(parents=True, exist_ok=True)
+    _clean(out)
+    warnings: list[str] = []
 
-    _zip_core(root / "py_bridge", out / "py_bridge.zip")
-    zip_sha = hashlib.sha256((out / "py_bridge.zip").read_bytes()).hexdigest()
+    core_entries = _core_entries(root / "py_bridge")
+    core_data = _write_zip(core_entries)
+    core_zip = _hashed(out, "py_bridge", ".zip", core_data)
+    zip_sha = _digest(core_data)
 
-    for name in PYODIDE_FILES:
-        shutil.copy2(modules / "pyodide" / name, out / "pyodide" / name)
-    snapshot_name = _make_snapshot(root, out) if snapshot else None
-    snapshot_sha = hashlib.sha256((out / "pyodide" / snapshot_name).read_bytes()).hexdigest() if snapshot_name else ""
+    pyodide_dir = modules_dir / "pyodide"
+    runtime_hash = hashlib.sha256()
+    for name in RUNTIME_FILES:
+        runtime_hash.update(f"{name}\0{_digest((pyodide_dir / name).read_bytes())}\n".encode())
+    runtime = f"pyodide-{runtime_hash.hexdigest()[:HASH_DIGITS]}"
+    (out / runtime).mkdir()
+    for name in RUNTIME_FILES:
+        shutil.copy2(pyodide_dir / name, out / runtime / name)
+    lock_info = json.loads((pyodide_dir / "pyodide-lock.json").read_text(encoding="utf-8"))["info"]
+
+    stdlib = f"{runtime}/python_stdlib.zip"  # without Node no trace: the full standard library
+    snapshot_name: str | None = None
+    snapshot_sha = snapshot_checksum = ""
+    empty = ""
+    snapshot_info: dict[str, object] = {}
+    volatile = "[]"
+    cache = modules_dir / ".cache" / "py-bridge"
+    # The trace and the snapshot depend only on these inputs: a rebuild of unchanged sources reuses them (the same
+    # snapshot bytes, so the same name: visitors keep their cached copy across deploys that leave the core alone).
+    inputs = _digest(
+        "\n".join(
+            [runtime, zip_sha, _digest((root / "web" / "snapshot.mjs").read_bytes()), _digest(EXERCISE.encode())]
+        ).encode()
+    )[:32]
+    with tempfile.TemporaryDirectory(prefix="py-bridge-build-") as tmp:
+        work = Path(tmp)
+        try:
+            traced = _cached_json(
+                cache / f"trace-{inputs}.json",
+                lambda: _trace_modules(root, out / runtime, out / core_zip, _core_modules(core_entries), work),
+            )
+            with zipfile.ZipFile(pyodide_dir / "python_stdlib.zip") as full:
+                members = trimmed_stdlib_members(full, (m for m in traced if not m.startswith("py_bridge")))
+                stdlib_data = _write_zip((name, full.read(name)) for name in members)
+            stdlib = _hashed(out, "stdlib", ".zip", stdlib_data)
+        except (OSError, RuntimeError, subprocess.SubprocessError) as error:
+            warnings.append(f"no trimmed standard library (the worker loads the full one): {error}")
+        if snapshot and stdlib != f"{runtime}/python_stdlib.zip":
+            try:
+                empty = _hashed(out, "empty", ".zip", _write_zip(()))
+                cached_bin, cached_info = cache / f"snapshot-{inputs}.bin", cache / f"snapshot-{inputs}.json"
+                if cached_bin.is_file() and cached_info.is_file():
+                    _used(cached_bin, cached_info)
+                    data, snapshot_info = cached_bin.read_bytes(), json.loads(cached_info.read_text())
+                else:
+                    data, snapshot_info = _make_snapshot(
+                        root, out / runtime, out / stdlib, out / empty, out / core_zip, sorted(traced), work
+                    )
+                    _store(cached_bin, data)
+                    _store(cached_info, json.dumps(snapshot_info).encode())
+                snapshot_name = _hashed(out, "snapshot", ".bin", data)
+                snapshot_sha = _digest(data)
+                snapshot_checksum = str(snapshot_info["initial_checksum"])
+                volatile = json.dumps(snapshot_info["volatile_words"])
+            except (OSError, RuntimeError, subprocess.SubprocessError, KeyError, ValueError) as error:
+                warnings.append(f"no snapshot (every visit starts Python normally): {error}")
+
     worker = (
         (root / "web" / "worker.mjs")
         .read_text(encoding="utf-8")
+        .replace("__PY_BRIDGE_RUNTIME__", f"{runtime}/")
+        .replace("__PY_BRIDGE_CORE_ZIP__", core_zip)
         .replace("__PY_BRIDGE_ZIP_SHA256__", zip_sha)
+        .replace("__PY_BRIDGE_STDLIB__", stdlib)
         .replace("__PY_BRIDGE_SNAPSHOT__", snapshot_name or "")
         .replace("__PY_BRIDGE_SNAPSHOT_SHA256__", snapshot_sha)
+        .replace("__PY_BRIDGE_SNAPSHOT_INITIAL__", snapshot_checksum)
+        .replace('"__PY_BRIDGE_SNAPSHOT_VOLATILE__"', volatile)
+        .replace("__PY_BRIDGE_SNAPSHOT_STDLIB__", empty)
+        .replace('"__PY_BRIDGE_LOCK_INFO__"', json.dumps(lock_info, sort_keys=True))
     )
     (out / "worker.mjs").write_text(worker, encoding="utf-8")
     embed = (root / "web" / "embed.js").read_text(encoding="utf-8").replace("__PY_BRIDGE_VERSION__", __version__)
     (out / "embed.js").write_text(embed, encoding="utf-8")
     integrity = "sha384-" + base64.b64encode(hashlib.sha384(embed.encode("utf-8")).digest()).decode("ascii")
 
-    pyscript_dist = modules / "@pyscript" / "core" / "dist"
+    pyscript_dist = modules_dir / "@pyscript" / "core" / "dist"
     if pyscript_dist.is_dir():
         shutil.copytree(pyscript_dist, out / "pyscript", ignore=shutil.ignore_patterns("*.map"))
 
-    files = sorted(p for p in out.rglob("*") if p.is_file() and p.name != "manifest.json")
+    compressed = _precompress(out, cache) if compress else {}
+    _prune(cache)
+    files = sorted(p for p in out.rglob("*") if p.is_file() and p.suffix not in (".br", ".gz"))
+    names = [p.relative_to(out).as_posix() for p in files]
     total = sum(p.stat().st_size for p in files)
-    pyodide_version = json.loads((modules / "pyodide" / "package.json").read_text())["version"]
+    pyodide_version = json.loads((pyodide_dir / "package.json").read_text())["version"]
+    first_visit = ["embed.js", "worker.mjs", f"{runtime}/pyodide.mjs", f"{runtime}/pyodide.asm.mjs"]
+    first_visit += [f"{runtime}/pyodide.asm.wasm"]
+    first_visit += [snapshot_name, empty] if snapshot_name else [stdlib, core_zip]
+    first_visit_br = sum(
+        compressed[name][0] if name in compressed else out.joinpath(name).stat().st_size for name in first_visit
+    )
     manifest = {
         "py_bridge": __version__,
         "pyodide": pyodide_version,
         "embed_integrity": integrity,
         "py_bridge_zip_sha256": zip_sha,
-        "snapshot": f"pyodide/{snapshot_name}" if snapshot_name else None,
+        "runtime": f"{runtime}/",
+        "core_zip": core_zip,
+        "stdlib": stdlib,
+        "stdlib_full": f"{runtime}/python_stdlib.zip",
+        "snapshot": snapshot_name,
+        "snapshot_sha256": snapshot_sha or None,
+        "snapshot_info": snapshot_info or None,
+        "first_visit_files": first_visit,
+        "first_visit_br_bytes": first_visit_br if compressed else None,
+        "immutable": sorted(name for name in names if is_immutable(name)),
         "total_bytes": total,
-        "files": {p.relative_to(out).as_posix(): p.stat().st_size for p in files},
+        "files": {name: p.stat().st_size for name, p in zip(names, files, strict=True)},
+        "compressed": {name: {"br": br, "gz": gz} for name, (br, gz) in compressed.items()},
+        "warnings": warnings,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return BuildResult(
-        out_dir=out, embed_integrity=integrity, zip_sha256=zip_sha, total_bytes=total, snapshot=snapshot_name
+        out_dir=out,
+        embed_integrity=integrity,
+        zip_sha256=zip_sha,
+        total_bytes=total,
+        snapshot=snapshot_name,
+        runtime=f"{runtime}/",
+        core_zip=core_zip,
+        stdlib=stdlib,
+        warnings=tuple(warnings),
+        first_visit_br_bytes=first_visit_br if compressed else 0,
     )

@@ -16,8 +16,14 @@ __all__ = ["main"]
 def _build(args: argparse.Namespace) -> int:
     from py_bridge.bundle import build
 
-    result = build(Path(args.out_dir))
+    result = build(Path(args.out_dir), snapshot=not args.no_snapshot, compress=not args.no_compress)
     print(f"built {result.out_dir} ({result.total_bytes / 1e6:.1f} MB raw)")
+    if result.first_visit_br_bytes:
+        print(f"a first visit fetches {result.first_visit_br_bytes / 1e6:.2f} MB with brotli")
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print("serve content-hashed names (name-<16 hex>.*, pyodide-<16 hex>/) with Cache-Control: public, ")
+    print("max-age=31536000, immutable; embed.js, worker.mjs and manifest.json with a short cache (max-age=300)")
     print("add this tag to your pages (replace the URL, the App ID and the launcher selector):")
     print(result.tag())
     return 0
@@ -62,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
 
     build = commands.add_parser("build", help="write the deployable static bundle into OUT_DIR")
     build.add_argument("out_dir")
+    build.add_argument("--no-snapshot", action="store_true", help="no memory snapshot: every visit starts normally")
+    build.add_argument("--no-compress", action="store_true", help="skip the precompressed .br/.gz files")
     build.set_defaults(run=_build)
 
     demo = commands.add_parser("demo", help="serve the demo with the local Intercom sandbox")

@@ -57,7 +57,7 @@ export interface Settings {
   fast_start?: boolean;
   transform?: string | string[];
   transform_errors?: "send" | "drop";
-  transform_timeout_ms?: number;
+  transform_slow_ms?: number;
   debug?: boolean;
   sandbox_url?: string;
 }

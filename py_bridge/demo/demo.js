@@ -286,6 +286,38 @@
     "messenger-form": "messenger-new-message"
   };
 
+  // ---- transformations panel --------------------------------------------------------------------------------------
+  // The file lives on the demo server (GET serves it to the bridge, POST replaces it); the download link takes it
+  // exactly as edited.
+
+  function setUpTransformPanel() {
+    var source = document.getElementById("transform-source");
+    var status = document.getElementById("transform-status");
+    var download = document.getElementById("transform-download");
+    if (!source) return;
+    var objectUrl = null;
+    function refreshDownload() {
+      if (objectUrl) URL.revokeObjectURL(objectUrl);
+      objectUrl = URL.createObjectURL(new Blob([source.value], { type: "text/x-python" }));
+      download.href = objectUrl;
+    }
+    fetch("/demo/transform.py", { cache: "no-store" })
+      .then(function (response) { return response.text(); })
+      .then(function (text) { source.value = text; refreshDownload(); })
+      .catch(function () { status.textContent = "could not load transform.py"; });
+    source.addEventListener("input", refreshDownload);
+    document.getElementById("transform-apply").addEventListener("click", function () {
+      status.textContent = "Saving…";
+      fetch("/demo/transform.py", { method: "POST", body: source.value, headers: { "Content-Type": "text/x-python" } })
+        .then(function (response) {
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          status.textContent = "Applied: reloading with your transform…";
+          location.reload();
+        })
+        .catch(function (error) { status.textContent = "Not saved (" + error.message + ")"; });
+    });
+  }
+
   // ---- workspace panel --------------------------------------------------------------------------------------------
 
   var pollTimer = null;
@@ -510,6 +542,7 @@
         ACTIONS[FORM_ACTIONS[id]]();
       });
     });
+    setUpTransformPanel();
     document.getElementById("log-clear").addEventListener("click", function () {
       while (dom.log.firstChild) dom.log.removeChild(dom.log.firstChild);
       dom.logEmpty.hidden = false;

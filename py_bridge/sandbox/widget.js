@@ -248,6 +248,8 @@
         safeConsole("warn", `Intercom: ${endpoint} answered HTTP ${response.status}`);
       }
       if (onResponse) onResponse(response);
+      // Finish the response like a real client does, so the browser sees the request complete.
+      else if (response.body && typeof response.body.cancel === "function") response.body.cancel().catch(() => {});
     });
   }
 

@@ -1,7 +1,7 @@
 """The second entry: a PyScript page imports py_bridge in a `<script type="py">` and drives the same core.
 
-PyScript (self-hosted under /py-bridge/pyscript/) runs Pyodide (self-hosted under /py-bridge/pyodide/) on the
-page's main thread and unpacks py_bridge.zip into its file system through the `files` config. The fixtures fail a
+PyScript (self-hosted under /py-bridge/pyscript/) runs Pyodide (self-hosted under /py-bridge/pyodide-<hash>/) on the
+page's main thread and unpacks py_bridge-<hash>.zip (names in manifest.json) into its file system through the `files` config. The fixtures fail a
 test on any request that leaves the machine, so these tests also prove the page needs nothing from a CDN.
 """
 
@@ -14,7 +14,16 @@ from typing import Any
 from tests.e2e.bridge_page import APP_ID, BridgePage
 from tests.e2e.conftest import Watch
 
-CONFIG = {"interpreter": "/py-bridge/pyodide/pyodide.mjs", "files": {"/py-bridge/py_bridge.zip": "./*"}}
+
+
+def pyscript_config(bridge: BridgePage) -> dict[str, Any]:
+    """PyScript's config for this build: its content-hashed runtime folder and core zip, from manifest.json."""
+    manifest = json.loads((bridge.server.bundle_dir / "manifest.json").read_text(encoding="utf-8"))
+    return {
+        "interpreter": f"/py-bridge/{manifest['runtime']}pyodide.mjs",
+        "files": {f"/py-bridge/{manifest['core_zip']}": "./*"},
+    }
+
 HEAD = (
     '<link rel="stylesheet" href="/py-bridge/pyscript/core.css">'
     '<script type="module" src="/py-bridge/pyscript/core.js"></script>'
@@ -25,7 +34,7 @@ START_TIMEOUT_MS = 60_000
 def open_pyscript_page(bridge: BridgePage, code: str) -> None:
     """Open a host page whose `<script type="py">` runs `code` and then sets <body data-py-done>."""
     body = textwrap.dedent(code).strip() + '\nfrom js import document\ndocument.body.dataset.pyDone = "1"\n'
-    tag = f"<script type=\"py\" config='{json.dumps(CONFIG)}'>\n{body}</script>"
+    tag = f"<script type=\"py\" config='{json.dumps(pyscript_config(bridge))}'>\n{body}</script>"
     bridge.open(before=HEAD, tag=tag, wait_ready=False)
     bridge.page.wait_for_selector("body[data-py-done]", state="attached", timeout=START_TIMEOUT_MS)
 

@@ -1,18 +1,27 @@
-"""The py-bridge command and the bundle it builds."""
+"""The py-bridge command, the bundle it builds, the demo server's hosting headers and the on-demand stdlib."""
 
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
+import importlib
 import json
+import re
+import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import brotli  # type: ignore[import-untyped]
 import pytest
 
-from py_bridge.bundle import build
+from py_bridge.bundle import RUNTIME_FILES, build, is_immutable, project_root
 from py_bridge.cli import main
+from py_bridge.devserver import DevServer, cache_control, negotiate_encoding
 from py_bridge.identity import user_hash
+from py_bridge.stdlib import OnDemandStdlib, import_stdlib, install
 
 
 def test_user_hash_command_prints_the_hash_for_the_secret_in_the_environment(
@@ -40,41 +49,218 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_build_writes_the_tag_assets_and_the_pinned_runtime(bundle: Path) -> None:
-    """embed.js, worker.mjs, the core zip and Pyodide's core files are all in the bundle."""
-    for name in ("embed.js", "worker.mjs", "py_bridge.zip", "manifest.json", "pyodide/pyodide.mjs"):
+def manifest(bundle: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((bundle / "manifest.json").read_text())
+    return data
+
+
+def test_build_writes_the_tag_assets_and_the_pinned_runtime_in_a_content_hashed_folder(bundle: Path) -> None:
+    """embed.js, worker.mjs, the core zip and Pyodide's files (byte for byte, in `pyodide-<hash>/`) are there."""
+    files = manifest(bundle)
+    assert re.fullmatch(r"pyodide-[0-9a-f]{16}/", files["runtime"])
+    for name in ("embed.js", "worker.mjs", "manifest.json", files["core_zip"], files["stdlib"]):
         assert (bundle / name).is_file(), name
-    assert (bundle / "pyodide" / "pyodide.asm.wasm").stat().st_size > 1_000_000
+    node_pyodide = project_root() / "node_modules" / "pyodide"
+    for name in RUNTIME_FILES:
+        assert (bundle / files["runtime"] / name).read_bytes() == (node_pyodide / name).read_bytes(), name
+    assert not (bundle / "pyodide").exists()
 
 
 def test_the_core_zip_holds_only_browser_modules(bundle: Path) -> None:
     """Server-side and tooling modules (identity, cli, bundle, devserver, sandbox, demo) stay out of the browser."""
-    names = zipfile.ZipFile(bundle / "py_bridge.zip").namelist()
+    names = zipfile.ZipFile(bundle / manifest(bundle)["core_zip"]).namelist()
     assert "py_bridge/worker.py" in names
+    assert "py_bridge/stdlib.py" in names
     assert "py_bridge/destinations/intercom/mapping.py" in names
     for excluded in ("identity.py", "cli.py", "bundle.py", "devserver.py", "sandbox/", "demo/"):
         assert not any(excluded in n for n in names), excluded
 
 
-def test_the_worker_carries_the_zip_checksum_and_the_manifest_the_embed_integrity(bundle: Path) -> None:
-    """worker.mjs verifies the zip it imports; the manifest's SRI value is the sha384 of embed.js."""
-    zip_sha = hashlib.sha256((bundle / "py_bridge.zip").read_bytes()).hexdigest()
-    assert zip_sha in (bundle / "worker.mjs").read_text()
-    manifest = json.loads((bundle / "manifest.json").read_text())
+def test_the_worker_carries_every_name_and_checksum_and_the_manifest_the_embed_integrity(bundle: Path) -> None:
+    """worker.mjs names the hashed files and verifies the zip it imports; no placeholder is left anywhere."""
+    files = manifest(bundle)
+    worker = (bundle / "worker.mjs").read_text()
+    zip_sha = hashlib.sha256((bundle / files["core_zip"]).read_bytes()).hexdigest()
+    assert zip_sha in worker
+    for name in (files["runtime"], files["core_zip"], files["stdlib"]):
+        assert f'"{name}"' in worker, name
+    assert not re.findall(r"__PY_BRIDGE_[A-Z0-9_]+__", worker)
+    assert '"abi_version"' in worker  # the lock file's info, inlined: the worker fetches no lock file
     digest = base64.b64encode(hashlib.sha384((bundle / "embed.js").read_bytes()).digest()).decode()
-    assert manifest["embed_integrity"] == f"sha384-{digest}"
+    assert files["embed_integrity"] == f"sha384-{digest}"
     assert "__PY_BRIDGE_VERSION__" not in (bundle / "embed.js").read_text()
 
 
-def test_the_same_sources_build_the_same_zip(bundle: Path, tmp_path: Path) -> None:
-    """Fixed timestamps: rebuilding gives a byte-identical core zip (stable checksum, cacheable)."""
-    build(tmp_path, snapshot=False)
-    assert (tmp_path / "py_bridge.zip").read_bytes() == (bundle / "py_bridge.zip").read_bytes()
+def test_the_same_sources_build_the_same_files(bundle: Path, tmp_path: Path) -> None:
+    """Fixed timestamps: rebuilding gives byte-identical zips under the same content-hashed names."""
+    build(tmp_path, snapshot=False, compress=False)
+    again, before = manifest(tmp_path), manifest(bundle)
+    for key in ("core_zip", "stdlib", "runtime"):
+        assert again[key] == before[key], key
+    assert (tmp_path / again["core_zip"]).read_bytes() == (bundle / before["core_zip"]).read_bytes()
+
+
+def test_the_trimmed_standard_library_holds_what_the_core_imports_and_not_the_rest(bundle: Path) -> None:
+    """Traced in Pyodide: the modules Python, Pyodide and a driven session import; stored members (brotli
+    compresses the whole archive far better than deflate member by member)."""
+    files = manifest(bundle)
+    with zipfile.ZipFile(bundle / files["stdlib"]) as archive:
+        names = set(archive.namelist())
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_STORED}
+    for needed in ("json/__init__.py", "re/__init__.py", "dataclasses.py", "datetime.py", "encodings/utf_8.py"):
+        assert needed in names, needed
+    for absent in ("difflib.py", "fractions.py", "tkinter/__init__.py", "unittest/__init__.py"):
+        assert absent not in names, absent
+    full = bundle / files["stdlib_full"]
+    assert full.is_file()
+    assert files["compressed"][files["stdlib"]]["br"] < 0.3 * full.stat().st_size
+
+
+def test_every_compressible_file_has_brotli_and_gzip_copies_of_the_same_bytes(bundle: Path) -> None:
+    """`.br` (quality 11) and `.gz` next to each file that compresses; Pyodide's deflated stdlib zip gets none."""
+    files = manifest(bundle)
+    for name in ("embed.js", "worker.mjs", f"{files['runtime']}pyodide.asm.wasm", files["stdlib"]):
+        raw = (bundle / name).read_bytes()
+        assert brotli.decompress((bundle / f"{name}.br").read_bytes()) == raw, name
+        assert gzip.decompress((bundle / f"{name}.gz").read_bytes()) == raw, name
+        assert files["compressed"][name]["br"] == (bundle / f"{name}.br").stat().st_size
+    assert not (bundle / f"{files['stdlib_full']}.br").exists()
+    assert files["compressed"][f"{files['runtime']}pyodide.asm.wasm"]["br"] < 3_000_000
+
+
+def test_content_hashed_names_are_immutable_and_the_entry_points_are_not() -> None:
+    assert is_immutable("pyodide-0123456789abcdef/pyodide.asm.wasm")
+    assert is_immutable("snapshot-0123456789abcdef.bin")
+    assert is_immutable("snapshot-0123456789abcdef.bin.br")
+    assert is_immutable("py_bridge-0123456789abcdef.zip")
+    for name in ("embed.js", "worker.mjs", "manifest.json", "pyscript/core.js", "pyodide/pyodide.mjs"):
+        assert not is_immutable(name), name
+    assert cache_control("stdlib-0123456789abcdef.zip") == "public, max-age=31536000, immutable"
+    assert cache_control("embed.js") == "public, max-age=300"
+
+
+def test_a_rebuild_removes_what_an_earlier_build_wrote_and_nothing_else(tmp_path: Path) -> None:
+    (tmp_path / "snapshot-0123456789abcdef.bin").write_bytes(b"old")
+    (tmp_path / "py_bridge.zip").write_bytes(b"old layout")
+    (tmp_path / "pyodide").mkdir()
+    (tmp_path / "keep.txt").write_text("the site owner's file")
+    build(tmp_path, snapshot=False, compress=False)
+    assert not (tmp_path / "snapshot-0123456789abcdef.bin").exists()
+    assert not (tmp_path / "py_bridge.zip").exists()
+    assert not (tmp_path / "pyodide").exists()
+    assert (tmp_path / "keep.txt").read_text() == "the site owner's file"
 
 
 def test_build_command_prints_a_tag_with_integrity(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """`py-bridge build OUT` prints the script tag with an integrity attribute for the embed.js it wrote."""
-    assert main(["build", str(tmp_path)]) == 0
+    assert main(["build", str(tmp_path), "--no-snapshot"]) == 0
     out = capsys.readouterr().out
     assert 'integrity="sha384-' in out
     assert "data-app-id=" in out
+    assert "MB with brotli" in out
+
+
+@pytest.mark.parametrize(
+    ("accept", "available", "expected"),
+    [
+        ("gzip, deflate, br, zstd", ("br", "gzip"), "br"),
+        ("gzip, deflate", ("br", "gzip"), "gzip"),
+        ("br;q=0, gzip", ("br", "gzip"), "gzip"),
+        ("*", ("br", "gzip"), "br"),
+        ("br", ("gzip",), None),
+        ("", ("br", "gzip"), None),
+        ("identity", ("br", "gzip"), None),
+    ],
+)
+def test_accept_encoding_negotiation(accept: str, available: tuple[str, ...], expected: str | None) -> None:
+    assert negotiate_encoding(accept, {coding: Path("x") for coding in available}) == expected
+
+
+def test_the_demo_server_serves_precompressed_files_with_cache_and_cors_headers(bundle: Path) -> None:
+    server = DevServer(bundle, port=0, demo=False)
+    try:
+        files = manifest(bundle)
+        wasm = f"/py-bridge/{files['runtime']}pyodide.asm.wasm"
+        status, headers, body = server.route("GET", wasm, {"Accept-Encoding": "gzip, br"}, b"")
+        assert status == 200
+        assert headers["Content-Type"] == "application/wasm"
+        assert headers["Content-Encoding"] == "br"
+        assert headers["Vary"] == "Accept-Encoding"
+        assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert headers["Access-Control-Allow-Origin"] == "*"
+        assert body == (bundle / f"{files['runtime']}pyodide.asm.wasm.br").read_bytes()
+        status, headers, body = server.route("GET", "/py-bridge/worker.mjs", {}, b"")
+        assert headers["Content-Type"].startswith("text/javascript")
+        assert headers["Cache-Control"] == "public, max-age=300"
+        assert "Content-Encoding" not in headers
+        assert body == (bundle / "worker.mjs").read_bytes()
+        status, _, body = server.route("GET", "/py-bridge/worker.mjs", {"If-None-Match": headers["ETag"]}, b"")
+        assert (status, body) == (304, b"")
+    finally:
+        server.httpd.server_close()
+
+
+# -- the standard library on demand (py_bridge.stdlib), in CPython with a fake download ----------------------------
+def _fake_full_stdlib(path: Path) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("pbfake_mod.py", "VALUE = 42\n")
+        archive.writestr("pbfake_pkg/__init__.py", "")
+        archive.writestr("pbfake_pkg/sub.py", "VALUE = 'sub'\n")
+
+
+@pytest.fixture
+def isolated_imports(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    yield
+    for name in [n for n in sys.modules if n.startswith("pbfake_")]:
+        del sys.modules[name]
+
+
+@pytest.mark.usefixtures("isolated_imports")
+def test_a_missing_standard_module_is_imported_from_the_full_zip_fetched_once(tmp_path: Path) -> None:
+    full = tmp_path / "python_stdlib.zip"
+    calls: list[str] = []
+
+    def fetch() -> str:
+        calls.append("fetch")
+        _fake_full_stdlib(full)
+        return str(full)
+
+    finder = OnDemandStdlib(fetch, names=frozenset({"pbfake_mod", "pbfake_pkg"}))
+    sys.meta_path.append(finder)
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("pbfake_other")  # not a standard name: no download
+    assert calls == []
+    assert importlib.import_module("pbfake_mod").VALUE == 42
+    assert importlib.import_module("pbfake_pkg.sub").VALUE == "sub"
+    assert calls == ["fetch"]
+    assert str(full) in sys.path
+
+
+@pytest.mark.usefixtures("isolated_imports")
+def test_a_failed_download_is_tried_once_and_the_import_error_stays_an_import_error() -> None:
+    calls: list[str] = []
+
+    def fetch() -> str:
+        calls.append("fetch")
+        raise OSError("offline")
+
+    finder = OnDemandStdlib(fetch, names=frozenset({"pbfake_mod"}))
+    sys.meta_path.append(finder)
+    for _ in range(2):
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module("pbfake_mod")
+    assert calls == ["fetch"]
+    assert finder.error == "OSError: offline"
+
+
+@pytest.mark.usefixtures("isolated_imports")
+def test_install_adds_one_finder_and_import_stdlib_reports_in_json() -> None:
+    first = install(lambda: "/nowhere.zip")
+    assert install(lambda: "/elsewhere.zip") is first
+    assert sum(isinstance(f, OnDemandStdlib) for f in sys.meta_path) == 1
+    assert json.loads(import_stdlib("json")) == {"ok": True, "full_stdlib": False}
+    refused = json.loads(import_stdlib("requests"))
+    assert refused["ok"] is False
+    assert refused["error"] == "not a standard library module"

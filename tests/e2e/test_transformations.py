@@ -1,0 +1,150 @@
+"""Transformations in the browser: the site's Python files run in the worker before the Intercom mapping."""
+
+from __future__ import annotations
+
+import itertools
+import textwrap
+
+from tests.e2e.bridge_page import BridgePage
+from tests.e2e.conftest import Watch
+
+_files = itertools.count()
+PY = {"Content-Type": "text/x-python; charset=utf-8"}
+
+
+def serve(bridge: BridgePage, code: str) -> str:
+    """Serve a transform file on the page's origin; returns its path (relative to the page's origin)."""
+    path = f"/t/transforms/t{next(_files)}.py"
+    bridge.server.add_document(path, textwrap.dedent(code).strip() + "\n", PY)
+    return path
+
+
+def event_names(bridge: BridgePage) -> list[str]:
+    return [e["name"] for e in bridge.workspace()["events"]]
+
+
+RENAME = """
+    def transform(event):
+        if event["type"] == "track":
+            event["event"] = event["event"].lower().replace(" ", "_")
+        return event
+"""
+ENRICH = """
+    import fractions  # not in the trimmed standard library: fetched on demand
+
+    CALLS = []  # module-level code runs once
+
+    def transform(event):
+        CALLS.append(1)
+        if event["type"] == "track":
+            event["properties"]["half"] = str(fractions.Fraction(1, 2))
+            event["properties"]["seen"] = len(CALLS)
+        return event
+"""
+DROP_TEST_USERS = """
+    def transform(event):
+        if event["type"] == "identify" and event["traits"].get("email", "").endswith("@test.invalid"):
+            return None
+        return event
+"""
+
+
+def test_files_rename_enrich_and_drop_in_order(bridge: BridgePage) -> None:
+    """Several files run in order; a rename and an enrichment reach Intercom; a None drops the event."""
+    files = [serve(bridge, RENAME), serve(bridge, ENRICH), serve(bridge, DROP_TEST_USERS)]
+    bridge.open(settings={"transform": files})
+    bridge.js("() => { pybridge.track('Signed Up', {plan: 'pro'}); pybridge.identify('u-test', {email: 'x@test.invalid'}); }")
+    bridge.js("() => pybridge.identify('u-real', {email: 'real@example.com'})")
+    bridge.settle()
+    event = next(e for e in bridge.workspace()["events"] if e["name"] == "signed_up")
+    assert event["metadata"] == {"plan": "pro", "half": "1/2", "seen": 1}
+    assert [u["user_id"] for u in bridge.users()] == ["u-real"]
+
+
+def test_a_raising_or_badly_returning_file_sends_the_event_untransformed_with_one_traceback(
+    bridge: BridgePage, watch: Watch
+) -> None:
+    """Default transform_errors send: the event goes on as it was; the user's traceback names file and line."""
+    raising = serve(
+        bridge,
+        """
+        def transform(event):
+            if event["type"] == "track":
+                return helper(event)
+            return event
+
+        def helper(event):
+            raise KeyError("missing")
+        """,
+    )
+    bad_return = serve(bridge, "def transform(event):\n    return 42\n")
+    bridge.open(settings={"transform": [raising, bad_return]})
+    bridge.js("() => { pybridge.track('Kept'); pybridge.track('Kept'); }")
+    bridge.settle()
+    assert event_names(bridge).count("Kept") >= 1
+    reports = watch.messages("warning", raising) + watch.messages("error", raising)
+    assert len(reports) == 1, reports
+    assert "line 7" in reports[0]
+    assert "KeyError" in reports[0]
+    assert watch.messages(contains=bad_return)
+
+
+def test_transform_errors_drop_drops_the_event(bridge: BridgePage, watch: Watch) -> None:
+    """transform_errors drop: an event a file fails on is not sent."""
+    watch.allow_error(r"^\[py-bridge\] ")
+    raising = serve(bridge, "def transform(event):\n    raise ValueError('no')\n")
+    bridge.open(settings={"transform": [raising], "transform_errors": "drop"})
+    bridge.js("() => pybridge.track('Dropped On Error')")
+    bridge.page.wait_for_timeout(800)
+    assert "Dropped On Error" not in event_names(bridge)
+
+
+def test_files_that_fail_to_load_are_reported_once_and_skipped(bridge: BridgePage, watch: Watch) -> None:
+    """A 404, a syntax error and a file without transform(): each reported once; the good file still runs."""
+    watch.allow_error(r"^\[py-bridge\] |Failed to load resource")
+    broken = serve(bridge, "def transform(event)\n    return event\n")
+    empty = serve(bridge, "x = 1\n")
+    good = serve(bridge, RENAME)
+    bridge.open(settings={"transform": ["/t/transforms/missing.py", broken, empty, good]})
+    bridge.js("() => pybridge.track('Still Renamed')")
+    bridge.settle()
+    assert "still_renamed" in event_names(bridge)
+    assert len(watch.messages(contains="missing.py")) == 1
+    assert len(watch.messages(contains=broken)) == 1
+    assert len(watch.messages(contains=empty)) == 1
+
+
+def test_a_file_from_another_origin_is_refused(bridge: BridgePage, watch: Watch) -> None:
+    """Only the page's and the bundle's origins may serve transformations."""
+    bridge.open(settings={"transform": ["https://evil.example/steal.py"]})
+    assert watch.messages("warning", "refused")
+    assert not [u for u in watch.external if "evil.example" in u]
+
+
+def test_a_transform_that_never_returns_is_stopped_and_no_call_is_lost(bridge: BridgePage, watch: Watch) -> None:
+    """A file that hangs blocks the worker; the watchdog restarts it without that file, state kept, calls re-sent."""
+    watch.allow_error(r"^\[py-bridge\] the transformation .* did not return")
+    hanging = serve(
+        bridge,
+        """
+        def transform(event):
+            if event["type"] == "track" and event["event"] == "Hang":
+                while True:
+                    pass
+            return event
+        """,
+    )
+    bridge.open(settings={"transform": [hanging, serve(bridge, RENAME)]})
+    bridge.js("() => pybridge.identify('u-hang', {email: 'h@example.com'})")
+    bridge.settle()
+    boots = bridge.widget_state()["bootCount"]
+    responsive = bridge.js("() => { pybridge.track('Hang'); pybridge.track('After Hang'); return 'page responsive'; }")
+    assert responsive == "page responsive"
+    bridge.wait_for(lambda: "after_hang" in event_names(bridge), timeout_s=40, what="the call after the hang")
+    assert "hang" in event_names(bridge)  # re-sent to the new worker, without the hanging file
+    assert len(watch.messages("error", "did not return")) == 1
+    assert bridge.widget_state()["bootCount"] == boots  # the restarted worker knew the session: no second boot
+    bridge.js("() => pybridge.track('Later')")
+    bridge.settle()
+    later = next(e for e in bridge.workspace()["events"] if e["name"] == "later")
+    assert later["contact_type"] == "user"
