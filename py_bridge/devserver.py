@@ -31,6 +31,8 @@ from py_bridge.bundle import is_immutable
 __all__ = ["IMMUTABLE", "SHORT_CACHE", "DevServer", "cache_control", "negotiate_encoding", "serve"]
 
 DEMO_DIR: Final = Path(__file__).resolve().parent / "demo"
+DEMO_TRANSFORM_PATH: Final = "/demo/transform.py"  # the demo's editable transformation (GET and same-origin POST)
+MAX_DEMO_TRANSFORM: Final = 64 * 1024
 TYPES: Final = {
     ".wasm": "application/wasm",
     ".mjs": "text/javascript; charset=utf-8",

@@ -6,8 +6,10 @@ or None to drop it. It runs in the bridge's worker, before the Intercom mapping.
 
 import re
 
+from py_bridge.spec import SpecEvent
 
-def transform(event):
+
+def transform(event: SpecEvent) -> SpecEvent | None:
     if event["type"] == "track":
         # Event names in snake_case: "Signed Up" -> "signed_up"
         event["event"] = re.sub(r"[^a-z0-9]+", "_", event["event"].lower()).strip("_")

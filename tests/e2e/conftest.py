@@ -79,9 +79,15 @@ class Watch:
     external: list[str] = field(default_factory=list)
     intercom_requests: list[str] = field(default_factory=list)
     allowed_errors: list[re.Pattern[str]] = field(default_factory=list)
+    allowed_tracebacks: list[re.Pattern[str]] = field(default_factory=list)
     blocked: list[re.Pattern[str]] = field(default_factory=list)
 
     def allow_error(self, pattern: str) -> None:
+        self.allowed_errors.append(re.compile(pattern))
+
+    def allow_user_traceback(self, pattern: str) -> None:
+        """A test that makes a site's own Python (a transformation) fail expects its traceback in the console."""
+        self.allowed_tracebacks.append(re.compile(pattern))
         self.allowed_errors.append(re.compile(pattern))
 
     def messages(self, level: str | None = None, contains: str = "") -> list[str]:
@@ -91,7 +97,7 @@ class Watch:
         found = [f"page error: {e}" for e in self.page_errors]
         found += [f"unexpected external request: {u}" for u in self.external]
         for kind, text in self.console:
-            if "Traceback" in text:
+            if "Traceback" in text and not any(p.search(text) for p in self.allowed_tracebacks):
                 found.append(f"python traceback: {text[:300]}")
             elif kind == "error" and not any(p.search(text) for p in self.allowed_errors):
                 found.append(f"console error: {text[:300]}")

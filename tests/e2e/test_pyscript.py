@@ -1,8 +1,9 @@
 """The second entry: a PyScript page imports py_bridge in a `<script type="py">` and drives the same core.
 
-PyScript (self-hosted under /py-bridge/pyscript/) runs Pyodide (self-hosted under /py-bridge/pyodide-<hash>/) on the
-page's main thread and unpacks py_bridge-<hash>.zip (names in manifest.json) into its file system through the `files` config. The fixtures fail a
-test on any request that leaves the machine, so these tests also prove the page needs nothing from a CDN.
+PyScript (self-hosted under /py-bridge/pyscript/) runs Pyodide (self-hosted under /py-bridge/pyodide-<hash>/) on
+the page's main thread and unpacks py_bridge-<hash>.zip (names in manifest.json) into its file system through the
+`files` config. The fixtures fail a test on any request that leaves the machine, so these tests also prove the page
+needs nothing from a CDN.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from tests.e2e.bridge_page import APP_ID, BridgePage
 from tests.e2e.conftest import Watch
 
 
-
 def pyscript_config(bridge: BridgePage) -> dict[str, Any]:
     """PyScript's config for this build: its content-hashed runtime folder and core zip, from manifest.json."""
     manifest = json.loads((bridge.server.bundle_dir / "manifest.json").read_text(encoding="utf-8"))
@@ -23,6 +23,7 @@ def pyscript_config(bridge: BridgePage) -> dict[str, Any]:
         "interpreter": f"/py-bridge/{manifest['runtime']}pyodide.mjs",
         "files": {f"/py-bridge/{manifest['core_zip']}": "./*"},
     }
+
 
 HEAD = (
     '<link rel="stylesheet" href="/py-bridge/pyscript/core.css">'

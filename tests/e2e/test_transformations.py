@@ -53,7 +53,9 @@ def test_files_rename_enrich_and_drop_in_order(bridge: BridgePage) -> None:
     """Several files run in order; a rename and an enrichment reach Intercom; a None drops the event."""
     files = [serve(bridge, RENAME), serve(bridge, ENRICH), serve(bridge, DROP_TEST_USERS)]
     bridge.open(settings={"transform": files})
-    bridge.js("() => { pybridge.track('Signed Up', {plan: 'pro'}); pybridge.identify('u-test', {email: 'x@test.invalid'}); }")
+    bridge.js(
+        "() => { pybridge.track('Signed Up', {plan: 'pro'}); pybridge.identify('u-test', {email: 'x@test.invalid'}); }"
+    )
     bridge.js("() => pybridge.identify('u-real', {email: 'real@example.com'})")
     bridge.settle()
     event = next(e for e in bridge.workspace()["events"] if e["name"] == "signed_up")
@@ -78,6 +80,7 @@ def test_a_raising_or_badly_returning_file_sends_the_event_untransformed_with_on
         """,
     )
     bad_return = serve(bridge, "def transform(event):\n    return 42\n")
+    watch.allow_user_traceback(r"^\[py-bridge\] transform http://127\.0\.0\.1:\d+/t/transforms/")
     bridge.open(settings={"transform": [raising, bad_return]})
     bridge.js("() => { pybridge.track('Kept'); pybridge.track('Kept'); }")
     bridge.settle()
@@ -91,7 +94,7 @@ def test_a_raising_or_badly_returning_file_sends_the_event_untransformed_with_on
 
 def test_transform_errors_drop_drops_the_event(bridge: BridgePage, watch: Watch) -> None:
     """transform_errors drop: an event a file fails on is not sent."""
-    watch.allow_error(r"^\[py-bridge\] ")
+    watch.allow_user_traceback(r"^\[py-bridge\] transform ")
     raising = serve(bridge, "def transform(event):\n    raise ValueError('no')\n")
     bridge.open(settings={"transform": [raising], "transform_errors": "drop"})
     bridge.js("() => pybridge.track('Dropped On Error')")
@@ -101,7 +104,8 @@ def test_transform_errors_drop_drops_the_event(bridge: BridgePage, watch: Watch)
 
 def test_files_that_fail_to_load_are_reported_once_and_skipped(bridge: BridgePage, watch: Watch) -> None:
     """A 404, a syntax error and a file without transform(): each reported once; the good file still runs."""
-    watch.allow_error(r"^\[py-bridge\] |Failed to load resource")
+    watch.allow_error(r"Failed to load resource")
+    watch.allow_user_traceback(r"^\[py-bridge\] transform ")
     broken = serve(bridge, "def transform(event)\n    return event\n")
     empty = serve(bridge, "x = 1\n")
     good = serve(bridge, RENAME)

@@ -121,7 +121,7 @@ def test_verification_off_accepts_wrong_hash_but_records_verified_false() -> Non
         (token({"email": "a@example.com"}), 401),  # user_id is a required claim
         (token({"user_id": "u1", "exp": int(time.time()) - 60}), 401),
         (token({"user_id": "someone-else"}), 401),  # must agree with the user_id the page sends
-        (token({"user_id": "u1", "exp": int(time.time()) + 600}), 200),
+        (token({"user_id": "u1", "exp": int(time.time()) + 86_400}), 200),
     ],
 )
 def test_enforced_jwt_mode_refuses_missing_with_400_and_invalid_with_401(jwt_value: str | None, status: int) -> None:
