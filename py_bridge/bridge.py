@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from py_bridge.commands import Callback, Command, Emit, Export, Identity, Log, Ready, WatchPages
 from py_bridge.consent import ConsentGate
 from py_bridge.destinations.intercom import IntercomDestination
+from py_bridge.destinations.intercom.destination import NativeSession
 from py_bridge.errors import ConfigError, describe_value
 from py_bridge.events import normalise
 from py_bridge.notes import Notes
@@ -39,6 +40,7 @@ class Environment:
     """Facts about the page that only the page can observe, collected by embed.js before start."""
 
     native_intercom: bool = False
+    native_session: NativeSession | None = None  # the page's own install already booted (see embed.js)
     selector_valid: bool = True
     origins: tuple[str, ...] = ()  # the page's and the bundle's origin: the only ones that may serve transformations
     widget: str | None = None  # on a worker restart: what the page's Messenger already is (loaded, failed, ...)
@@ -48,8 +50,14 @@ class Environment:
         raw = raw if isinstance(raw, dict) else {}
         origins = raw.get("origins")
         widget = raw.get("widget")
+        native = raw.get("native_session")
+        session = None
+        if isinstance(native, dict):
+            ids = {k: native.get(k) for k in ("user_id", "email")}
+            session = NativeSession(**{k: v[:255] if isinstance(v, str) and v else None for k, v in ids.items()})
         return cls(
             native_intercom=raw.get("native_intercom") is True,
+            native_session=session if raw.get("native_intercom") is True else None,
             selector_valid=raw.get("selector_valid") is not False,
             origins=tuple(o for o in origins if isinstance(o, str))[:2] if isinstance(origins, list) else (),
             widget=widget if widget in ("idle", "loading", "loaded", "failed") else None,
@@ -98,6 +106,7 @@ class Bridge:
             settings.intercom,
             clock=clock or self.page_clock,
             native=env.native_intercom,
+            native_session=env.native_session,
             messenger_events=settings.track_messenger_events,
         )
         middleware: list[Middleware] = [event_filter(settings.event_filter)] if settings.event_filter else []

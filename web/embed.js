@@ -488,6 +488,31 @@
     }
   }
 
+  // A page's own Intercom install has a session when it queued a `boot`, or when its Messenger is up (API in place
+  // of the stub) with intercomSettings to boot from. Who it is comes from intercomSettings, if the page said.
+  function nativeSession() {
+    if (!nativeIntercom) return null;
+    try {
+      var intercom = window.Intercom;
+      var q = intercom.q;
+      var queuedBoot = false;
+      if (Array.isArray(q)) {
+        for (var i = 0; i < q.length && i < 1000; i++) if (q[i] && q[i][0] === "boot") queuedBoot = true;
+      }
+      var pageSettings = window.intercomSettings;
+      var autoBooted = !Array.isArray(q) && !!pageSettings && typeof pageSettings === "object" && !!own(pageSettings, "app_id");
+      if (!queuedBoot && !autoBooted) return null;
+      var userId = pageSettings && own(pageSettings, "user_id");
+      var email = pageSettings && own(pageSettings, "email");
+      return {
+        user_id: typeof userId === "string" || typeof userId === "number" ? String(userId) : null,
+        email: typeof email === "string" ? email : null
+      };
+    } catch (e) {
+      return null;
+    }
+  }
+
   function environment() {
     var selectorValid = true;
     if (typeof own(settings, "widget_id") === "string") {
@@ -499,7 +524,10 @@
     }
     var origins = [location.origin];
     try { origins.push(new URL(base).origin); } catch (e) { /* no bundle origin */ }
-    return { native_intercom: nativeIntercom, selector_valid: selectorValid, origins: origins };
+    var env = { native_intercom: nativeIntercom, selector_valid: selectorValid, origins: origins };
+    var session = nativeSession();
+    if (session) env.native_session = session;
+    return env;
   }
 
   function startWorker() {

@@ -199,6 +199,9 @@ def test_the_tag_on_a_page_whose_native_loader_already_ran_drives_that_messenger
     assert watch.intercom_requests.count(WIDGET_URL) == 1
     assert [u["user_id"] for u in bridge.users()] == ["u-native"]
     assert bridge.js("() => document.querySelectorAll('#intercom-frame').length") == 1
+    # The page's own session (booted from its intercomSettings) was continued with an update, not booted again.
+    assert bridge.widget_state()["bootCount"] == 1
+    assert bridge.calls("update")
 
 
 def test_the_sandbox_loader_refuses_to_run_twice(bridge: BridgePage, watch: Watch) -> None:

@@ -753,3 +753,18 @@ def test_a_restarted_worker_rebuilds_the_session_from_history_without_sending_it
     sent = page.messages()
     assert [m.get("method") for m in sent if m["op"] == "call"] == ["trackEvent"]
     assert not [m for m in sent if m["op"] in ("load", "ready")]
+
+
+def test_a_native_install_that_already_booted_is_updated_not_booted_again() -> None:
+    """The page's own Intercom session is continued: identify updates it; no second boot starts another session."""
+    b = bridge(env={"native_intercom": True, "native_session": {"user_id": None, "email": None}})
+    commands = b.start([call("identify", "u1", {"plan": "pro"})])
+    assert [c.method for c in calls(commands)] == ["update"]
+    assert "its booted session is updated" in logs(commands)[0]
+
+
+def test_a_native_session_of_another_user_is_ended_before_this_user_boots() -> None:
+    """intercomSettings said the native session is u0: identifying u1 is a user switch (shutdown, then boot)."""
+    b = bridge(env={"native_intercom": True, "native_session": {"user_id": "u0", "email": None}})
+    commands = b.start([call("identify", "u1")])
+    assert [c.method for c in calls(commands)] == ["shutdown", "boot"]

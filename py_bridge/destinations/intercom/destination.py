@@ -41,7 +41,7 @@ from py_bridge.destinations.intercom.throttle import UpdateBudget
 from py_bridge.events import Event
 from py_bridge.notes import Notes
 
-__all__ = ["SPACES", "IntercomDestination", "Stats", "redact"]
+__all__ = ["SPACES", "IntercomDestination", "NativeSession", "Stats", "redact"]
 
 SPACES: Final = frozenset({"home", "messages", "help", "news", "tasks", "tickets"})
 CREDENTIAL_KEYS: Final = ("user_hash", "intercom_user_jwt")
@@ -56,6 +56,14 @@ _ID_RE: Final = re.compile(r"\d{1,18}")
 def redact(payload: dict[str, Any]) -> dict[str, Any]:
     """A copy safe for logs: identity-verification values replaced."""
     return {k: ("[redacted]" if k in CREDENTIAL_KEYS else v) for k, v in payload.items()}
+
+
+@dataclass(frozen=True)
+class NativeSession:
+    """A session the page's own Intercom install booted before the bridge started (who it is, if the page said)."""
+
+    user_id: str | None = None
+    email: str | None = None
 
 
 @dataclass
@@ -80,12 +88,14 @@ class IntercomDestination:
         *,
         clock: Callable[[], float],
         native: bool = False,
+        native_session: NativeSession | None = None,
         budget: UpdateBudget | None = None,
         messenger_events: bool = False,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.native = native
+        self.native_session = native_session
         self.budget = budget or UpdateBudget()
         self.widget = "idle"  # idle -> loading -> loaded | failed
         self.booted = False
@@ -106,12 +116,17 @@ class IntercomDestination:
             return []
         if self.native:
             self.widget = "loaded"
-            return [
-                Log(
-                    "warn",
-                    "a native Intercom install is already on this page; reusing it (the widget is not loaded twice)",
-                )
-            ]
+            said = "a native Intercom install is already on this page; reusing it (the widget is not loaded twice)"
+            session = self.native_session
+            if session is None:
+                return [Log("warn", said)]
+            # The page's own install already booted (or queued a boot): a second boot would start a new session,
+            # so this one is continued with updates; another user than the page's still means shutdown + boot.
+            self.booted = True
+            self.user_id = session.user_id
+            self.email = session.email
+            self.sent = {k: v for k, v in (("user_id", session.user_id), ("email", session.email)) if v is not None}
+            return [Log("warn", f"{said}; its booted session is updated, not booted again")]
         self.widget = "loading"
         self.mirrored = self.settings.messenger_settings()
         return [SetIntercomSettings(self.mirrored), LoadWidget(self.settings.widget_src)]
