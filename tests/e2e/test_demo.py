@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.e2e.bridge_page import BridgePage
 
 DEMO_APP = "demo1234"
-RENAMER = "def transform(event):\n    if event['type'] == 'track':\n        event['event'] = 'edited_in_the_page'\n    return event\n"
+RENAMER = (
+    "def transform(event):\n"
+    "    if event['type'] == 'track':\n"
+    "        event['event'] = 'edited_in_the_page'\n"
+    "    return event\n"
+)
 
 
 def names(bridge: BridgePage) -> list[str]:
@@ -33,6 +40,6 @@ def test_the_demo_transformation_can_be_edited_applied_and_downloaded(bridge: Br
         with bridge.page.expect_download() as download:
             bridge.page.click("#transform-download")
         assert download.value.suggested_filename == "transform.py"
-        assert "edited_in_the_page" in open(download.value.path(), encoding="utf-8").read()
+        assert "edited_in_the_page" in Path(download.value.path()).read_text(encoding="utf-8")
     finally:
         bridge.server.demo_transform = original
