@@ -1,4 +1,4 @@
-"""A small local web server for the demo and the e2e tests: the bundle, the demo page and the Intercom sandbox.
+"""A small local web server for the demo, `py-bridge serve` and the e2e tests: the bundle, the demo page, the sandbox.
 
 Production hosting is any static host (see the README); this server exists so a new machine can run the demo and
 the tests with nothing but Python. It serves the bundle as a CDN should:
@@ -239,9 +239,17 @@ class DevServer:
         return Handler
 
 
-def serve(bundle_dir: Path, port: int, *, sandbox: Any | None = None) -> None:
-    server = DevServer(bundle_dir, port=port, sandbox=sandbox)
-    print(f"py-bridge demo: http://127.0.0.1:{server.port}/  (Ctrl-C to stop)", flush=True)
+def serve(
+    bundle_dir: Path,
+    port: int,
+    *,
+    sandbox: Any | None = None,
+    server: DevServer | None = None,
+    banner: str | None = None,
+) -> None:
+    """Serve until Ctrl-C: the demo (`server` None), or a server the caller made (`py-bridge serve`, bundle only)."""
+    server = server or DevServer(bundle_dir, port=port, sandbox=sandbox)
+    print(banner or f"py-bridge demo: http://127.0.0.1:{server.port}/  (Ctrl-C to stop)", flush=True)
     try:
         server.httpd.serve_forever()
     except KeyboardInterrupt:
