@@ -2,8 +2,8 @@
 
 PyScript (self-hosted under /py-bridge/pyscript/) runs Pyodide (self-hosted under /py-bridge/pyodide-<hash>/) on
 the page's main thread and unpacks py_bridge-<hash>.zip (names in manifest.json) into its file system through the
-`files` config. The fixtures fail a test on any request that leaves the machine, so these tests also prove the page
-needs nothing from a CDN.
+`files` config; the CDN tests load all of it from the `cdn_server` origin under the CSP docs/pyscript.md documents.
+The fixtures fail a test on any request that leaves the machine, on any console error and on any Python traceback.
 """
 
 from __future__ import annotations
@@ -12,32 +12,44 @@ import json
 import textwrap
 from typing import Any
 
+from py_bridge.devserver import DevServer
 from tests.e2e.bridge_page import APP_ID, BridgePage
 from tests.e2e.conftest import Watch
 
 
-def pyscript_config(bridge: BridgePage) -> dict[str, Any]:
+def pyscript_config(bridge: BridgePage, origin: str = "") -> dict[str, Any]:
     """PyScript's config for this build: its content-hashed runtime folder and core zip, from manifest.json."""
     manifest = json.loads((bridge.server.bundle_dir / "manifest.json").read_text(encoding="utf-8"))
     return {
-        "interpreter": f"/py-bridge/{manifest['runtime']}pyodide.mjs",
-        "files": {f"/py-bridge/{manifest['core_zip']}": "./*"},
+        "interpreter": f"{origin}/py-bridge/{manifest['runtime']}pyodide.mjs",
+        "files": {f"{origin}/py-bridge/{manifest['core_zip']}": "./*"},
     }
 
 
-HEAD = (
-    '<link rel="stylesheet" href="/py-bridge/pyscript/core.css">'
-    '<script type="module" src="/py-bridge/pyscript/core.js"></script>'
-)
+def head(origin: str = "") -> str:
+    return (
+        f'<link rel="stylesheet" href="{origin}/py-bridge/pyscript/core.css">'
+        f'<script type="module" src="{origin}/py-bridge/pyscript/core.js"></script>'
+    )
+
+
 START_TIMEOUT_MS = 60_000
+PY = {"Content-Type": "text/x-python; charset=utf-8", "Access-Control-Allow-Origin": "*"}
 
 
-def open_pyscript_page(bridge: BridgePage, code: str) -> None:
-    """Open a host page whose `<script type="py">` runs `code` and then sets <body data-py-done>."""
+def open_pyscript_page(
+    bridge: BridgePage, code: str, *, origin: str = "", headers: dict[str, str] | None = None
+) -> None:
+    """Open a host page whose `<script type="py">` runs `code` and then sets <body data-py-done>. With `origin`,
+    PyScript, Pyodide and the core zip come from that origin (a CDN)."""
     body = textwrap.dedent(code).strip() + '\nfrom js import document\ndocument.body.dataset.pyDone = "1"\n'
-    tag = f"<script type=\"py\" config='{json.dumps(pyscript_config(bridge))}'>\n{body}</script>"
-    bridge.open(before=HEAD, tag=tag, wait_ready=False)
+    tag = f"<script type=\"py\" config='{json.dumps(pyscript_config(bridge, origin))}'>\n{body}</script>"
+    bridge.open(before=head(origin), tag=tag, wait_ready=False, headers=headers)
     bridge.page.wait_for_selector("body[data-py-done]", state="attached", timeout=START_TIMEOUT_MS)
+
+
+def dataset(bridge: BridgePage, key: str) -> str:
+    return str(bridge.js(f"() => document.body.dataset.{key} || ''"))
 
 
 def user(bridge: BridgePage, user_id: str) -> dict[str, Any] | None:
@@ -141,6 +153,8 @@ def test_pyscript_messenger_callbacks_and_ready_run_python(bridge: BridgePage, w
         return str(bridge.js("() => document.body.dataset.seen || ''")).split(",")
 
     bridge.wait_for(lambda: "ready" in seen(), what="ready() callback")
+    # ready() means the loader ran; the launcher binding comes with the boot, which the widget's frame may make later
+    bridge.wait_for(lambda: (bridge.widget_state() or {}).get("booted"), what="the Messenger booted")
     bridge.page.click("#help")
     bridge.wait_for(lambda: "show" in seen(), what="on('show') handler")
     bridge.js("() => window.Intercom('hide')")
@@ -194,3 +208,78 @@ def test_pyscript_consent_then_the_queue_stub_takes_page_calls_in_order(bridge: 
     bridge.wait_for(lambda: "From Page JS" in event_names(bridge), timeout_s=20, what="the page's own Intercom call")
     calls = [c[0] if c[0] != "trackEvent" else c[1][0] for c in bridge.calls()]
     assert calls.index("boot") < calls.index("Held Until Consent") < calls.index("From Page JS")
+
+
+RENAME = """
+def transform(event):
+    if event["type"] == "track":
+        event["event"] = event["event"].lower().replace(" ", "_")
+    return event
+"""
+STAMP = """
+def transform(event):
+    if event["type"] == "track":
+        event["properties"]["via_page"] = True
+    return event
+"""
+
+
+def test_pyscript_from_a_cdn_under_the_documented_csp(bridge: BridgePage, watch: Watch, cdn_server: DevServer) -> None:
+    """PyScript, Pyodide and the core from another origin, under docs/pyscript.md's CSP: calls with callbacks,
+    user(), debug groups, debug export, and transformations from the page's and the bundle's origin (another
+    origin refused)."""
+    cdn = cdn_server.origin
+    assert cdn != bridge.server.origin
+    bridge.server.add_document("/t/py/stamp.py", STAMP.lstrip(), PY)
+    cdn_server.add_document("/t/py/rename.py", RENAME.lstrip(), PY)
+    csp = (
+        f"script-src 'self' {cdn} 'unsafe-eval' 'wasm-unsafe-eval' https://widget.intercom.io"
+        f" https://js.intercomcdn.com; connect-src 'self' {cdn} https://*.intercom.io wss://*.intercom.io"
+    )
+    open_pyscript_page(
+        bridge,
+        f"""
+        import asyncio
+        from js import document
+        from py_bridge.pyscript import install
+        done = []
+        def note(name):
+            done.append(name)
+            document.body.dataset.callbacks = ",".join(done)
+        transforms = ["/t/py/stamp.py", "{cdn}/t/py/rename.py", "https://elsewhere.invalid/t.py"]
+        bridge = install("{APP_ID}", "#help", transform=transforms)
+        bridge.debug(True)
+        bridge.identify("py-cdn-1", {{"email": "cdn@example.com"}}, lambda: note("identify"))
+        bridge.track("Cdn Event", {{"n": 1}}, {{}}, lambda: note("track"))
+        def on_ready():
+            document.body.dataset.user = str(bridge.user().id())
+            document.body.dataset.anonymous = str(bridge.anonymous_id() == bridge.user().anonymous_id())
+        bridge.ready(on_ready)
+        async def export():
+            text = await bridge.debug.export()
+            document.body.dataset.exported = text
+        exporting = asyncio.ensure_future(export())
+        """,
+        origin=cdn,
+        headers={"Content-Security-Policy": csp},
+    )
+    bridge.wait_for(lambda: dataset(bridge, "callbacks") == "identify,track", timeout_s=20, what="both callbacks")
+    found = bridge.wait_for(lambda: user(bridge, "py-cdn-1"), timeout_s=20, what="py-cdn-1 in the workspace")
+    assert found["email"] == "cdn@example.com"
+    bridge.wait_for(lambda: "cdn_event" in event_names(bridge), timeout_s=20, what="the transformed event")
+    event = next(e for e in bridge.workspace()["events"] if e["name"] == "cdn_event")
+    assert event["metadata"] == {"n": 1, "via_page": True}
+    bridge.wait_for(lambda: dataset(bridge, "user") == "py-cdn-1", what="user() after ready")
+    assert dataset(bridge, "anonymous") == "True"
+    exported = bridge.wait_for(lambda: dataset(bridge, "exported"), what="debug export")
+    assert '"type": "identify"' in exported
+    assert '"event": "Cdn Event"' in exported  # as received: export feeds `py-bridge transform` replays
+    groups = [text for kind, text in watch.console if kind == "startGroupCollapsed"]
+    assert any(g.startswith('[py-bridge] identify("py-cdn-1"') for g in groups), groups
+    assert any(g.startswith('[py-bridge] track("Cdn Event"') for g in groups), groups
+    refused = watch.messages("warning", "elsewhere.invalid")
+    assert refused
+    assert all("refused" in w for w in refused)
+    assert not watch.messages("error")
+    requests = [r for r in watch.intercom_requests if "widget.intercom.io" in r]
+    assert requests == [f"https://widget.intercom.io/widget/{APP_ID}"]

@@ -1,0 +1,163 @@
+"""The Messenger's script in the page: the queue stub, the script tag, and when the widget counts as loaded.
+
+Load detection is embed.js's: the loader ran when `window.Intercom` is no longer our stub or the stub was marked
+`booted`; the Messenger started when the stub was replaced or its queue (non-empty at load) was drained. The queue
+is never emptied here: the Messenger's frame may still drain it after a timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable
+from typing import Any, Final
+
+from py_bridge.pyscript.encoding import is_function
+from py_bridge.pyscript.runtime import Runtime
+
+__all__ = ["QueueStub", "WidgetLoader", "allowed_script"]
+
+WIDGET_PREFIX: Final = "https://widget.intercom.io/widget/"
+APP_ID_RE: Final = re.compile(r"[a-z0-9]{1,32}")
+START_POLL_MS: Final = 50  # how often to look whether the Messenger's frame has drained the queue
+
+
+def allowed_script(src: str, sandbox_url: str | None) -> bool:
+    """Only the Intercom widget (or the loopback sandbox's) may be injected, whatever a command says."""
+    if src.startswith(WIDGET_PREFIX):
+        return APP_ID_RE.fullmatch(src[len(WIDGET_PREFIX) :]) is not None
+    if sandbox_url and src.startswith(sandbox_url + "/widget/"):
+        return APP_ID_RE.fullmatch(src[len(sandbox_url) + len("/widget/") :]) is not None
+    return False
+
+
+class QueueStub:
+    """Intercom's official queue stub, kept in Python: the page sees a function (a proxy of this object) whose
+    calls land in `q`, a real JavaScript array the widget drains in order on load, as with the official snippet."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self.q: Any = runtime.js.Array.new()
+
+    def __call__(self, *args: Any) -> None:
+        # Called from the page's own JavaScript before the widget loaded: arguments go back unchanged.
+        with contextlib.suppress(Exception):
+            self.q.push(self._runtime.to_js(list(args), dict_converter=self._runtime.js.Object.fromEntries))
+
+
+class WidgetLoader:
+    """Injects the widget once; reports `loaded` or `failed` (with a reason) through `done(ok, reason)`."""
+
+    def __init__(self, runtime: Runtime, done: Callable[[bool, str], None]) -> None:
+        self._rt = runtime
+        self._done = done
+        self.status = "idle"  # idle | loading | loaded | failed
+        self._proxy: Any = None  # the stub's proxy, kept for the page's lifetime like the official stub
+
+    def intercom(self) -> Any:
+        try:
+            return getattr(self._rt.js.window, "Intercom", None)
+        except Exception:
+            return None
+
+    def intercom_is_function(self) -> bool:
+        target = self.intercom()
+        return target is not None and (isinstance(target, QueueStub) or is_function(target))
+
+    def refuse(self, src: str) -> None:
+        self._rt.say("error", f"refused to load a script that is not the Intercom widget: {str(src)[:100]}")
+        self.status = "failed"
+        self._done(False, "refused")
+
+    def load(self, src: str, timeout_ms: int) -> None:
+        if self.status != "idle":
+            return
+        self.status = "loading"
+        js = self._rt.js
+        current = self.intercom()
+        if self.intercom_is_function():
+            stub = current
+        else:
+            stub = QueueStub(self._rt)
+            self._proxy = self._rt.create_proxy(stub)
+            js.window.Intercom = self._proxy
+        handlers: dict[str, Any] = {}
+
+        def still_stub() -> bool:
+            now = self.intercom()
+            if isinstance(stub, QueueStub):
+                return now is stub
+            try:
+                return bool(now == stub)
+            except Exception:
+                return False
+
+        def loader_ran() -> bool:
+            # Intercom's loader keeps the stub and marks it `booted`; its frame drains the queue later.
+            if not still_stub():
+                return True
+            try:
+                return getattr(stub, "booted", None) is True
+            except Exception:
+                return False
+
+        def queue_length() -> int:
+            try:
+                length = stub.q.length
+                return int(length) if isinstance(length, int | float) else 0
+            except Exception:
+                return 0
+
+        def settled(ok: bool, reason: str, caller: str) -> None:
+            for name, handler in handlers.items():
+                if name in ("timer", "poll"):
+                    js.clearTimeout(handler)
+                elif name != caller:
+                    with contextlib.suppress(Exception):
+                        handler.destroy()
+            handlers.clear()
+            if self.status != "loading":
+                return
+            self.status = "loaded" if ok else "failed"
+            self._done(ok, reason)
+
+        def watch_start(queued_at_load: int, caller: str) -> None:
+            if self.status != "loading":
+                return
+            if not still_stub() or (queued_at_load > 0 and queue_length() == 0):
+                settled(True, "", caller)
+                return
+            if "poll_fn" not in handlers:
+                handlers["poll_fn"] = self._rt.create_proxy(lambda *_: watch_start(queued_at_load, "poll_fn"))
+            handlers["poll"] = js.setTimeout(handlers["poll_fn"], START_POLL_MS)
+
+        def on_load(*_: Any) -> None:
+            if not loader_ran():
+                reason = "the script loaded but the Intercom loader did not run (it skips bots, or the script is not "
+                settled(False, reason + "the Messenger)", "load")
+                return
+            watch_start(queue_length(), "load")
+
+        def on_error(*_: Any) -> None:
+            settled(False, "script request failed", "error")
+
+        def on_timeout(*_: Any) -> None:
+            settled(False, f"the Messenger did not start within {timeout_ms / 1000:g} s", "timeout")
+
+        def inject(*_: Any) -> None:
+            element = js.document.createElement("script")
+            element.setAttribute("async", "")
+            element.src = src
+            handlers["load"] = self._rt.create_once_callable(on_load)
+            handlers["error"] = self._rt.create_once_callable(on_error)
+            handlers["timeout"] = self._rt.create_once_callable(on_timeout)
+            element.onload = handlers["load"]
+            element.onerror = handlers["error"]
+            head = js.document.head
+            (head if head is not None else js.document.documentElement).appendChild(element)
+            handlers["timer"] = js.setTimeout(handlers["timeout"], timeout_ms)
+
+        if str(js.document.readyState) == "complete":
+            inject()
+        else:
+            js.window.addEventListener("load", self._rt.create_once_callable(inject), self._rt.js_value({"once": True}))
