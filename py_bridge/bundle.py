@@ -44,19 +44,27 @@ from pathlib import Path
 from typing import Final
 
 from py_bridge import __version__
+from py_bridge.errors import BridgeError
 
 __all__ = [
     "IMMUTABLE_NAME",
     "BuildResult",
+    "RuntimeFilesError",
     "build",
     "is_immutable",
     "project_root",
+    "stage_runtime",
     "trimmed_stdlib_members",
 ]
 
 RUNTIME_FILES: Final = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+# An installed wheel carries the runtime here (made by setup.py's build_py through stage_runtime): Pyodide's core
+# files, PyScript's dist, web/, the licenses, and what Node made when the wheel was built (the traced module list and
+# the snapshot), each file listed with its SHA-256 in MANIFEST.json. A checkout has no such folder: node_modules.
+CARRIED: Final = Path(__file__).resolve().parent / "_runtime"
+CARRIED_MANIFEST: Final = "MANIFEST.json"
 # Modules that only make sense in CPython (tooling, server-side helpers, the dev server) stay out of the browser.
-NOT_IN_BROWSER: Final = frozenset({"cli.py", "bundle.py", "devserver.py", "identity.py"})
+NOT_IN_BROWSER: Final = frozenset({"cli.py", "bundle.py", "devserver.py", "doctor.py", "identity.py"})
 NOT_IN_BROWSER_DIRS: Final = frozenset({"sandbox", "demo", "__pycache__"})
 # Core modules the worker never imports (the PyScript boundary runs in the page): kept out of the snapshot.
 NOT_IN_SNAPSHOT: Final = frozenset({"py_bridge.pyscript"})
@@ -142,6 +150,80 @@ for index, config in enumerate(settings):
 """
 
 
+class RuntimeFilesError(BridgeError):
+    """The runtime an installed wheel carries is damaged or does not belong to this build (one line, for the CLI)."""
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """Where a build takes the pinned runtime from: the wheel's package data, else a checkout's node_modules."""
+
+    pyodide: Path
+    pyscript: Path
+    web: Path
+    cache: Path | None
+    carried: dict[str, object] | None = None  # the wheel's MANIFEST.json; None in a checkout
+
+
+def _user_cache() -> Path | None:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    try:
+        folder = Path(base) / "py-bridge"
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder
+
+
+def _verify_carried(carried: Path) -> dict[str, object]:
+    """Every file the wheel carries, checked against the SHA-256 manifest made when the wheel was built."""
+    try:
+        manifest: dict[str, object] = json.loads((carried / CARRIED_MANIFEST).read_text(encoding="utf-8"))
+        files = manifest["files"]
+        assert isinstance(files, dict)
+    except (OSError, ValueError, KeyError, AssertionError) as error:
+        raise RuntimeFilesError(f"{carried / CARRIED_MANIFEST} is unreadable ({error}): reinstall py-bridge") from None
+    for relative, expected in sorted(files.items()):
+        path = carried / relative
+        try:
+            actual = _digest(path.read_bytes())
+        except OSError:
+            raise RuntimeFilesError(f"runtime file {path} is missing: reinstall py-bridge") from None
+        if actual != expected:
+            raise RuntimeFilesError(
+                f"runtime file {path} does not match the SHA-256 the wheel was built with "
+                f"({actual[:16]}… instead of {str(expected)[:16]}…): reinstall py-bridge"
+            )
+    return manifest
+
+
+def _sources(root: Path) -> _Sources:
+    if (CARRIED / CARRIED_MANIFEST).is_file():
+        manifest = _verify_carried(CARRIED)
+        return _Sources(CARRIED / "pyodide", CARRIED / "pyscript", CARRIED / "web", _user_cache(), manifest)
+    modules_dir = _node_modules(root)
+    return _Sources(
+        modules_dir / "pyodide",
+        modules_dir / "@pyscript" / "core" / "dist",
+        root / "web",
+        modules_dir / ".cache" / "py-bridge",
+    )
+
+
+def _carried_product(sources: _Sources, name: str, inputs: str) -> Path:
+    """A file Node made when the wheel was built; it must be the one for this exact runtime, core and snapshot code."""
+    assert sources.carried is not None
+    made_for = sources.carried.get("inputs")
+    path = CARRIED / "products" / name
+    if made_for != inputs or not path.is_file():
+        raise RuntimeFilesError(
+            f"the snapshot the wheel carries was made for another build (Pyodide {sources.carried.get('runtime')}, "
+            f"inputs {str(made_for)[:12]}…, this build {inputs[:12]}…): the installed py_bridge sources or runtime "
+            "were changed; reinstall py-bridge"
+        )
+    return path
+
+
 @dataclass(frozen=True)
 class BuildResult:
     out_dir: Path
@@ -154,6 +236,7 @@ class BuildResult:
     stdlib: str = ""
     warnings: tuple[str, ...] = field(default_factory=tuple)
     first_visit_br_bytes: int = 0  # what a first visit downloads with brotli (0 when not compressed)
+    inputs: str = ""  # the key of what Node made for this build (trace, snapshot): runtime, core, snapshot code
 
     def tag(self, url: str = "https://static.example.com/py-bridge/embed.js") -> str:
         return (
@@ -306,6 +389,9 @@ def _compressed(data: bytes, cache: Path | None) -> tuple[bytes, bytes]:
     import brotli  # type: ignore[import-untyped]  # PyPI brotli ships no type information
 
     key = _digest(data)
+    carried = CARRIED / "compressed" / f"{key}.q{BROTLI_QUALITY}.br"  # a wheel carries them (q11 of the wasm: ~20 s)
+    if carried.is_file():
+        return carried.read_bytes(), gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
     if cache is not None:
         br_file, gz_file = cache / f"{key}.q{BROTLI_QUALITY}.br", cache / f"{key}.{GZIP_LEVEL}.gz"
         if br_file.is_file() and gz_file.is_file():
@@ -352,7 +438,7 @@ def build(out_dir: Path | str, *, snapshot: bool = True, compress: bool = True) 
     """Write the bundle into out_dir (replacing what a previous build left there)."""
     root = project_root()
     out = Path(out_dir)
-    modules_dir = _node_modules(root)
+    sources = _sources(root)
     out.mkdir(parents=True, exist_ok=True)
     _clean(out)
     warnings: list[str] = []
@@ -362,7 +448,7 @@ def build(out_dir: Path | str, *, snapshot: bool = True, compress: bool = True) 
     core_zip = _hashed(out, "py_bridge", ".zip", core_data)
     zip_sha = _digest(core_data)
 
-    pyodide_dir = modules_dir / "pyodide"
+    pyodide_dir = sources.pyodide
     runtime_hash = hashlib.sha256()
     for name in RUNTIME_FILES:
         runtime_hash.update(f"{name}\0{_digest((pyodide_dir / name).read_bytes())}\n".encode())
@@ -378,21 +464,25 @@ def build(out_dir: Path | str, *, snapshot: bool = True, compress: bool = True) 
     empty = ""
     snapshot_info: dict[str, object] = {}
     volatile = "[]"
-    cache = modules_dir / ".cache" / "py-bridge"
+    cache = sources.cache
     # The trace and the snapshot depend only on these inputs: a rebuild of unchanged sources reuses them (the same
     # snapshot bytes, so the same name: visitors keep their cached copy across deploys that leave the core alone).
     inputs = _digest(
         "\n".join(
-            [runtime, zip_sha, _digest((root / "web" / "snapshot.mjs").read_bytes()), _digest(EXERCISE.encode())]
+            [runtime, zip_sha, _digest((sources.web / "snapshot.mjs").read_bytes()), _digest(EXERCISE.encode())]
         ).encode()
     )[:32]
     with tempfile.TemporaryDirectory(prefix="py-bridge-build-") as tmp:
         work = Path(tmp)
         try:
-            traced = _cached_json(
-                cache / f"trace-{inputs}.json",
-                lambda: _trace_modules(root, out / runtime, out / core_zip, _core_modules(core_entries), work),
-            )
+            if sources.carried is not None:  # from the wheel: what Node traced when the wheel was built
+                traced = json.loads(_carried_product(sources, f"trace-{inputs}.json", inputs).read_text())
+            else:
+                assert cache is not None
+                traced = _cached_json(
+                    cache / f"trace-{inputs}.json",
+                    lambda: _trace_modules(root, out / runtime, out / core_zip, _core_modules(core_entries), work),
+                )
             with zipfile.ZipFile(pyodide_dir / "python_stdlib.zip") as full:
                 members = trimmed_stdlib_members(full, (m for m in traced if not m.startswith("py_bridge")))
                 stdlib_data = _write_zip((name, full.read(name)) for name in members)
@@ -402,8 +492,13 @@ def build(out_dir: Path | str, *, snapshot: bool = True, compress: bool = True) 
         if snapshot and stdlib != f"{runtime}/python_stdlib.zip":
             try:
                 empty = _hashed(out, "empty", ".zip", _write_zip(()))
-                cached_bin, cached_info = cache / f"snapshot-{inputs}.bin", cache / f"snapshot-{inputs}.json"
-                if cached_bin.is_file() and cached_info.is_file():
+                if sources.carried is not None:  # from the wheel: the snapshot Node made when the wheel was built
+                    cached_bin = _carried_product(sources, f"snapshot-{inputs}.bin", inputs)
+                    cached_info = _carried_product(sources, f"snapshot-{inputs}.json", inputs)
+                else:
+                    assert cache is not None
+                    cached_bin, cached_info = cache / f"snapshot-{inputs}.bin", cache / f"snapshot-{inputs}.json"
+                if sources.carried is not None or (cached_bin.is_file() and cached_info.is_file()):
                     _used(cached_bin, cached_info)
                     data, snapshot_info = cached_bin.read_bytes(), json.loads(cached_info.read_text())
                 else:
@@ -419,8 +514,15 @@ def build(out_dir: Path | str, *, snapshot: bool = True, compress: bool = True) 
             except (OSError, RuntimeError, subprocess.SubprocessError, KeyError, ValueError) as error:
                 warnings.append(f"no snapshot (every visit starts Python normally): {error}")
 
+    # The files the worker checks by SHA-256 before using them (besides the core zip and the snapshot): Pyodide's
+    # wasm and standard library, and the zips Pyodide mounts as its standard library.
+    checked = {
+        name: _digest((out / name).read_bytes())
+        for name in (f"{runtime}/pyodide.asm.wasm", f"{runtime}/python_stdlib.zip", stdlib, empty)
+        if name
+    }
     worker = (
-        (root / "web" / "worker.mjs")
+        (sources.web / "worker.mjs")
         .read_text(encoding="utf-8")
         .replace("__PY_BRIDGE_RUNTIME__", f"{runtime}/")
         .replace("__PY_BRIDGE_CORE_ZIP__", core_zip)
@@ -432,18 +534,20 @@ def build(out_dir: Path | str, *, snapshot: bool = True, compress: bool = True) 
         .replace('"__PY_BRIDGE_SNAPSHOT_VOLATILE__"', volatile)
         .replace("__PY_BRIDGE_SNAPSHOT_STDLIB__", empty)
         .replace('"__PY_BRIDGE_LOCK_INFO__"', json.dumps(lock_info, sort_keys=True))
+        .replace('"__PY_BRIDGE_FILE_SHA256__"', json.dumps(checked, sort_keys=True))
     )
     (out / "worker.mjs").write_text(worker, encoding="utf-8")
-    embed = (root / "web" / "embed.js").read_text(encoding="utf-8").replace("__PY_BRIDGE_VERSION__", __version__)
+    embed = (sources.web / "embed.js").read_text(encoding="utf-8").replace("__PY_BRIDGE_VERSION__", __version__)
     (out / "embed.js").write_text(embed, encoding="utf-8")
     integrity = "sha384-" + base64.b64encode(hashlib.sha384(embed.encode("utf-8")).digest()).decode("ascii")
 
-    pyscript_dist = modules_dir / "@pyscript" / "core" / "dist"
+    pyscript_dist = sources.pyscript
     if pyscript_dist.is_dir():
         shutil.copytree(pyscript_dist, out / "pyscript", ignore=shutil.ignore_patterns("*.map"))
 
     compressed = _precompress(out, cache) if compress else {}
-    _prune(cache)
+    if cache is not None:
+        _prune(cache)
     files = sorted(p for p in out.rglob("*") if p.is_file() and p.suffix not in (".br", ".gz"))
     names = [p.relative_to(out).as_posix() for p in files]
     total = sum(p.stat().st_size for p in files)
@@ -486,4 +590,59 @@ def build(out_dir: Path | str, *, snapshot: bool = True, compress: bool = True) 
         stdlib=stdlib,
         warnings=tuple(warnings),
         first_visit_br_bytes=first_visit_br if compressed else 0,
+        inputs=inputs,
     )
+
+
+def stage_runtime(target: Path | str) -> dict[str, object]:
+    """Write what a wheel carries into target (py_bridge/_runtime in the wheel): the pinned runtime from this
+    checkout's node_modules, web/, the licenses, and the products of Node for the current sources (a build is run
+    here, so this needs a checkout with `npm ci` done and Node on PATH), with a SHA-256 manifest of every file."""
+    root = project_root()
+    modules_dir = _node_modules(root)
+    target = Path(target)
+    if target.exists():
+        shutil.rmtree(target)
+    (target / "pyodide").mkdir(parents=True)
+    for name in (*RUNTIME_FILES, "package.json"):
+        shutil.copy2(modules_dir / "pyodide" / name, target / "pyodide" / name)
+    shutil.copytree(
+        modules_dir / "@pyscript" / "core" / "dist", target / "pyscript", ignore=shutil.ignore_patterns("*.map")
+    )
+    (target / "web").mkdir()
+    for path in sorted((root / "web").iterdir()):
+        if path.is_file():
+            shutil.copy2(path, target / "web" / path.name)
+    licenses = target / "licenses"
+    licenses.mkdir()
+    # The npm package of Pyodide ships no license file; its package.json names MPL-2.0, whose text we keep here.
+    shutil.copy2(root / "licenses" / "pyodide-LICENSE.txt", licenses / "pyodide-LICENSE.txt")
+    shutil.copy2(modules_dir / "@pyscript" / "core" / "LICENSE", licenses / "pyscript-LICENSE.txt")
+    cache = modules_dir / ".cache" / "py-bridge"
+    (target / "compressed").mkdir()
+    with tempfile.TemporaryDirectory(prefix="py-bridge-wheel-") as tmp:
+        result = build(Path(tmp), compress=True)
+        # The .br of every file of this build, so that a build from the wheel need not compress them again.
+        for path in sorted(Path(tmp).rglob("*.br")):
+            key = _digest(path.with_suffix("").read_bytes())
+            shutil.copy2(path, target / "compressed" / f"{key}.q{BROTLI_QUALITY}.br")  # gzip is fast: not carried
+    if result.warnings or result.snapshot is None:
+        raise RuntimeError(
+            "the wheel needs Node's trace and snapshot; this build made none: " + "; ".join(result.warnings)
+        )
+    (target / "products").mkdir()
+    for name in (f"trace-{result.inputs}.json", f"snapshot-{result.inputs}.bin", f"snapshot-{result.inputs}.json"):
+        shutil.copy2(cache / name, target / "products" / name)
+    manifest: dict[str, object] = {
+        "py_bridge": __version__,
+        "pyodide": json.loads((modules_dir / "pyodide" / "package.json").read_text())["version"],
+        "runtime": result.runtime.rstrip("/"),
+        "inputs": result.inputs,
+        "files": {
+            path.relative_to(target).as_posix(): _digest(path.read_bytes())
+            for path in sorted(target.rglob("*"))
+            if path.is_file()
+        },
+    }
+    (target / CARRIED_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest

@@ -17,6 +17,10 @@ const SNAPSHOT_SHA256 = "__PY_BRIDGE_SNAPSHOT_SHA256__"; // the snapshot's full 
 const SNAPSHOT_INITIAL = "__PY_BRIDGE_SNAPSHOT_INITIAL__"; // checksum of the initial memory the delta was made against
 const SNAPSHOT_VOLATILE = "__PY_BRIDGE_SNAPSHOT_VOLATILE__"; // [start, end) word ranges of that memory that vary per run
 const SNAPSHOT_STDLIB = "__PY_BRIDGE_SNAPSHOT_STDLIB__"; // an empty zip: the snapshot holds every module the core needs
+// SHA-256 of Pyodide's files and of the standard-library zips, checked before they are used (a wasm whose bytes do
+// not match is never instantiated). pyodide.mjs and pyodide.asm.mjs are ES modules loaded with import(), which a
+// worker cannot check: they stay unverified (see the README's Security section).
+const FILE_SHA256 = "__PY_BRIDGE_FILE_SHA256__"; // {bundle-relative path: sha256}
 const LOCK_INFO = "__PY_BRIDGE_LOCK_INFO__"; // pyodide-lock.json's "info": we load no packages, so no lock fetch
 const FULL_STDLIB_PATH = "/lib/python_stdlib_full.zip";
 const LEGACY_CACHE = "py-bridge-snapshot"; // Cache Storage of earlier builds (a 31 MB raw snapshot): dropped
@@ -138,6 +142,80 @@ async function sha256Hex(bytes) {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// SubtleCrypto is async; the full standard library is fetched synchronously (a Python import is waiting), so its
+// check uses this small synchronous SHA-256 (FIPS 180-4; constants derived from the primes as the standard defines).
+const SHA_K = [];
+const SHA_H = [];
+for (let n = 2, found = 0; found < 64; n++) {
+  let prime = true;
+  for (let d = 2; d * d <= n; d++) if (n % d === 0) prime = false;
+  if (!prime) continue;
+  if (found < 8) SHA_H.push((Math.pow(n, 1 / 2) % 1) * 2 ** 32 | 0);
+  SHA_K.push((Math.cbrt(n) % 1) * 2 ** 32 | 0);
+  found++;
+}
+function sha256HexSync(bytes) {
+  const length = bytes.length;
+  const padded = new Uint8Array(((length + 9 + 63) >> 6) << 6);
+  padded.set(bytes);
+  padded[length] = 0x80;
+  const view = new DataView(padded.buffer);
+  view.setUint32(padded.length - 8, Math.floor(length / 2 ** 29));
+  view.setUint32(padded.length - 4, (length << 3) >>> 0);
+  const h = SHA_H.slice();
+  const w = new Int32Array(64);
+  for (let offset = 0; offset < padded.length; offset += 64) {
+    for (let i = 0; i < 16; i++) w[i] = view.getInt32(offset + 4 * i);
+    for (let i = 16; i < 64; i++) {
+      const a = w[i - 15], b = w[i - 2];
+      const s0 = ((a >>> 7) | (a << 25)) ^ ((a >>> 18) | (a << 14)) ^ (a >>> 3);
+      const s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
+      w[i] = (w[i - 16] + s0 + w[i - 7] + s1) | 0;
+    }
+    let [a, b, c, d, e, f, g, k] = h;
+    for (let i = 0; i < 64; i++) {
+      const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+      const t1 = (k + S1 + ((e & f) ^ (~e & g)) + SHA_K[i] + w[i]) | 0;
+      const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+      const t2 = (S0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+      k = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    }
+    h[0] = (h[0] + a) | 0; h[1] = (h[1] + b) | 0; h[2] = (h[2] + c) | 0; h[3] = (h[3] + d) | 0;
+    h[4] = (h[4] + e) | 0; h[5] = (h[5] + f) | 0; h[6] = (h[6] + g) | 0; h[7] = (h[7] + k) | 0;
+  }
+  return h.map((x) => (x >>> 0).toString(16).padStart(8, "0")).join("");
+}
+
+// The expected SHA-256 of a bundle URL, or null for files the build did not list (an unbuilt worker.mjs).
+function expectedSha256(url) {
+  if (typeof FILE_SHA256 !== "object" || !url.startsWith(here.href)) return null;
+  return FILE_SHA256[url.slice(here.href.length)] || null;
+}
+
+const nativeFetch = self.fetch.bind(self); // start-up wraps self.fetch (withEarlyRuntime)
+
+// Bytes of a bundle file, checked against the build's SHA-256 (when the build lists it and SubtleCrypto exists). A
+// mismatch stops Python's start with one fatal message naming the file (Pyodide would otherwise hide it).
+async function verified(url, bytes) {
+  const expected = expectedSha256(url);
+  if (expected !== null) {
+    const digest = await sha256Hex(bytes);
+    if (digest !== null && digest !== expected) {
+      const message = url.slice(here.href.length) + " does not match the bundle's checksum (a partial deploy or a tampered file)";
+      fatal("could not start Python: " + message);
+      throw new Error(message);
+    }
+  }
+  return bytes;
+}
+
+async function fetchVerified(url) {
+  const response = await nativeFetch(url);
+  if (!response.ok) throw new Error(url.slice(here.href.length) + ": HTTP " + response.status);
+  const bytes = await verified(url, new Uint8Array(await response.arrayBuffer()));
+  return new Response(bytes, { status: 200, headers: { "Content-Type": response.headers.get("Content-Type") || "" } });
+}
+
 const built = (value) => typeof value === "string" && value !== "" && !value.startsWith("__PY_BRIDGE");
 const runtimeUrl = () => new URL(built(RUNTIME) ? RUNTIME : "pyodide/", here);
 
@@ -169,14 +247,23 @@ function earlyRuntime(stdlibFile, mark) {
   const wasmUrl = new URL("pyodide.asm.wasm", runtimeUrl()).href;
   const stdlibUrl = built(stdlibFile) ? new URL(stdlibFile, here).href : null;
   const canCompile = typeof WebAssembly.compileStreaming === "function";
+  // The wasm is compiled as it streams in, and its bytes are hashed alongside (a tee of the body): the module is
+  // handed to Pyodide (instantiated) only when the SHA-256 matches the build's.
   const compiled = canCompile
-    ? fetch(wasmUrl).then((response) => {
+    ? fetch(wasmUrl).then(async (response) => {
         if (!response.ok) throw new Error("pyodide.asm.wasm: HTTP " + response.status);
-        return WebAssembly.compileStreaming(response);
+        if (expectedSha256(wasmUrl) === null || !response.body) return WebAssembly.compileStreaming(response);
+        const [forCompile, forHash] = response.body.tee();
+        const headers = { "Content-Type": response.headers.get("Content-Type") || "" };
+        const [module] = await Promise.all([
+          WebAssembly.compileStreaming(new Response(forCompile, { headers: headers })),
+          new Response(forHash).arrayBuffer().then((buffer) => verified(wasmUrl, new Uint8Array(buffer))),
+        ]);
+        return module;
       }).finally(() => mark("compiled"))
     : null;
   if (compiled) compiled.catch(() => {});
-  const pending = new Map(stdlibUrl ? [[stdlibUrl, fetch(stdlibUrl)]] : []);
+  const pending = new Map(stdlibUrl ? [[stdlibUrl, fetchVerified(stdlibUrl)]] : []);
   for (const promise of pending.values()) promise.catch(() => {});
   return { wasmUrl, compiled, pending };
 }
@@ -192,18 +279,21 @@ async function withEarlyRuntime(prefetched, run) {
       prefetched.pending.delete(url);
       return response;
     }
+    if (url !== prefetched.wasmUrl && expectedSha256(url) !== null) return fetchVerified(url); // e.g. after a fallback
     return originalFetch.call(self, input, init);
   };
   WebAssembly.instantiateStreaming = async function (source, imports) {
-    if (!prefetched.compiled) return originalStreaming.call(WebAssembly, source, imports);
     let module;
     try {
+      if (!prefetched.compiled) throw new Error("no streaming compilation");
       module = await prefetched.compiled;
     } catch (error) {
-      // Not compiled (e.g. served with a wrong MIME type for streaming): instantiate from the bytes instead.
+      if (/checksum/.test(String(error && error.message))) throw error; // tampered: never retried unverified
+      // Not compiled (e.g. served with a wrong MIME type for streaming): instantiate from the (checked) bytes.
       const response = await originalFetch.call(self, prefetched.wasmUrl);
       if (!response.ok) throw new Error("pyodide.asm.wasm: HTTP " + response.status);
-      return WebAssembly.instantiate(await response.arrayBuffer(), imports);
+      const bytes = await verified(prefetched.wasmUrl, new Uint8Array(await response.arrayBuffer()));
+      return WebAssembly.instantiate(bytes, imports);
     }
     return { module: module, instance: await WebAssembly.instantiate(module, imports) };
   };
@@ -336,7 +426,14 @@ function fullStdlibFetcher(pyodide) {
     request.responseType = "arraybuffer";
     request.send();
     if (request.status !== 200) throw new Error("python_stdlib.zip: HTTP " + request.status);
-    pyodide.FS.writeFile(FULL_STDLIB_PATH, new Uint8Array(request.response));
+    const bytes = new Uint8Array(request.response);
+    const expected = expectedSha256(new URL("python_stdlib.zip", runtimeUrl()).href);
+    if (expected !== null && sha256HexSync(bytes) !== expected) {
+      const message = "python_stdlib.zip does not match the bundle's checksum (a partial deploy or a tampered file)";
+      self.postMessage({ type: "log", level: "error", message: message });
+      throw new Error(message);
+    }
+    pyodide.FS.writeFile(FULL_STDLIB_PATH, bytes);
     return FULL_STDLIB_PATH;
   };
 }

@@ -264,3 +264,31 @@ def test_install_adds_one_finder_and_import_stdlib_reports_in_json() -> None:
     refused = json.loads(import_stdlib("requests"))
     assert refused["ok"] is False
     assert refused["error"] == "not a standard library module"
+
+
+def test_the_worker_carries_the_sha256_of_pyodides_wasm_and_every_standard_library_zip(bundle: Path) -> None:
+    """The worker checks these before use; pyodide.mjs and pyodide.asm.mjs (import()) cannot be checked."""
+    files = manifest(bundle)
+    worker = (bundle / "worker.mjs").read_text()
+    checked = json.loads(re.search(r"const FILE_SHA256 = (\{.*?\});", worker).group(1))  # type: ignore[union-attr]
+    wanted = {f"{files['runtime']}pyodide.asm.wasm", files["stdlib_full"], files["stdlib"]}
+    assert wanted <= set(checked)
+    for name, digest in checked.items():
+        assert hashlib.sha256((bundle / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_a_carried_runtime_is_checked_file_by_file_against_its_manifest(tmp_path: Path) -> None:
+    """What a wheel carries: every file listed with its SHA-256; a changed or missing one is an error naming it."""
+    from py_bridge.bundle import RuntimeFilesError, _verify_carried
+
+    (tmp_path / "pyodide").mkdir()
+    (tmp_path / "pyodide" / "pyodide.asm.wasm").write_bytes(b"\0asm")
+    digest = hashlib.sha256(b"\0asm").hexdigest()
+    (tmp_path / "MANIFEST.json").write_text(json.dumps({"files": {"pyodide/pyodide.asm.wasm": digest}}))
+    assert _verify_carried(tmp_path)["files"] == {"pyodide/pyodide.asm.wasm": digest}
+    (tmp_path / "pyodide" / "pyodide.asm.wasm").write_bytes(b"\0asm!")
+    with pytest.raises(RuntimeFilesError, match=r"pyodide\.asm\.wasm does not match the SHA-256"):
+        _verify_carried(tmp_path)
+    (tmp_path / "pyodide" / "pyodide.asm.wasm").unlink()
+    with pytest.raises(RuntimeFilesError, match=r"pyodide\.asm\.wasm is missing"):
+        _verify_carried(tmp_path)
