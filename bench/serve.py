@@ -30,20 +30,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-TYPES = {
-    ".wasm": "application/wasm",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".zip": "application/zip",
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".bin": "application/octet-stream",
-}
-IMMUTABLE = "public, max-age=31536000, immutable"
-SHORT = "public, max-age=300"
+from py_bridge.devserver import TYPES, cache_control  # the project's own MIME types and CDN cache rule
+
 BROTLI_QUALITY = 11
 
 
@@ -65,15 +53,6 @@ class Asset:
     etag: str
     content_type: str
     cache_control: str
-
-
-def cache_control(relative: str) -> str:
-    """The README's CDN advice: a year, immutable, for versioned (content-hashed) files; 5 minutes for stable names."""
-    try:
-        from py_bridge.bundle import is_immutable  # the project's own rule, where the build names files by hash
-    except ImportError:
-        return SHORT if relative in ("embed.js", "worker.mjs", "manifest.json") else IMMUTABLE
-    return IMMUTABLE if is_immutable(relative) else SHORT
 
 
 def _brotli(data: bytes) -> bytes:

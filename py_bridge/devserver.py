@@ -42,6 +42,7 @@ TYPES: Final = {
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
+    ".png": "image/png",
     ".bin": "application/octet-stream",
 }
 IMMUTABLE: Final = "public, max-age=31536000, immutable"

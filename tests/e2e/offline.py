@@ -12,20 +12,12 @@ from typing import Final
 
 from playwright.sync_api import BrowserContext, Route
 
+# One definition of the browser's flags and Intercom's hosts, shared with `py-bridge doctor`.
+from py_bridge.doctor import CHROMIUM, CHROMIUM_ARGS, INTERCOM_HOSTS
 from py_bridge.sandbox import Sandbox
 
-CHROMIUM: Final = "/usr/bin/chromium"
-CHROMIUM_ARGS: Final = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-INTERCOM_HOSTS: Final = re.compile(r"^https://(widget\.intercom\.io|api-iam(\.(eu|au))?\.intercom\.io)/")
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "INTERCOM_HOSTS", "LOCAL", "route_offline"]
+
 LOCAL: Final = re.compile(r"^(https?://(127\.0\.0\.1|localhost)(:\d+)?/|blob:|data:|about:)")
 
 
