@@ -146,28 +146,24 @@ def run_browser(server: BenchServer, sandbox: Sandbox, runs: int) -> tuple[dict[
         "link": {v.key: [] for v in CHAT_VARIANTS},
         "hero": {v.key: [] for v in ALL_VARIANTS},
     }
+    def collect(group: str, variants: Any, scenario: Any, driver: Any) -> None:
+        """Every run interleaves all variants, so a slow moment of the machine hits them alike."""
+        for index in range(runs):
+            for variant in variants:
+                r = scenarios.guarded(scenario, driver, server, sandbox, variant, index)
+                results[group][variant.key].append(r)
+                progress(group, variant.key, index, runs, r)
+
     with sync_playwright() as p:
         print("first visit + revisit, loopback, fresh persistent profile per run:", flush=True)
-        for index in range(runs):
-            for variant in CHAT_VARIANTS:
-                r = scenarios.guarded(scenarios.first_visit_and_revisit, p, server, sandbox, variant, index)
-                results["loopback"][variant.key].append(r)
-                progress("loopback", variant.key, index, runs, r)
+        collect("loopback", CHAT_VARIANTS, scenarios.first_visit_and_revisit, p)
         browser = p.chromium.launch(executable_path=scenarios.CHROMIUM, args=scenarios.ARGS)
         try:
             chromium = browser.version
             print("first visit over 50 Mbit/s, 40 ms:", flush=True)
-            for index in range(runs):
-                for variant in CHAT_VARIANTS:
-                    r = scenarios.guarded(scenarios.link_first_visit, browser, server, sandbox, variant, index)
-                    results["link"][variant.key].append(r)
-                    progress("link", variant.key, index, runs, r)
+            collect("link", CHAT_VARIANTS, scenarios.link_first_visit, browser)
             print("host page LCP (2.9 MB hero) over 50 Mbit/s, 40 ms:", flush=True)
-            for index in range(runs):
-                for variant in ALL_VARIANTS:
-                    r = scenarios.guarded(scenarios.hero_lcp, browser, server, sandbox, variant, index)
-                    results["hero"][variant.key].append(r)
-                    progress("hero", variant.key, index, runs, r)
+            collect("hero", ALL_VARIANTS, scenarios.hero_lcp, browser)
         finally:
             browser.close()
     return results, chromium
