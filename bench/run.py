@@ -146,6 +146,7 @@ def run_browser(server: BenchServer, sandbox: Sandbox, runs: int) -> tuple[dict[
         "link": {v.key: [] for v in CHAT_VARIANTS},
         "hero": {v.key: [] for v in ALL_VARIANTS},
     }
+
     def collect(group: str, variants: Any, scenario: Any, driver: Any) -> None:
         """Every run interleaves all variants, so a slow moment of the machine hits them alike."""
         for index in range(runs):
