@@ -756,9 +756,10 @@
         api.page();
       }
     }
+    var pageHistory = window.history; // explicit: a local name must never stand in for the page's History
     ["pushState", "replaceState"].forEach(function (name) {
-      var original = history[name];
-      history[name] = function () {
+      var original = pageHistory[name];
+      pageHistory[name] = function () {
         var result = original.apply(this, arguments);
         try { changed(); } catch (e) { /* never break navigation */ }
         return result;

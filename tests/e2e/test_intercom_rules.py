@@ -56,6 +56,29 @@ def test_a_wrong_hash_is_refused_by_the_workspace(bridge: BridgePage, watch: Wat
     assert bridge.workspace()["rejections"][0]["status"] == 403
 
 
+def test_a_spa_navigation_becomes_a_page_update_with_the_new_url(bridge: BridgePage) -> None:
+    """track_pages: pushState, replaceState and back each reach the workspace as a page view of the new URL."""
+    bridge.open(settings={"track_pages": True})
+    bridge.settle()
+    first = bridge.js("() => location.href")
+    views = bridge.workspace()["page_views"]
+    bridge.js("() => history.pushState(null, '', '/spa/one?tab=2')")
+    bridge.wait_for(lambda: bridge.workspace()["page_views"] > views, what="a page view after pushState")
+    assert bridge.users() == [] and any(
+        str(v.get("last_page_url", "")).endswith("/spa/one?tab=2") for v in bridge.workspace()["visitors"].values()
+    )
+    bridge.js("() => history.replaceState(null, '', '/spa/two')")
+    bridge.wait_for(
+        lambda: any(str(v.get("last_page_url")).endswith("/spa/two") for v in bridge.workspace()["visitors"].values()),
+        what="a page view after replaceState",
+    )
+    bridge.js("() => history.back()")
+    bridge.wait_for(
+        lambda: any(v.get("last_page_url") == first for v in bridge.workspace()["visitors"].values()),
+        what="a page view after back()",
+    )
+
+
 def test_spa_navigations_and_trait_changes_lose_no_data_to_the_update_throttle(bridge: BridgePage, page: Page) -> None:
     """100 route changes and 10 trait changes: never over Intercom's 20 updates, and the last values arrive."""
     page.clock.install()
@@ -73,10 +96,15 @@ def test_spa_navigations_and_trait_changes_lose_no_data_to_the_update_throttle(b
     bridge.js("() => pybridge.page()")
     bridge.wait_for(
         lambda: (
-            next((u for u in bridge.users() if u["user_id"] == "u-spa"), {}).get("custom_attributes", {}).get("step")
+            next((u for u in bridge.users() if u["user_id"] == "u-spa"), {}).get("last_page_url", "").endswith(
+                "/route/100"
+            )
+            and next((u for u in bridge.users() if u["user_id"] == "u-spa"), {})
+            .get("custom_attributes", {})
+            .get("step")
             == 10
         ),
-        what="last step value",
+        what="last step value and the last route as the page",
     )
     assert bridge.widget_state()["rateLimitedUpdates"] == 0
 
