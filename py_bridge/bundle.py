@@ -15,10 +15,16 @@ Layout (every asset is fetched relative to embed.js, so the folder can live unde
                              fetched only when Python imports a standard module the trimmed zip lacks
     pyscript/                the pinned PyScript runtime, for the second entry (Python in a <script type="py">)
     manifest.json            versions, file names, sizes (raw, brotli, gzip) and hashes
+    .py-bridge-build.json    the ledger: every file and folder this build wrote into the folder
 
 Every name with a content hash never changes content: serve those with `Cache-Control: public, max-age=31536000,
 immutable`, and only embed.js, worker.mjs and manifest.json with a short cache. Each compressible file gets a
 precompressed `<file>.br` (brotli quality 11) and `<file>.gz` next to it, for hosts that serve precompressed files.
+
+The OUT folder may be a site's own (its `public/`): the build deletes or overwrites only what its ledger says it
+wrote. It makes the bundle in a temporary folder, refuses (OutFolderError, before touching anything) when a name it
+must write exists and is not in the ledger (a site's `manifest.json`), moves the bundle in, and then deletes the
+ledger's stale entries (files of an earlier build; their folders only once empty), nothing else.
 """
 
 from __future__ import annotations
@@ -39,16 +45,19 @@ import time
 import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 
 from py_bridge import __version__
+from py_bridge.credentials import embed_credential_names
 from py_bridge.errors import BridgeError
 
 __all__ = [
     "IMMUTABLE_NAME",
+    "LEDGER",
     "BuildResult",
+    "OutFolderError",
     "RuntimeFilesError",
     "build",
     "is_immutable",
@@ -72,6 +81,21 @@ ZIP_EPOCH: Final = (2020, 1, 1, 0, 0, 0)  # fixed timestamps: the same sources g
 HASH_DIGITS: Final = 16
 # A content-hashed name (file or folder) as this build writes them: `name-<16 hex digits>` before `.` or `/`.
 IMMUTABLE_NAME: Final = re.compile(r"(^|/)[A-Za-z0-9_.]+-[0-9a-f]{16}(\.[a-z]+(\.br|\.gz)?$|/)")
+# The list of what the build wrote into its OUT folder: the only files a later build may overwrite or delete.
+LEDGER: Final = ".py-bridge-build.json"
+# Names every build writes (the others carry a content hash): checked for clashes before a minute of work.
+STABLE_FILES: Final = (
+    "manifest.json",
+    *(f"{name}{end}" for name in ("embed.js", "worker.mjs") for end in ("", ".br", ".gz")),
+)
+STABLE_FOLDERS: Final = ("pyscript",)
+# Moved in last, so a host serving the folder meanwhile never hands out an entry point naming files not yet there.
+ENTRY_POINTS: Final = ("worker.mjs", "embed.js", "manifest.json")
+# What builds from before the ledger wrote (their manifest.json listed every file of the folder, a site's too).
+OWN_LAYOUT: Final = re.compile(
+    r"embed\.js|worker\.mjs|(py_bridge|stdlib|empty|snapshot)-[0-9a-f]{16}\.(zip|bin)|pyodide-[0-9a-f]{16}/[^/]+"
+    r"|pyscript/.+"
+)
 COMPRESSIBLE: Final = frozenset({".js", ".mjs", ".wasm", ".json", ".bin", ".zip", ".css", ".html", ".svg", ".map"})
 BROTLI_QUALITY: Final = 11
 GZIP_LEVEL: Final = 9
@@ -152,6 +176,12 @@ for index, config in enumerate(settings):
 
 class RuntimeFilesError(BridgeError):
     """The runtime an installed wheel carries is damaged or does not belong to this build (one line, for the CLI)."""
+
+
+class OutFolderError(BridgeError):
+    """The OUT folder holds something the build must not touch: a file or folder of a name the build writes that
+    the ledger does not name (a site's own `manifest.json`), or a ledger it cannot read. One line, for the CLI;
+    raised before the build changed anything in the folder."""
 
 
 @dataclass(frozen=True)
@@ -420,27 +450,143 @@ def _precompress(out: Path, cache: Path | None) -> dict[str, tuple[int, int]]:
     return sizes
 
 
-def _clean(out: Path) -> None:
-    """Remove what an earlier build wrote (and only that), so old hashed files do not pile up."""
-    for child in out.iterdir() if out.is_dir() else ():
-        name = child.name
-        if child.is_dir() and (name in ("pyodide", "pyscript") or re.fullmatch(r"pyodide-[0-9a-f]{16}", name)):
-            shutil.rmtree(child)
-        elif child.is_file() and (
-            name in ("embed.js", "worker.mjs", "manifest.json", "py_bridge.zip")
-            or re.fullmatch(r"(py_bridge|stdlib|empty|snapshot)-[0-9a-f]{16}\.(zip|bin)", name)
-            or name.endswith((".br", ".gz"))
-        ):
-            child.unlink()
+@dataclass(frozen=True)
+class _Ledger:
+    """What a build wrote into its OUT folder, as relative POSIX paths: all a later build may replace or delete."""
+
+    files: frozenset[str] = frozenset()
+    folders: frozenset[str] = frozenset()
+
+    def to_json(self) -> bytes:
+        about = "written by py-bridge build: the files and folders it wrote here; the next build deletes only these"
+        data = {"about": about, "py_bridge": __version__, "files": sorted(self.files), "folders": sorted(self.folders)}
+        return (json.dumps(data, indent=1) + "\n").encode("utf-8")
+
+
+def _inside(name: object) -> bool:
+    """A ledger entry must be a plain relative path: no absolute path, no `..`, no empty or `.` part."""
+    return (
+        isinstance(name, str)
+        and "\\" not in name
+        and "\0" not in name
+        and all(part not in ("", ".", "..") for part in name.split("/"))
+    )
+
+
+def _read_ledger(out: Path) -> _Ledger:
+    path = out / LEDGER
+    if not path.exists() and not path.is_symlink():
+        return _legacy_ledger(out)
+    try:
+        if path.is_symlink() or not path.is_file():
+            raise ValueError("not a regular file")
+        data = json.loads(path.read_text(encoding="utf-8"))
+        files, folders = data["files"], data["folders"]
+        if not isinstance(files, list) or not isinstance(folders, list):
+            raise ValueError("files and folders must be lists")
+        outside = [name for name in (*files, *folders) if not _inside(name)]
+        if outside:
+            raise ValueError(f"{str(outside[0])[:80]!r} is not a path inside the folder")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise OutFolderError(
+            f"{path} is not a ledger py-bridge build can read ({error}); it lists what an earlier build wrote: "
+            "restore it, or remove it and the files it listed, then build again"
+        ) from None
+    return _Ledger(frozenset(files), frozenset(folders))
+
+
+def _legacy_ledger(out: Path) -> _Ledger:
+    """A folder built before the ledger existed: our own manifest.json named what that build wrote. Those builds
+    listed every file of the folder (a site's too), so only the names of our own layout count as ours."""
+    path = out / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8")) if path.is_file() and not path.is_symlink() else None
+    except (OSError, ValueError):
+        return _Ledger()
+    if not isinstance(manifest, dict) or not {"py_bridge", "embed_integrity", "runtime", "files"} <= manifest.keys():
+        return _Ledger()
+    listed, compressed = manifest["files"], manifest.get("compressed") or {}
+    if not isinstance(listed, dict) or not isinstance(compressed, dict):
+        return _Ledger()
+    files = {"manifest.json"}
+    for name in listed:
+        if _inside(name) and OWN_LAYOUT.fullmatch(name):
+            files.add(name)
+            if name in compressed:
+                files.update((f"{name}.br", f"{name}.gz"))
+    folders = {"/".join(name.split("/")[:depth]) for name in files for depth in range(1, name.count("/") + 1)}
+    return _Ledger(frozenset(files), frozenset(folders))
+
+
+def _ours(out: Path, name: str, is_folder: bool, ledger: _Ledger) -> bool:
+    """`out/name` is what the ledger says the build wrote there: the same kind, not a symlink, inside out."""
+    path = out / name
+    if path.is_symlink() or path.resolve() != out.resolve() / name:
+        return False
+    if is_folder:
+        return name in ledger.folders and path.is_dir()
+    return name in ledger.files and path.is_file()
+
+
+def _refuse_clashes(out: Path, files: Iterable[str], folders: Iterable[str], ledger: _Ledger) -> None:
+    """OutFolderError naming the first name the build must write that exists in out and is not the build's own."""
+    wanted = {name: False for name in files} | {name: True for name in folders}
+    clashes = [
+        name + ("/" if is_folder else "")
+        for name, is_folder in sorted(wanted.items())
+        if ((out / name).exists() or (out / name).is_symlink()) and not _ours(out, name, is_folder, ledger)
+    ]
+    if clashes:
+        more = f" (and {len(clashes) - 1} more)" if len(clashes) > 1 else ""
+        raise OutFolderError(
+            f"{out}{os.sep}{clashes[0]} exists and py-bridge build did not write it{more}: it is left as it is; "
+            "move it away or build into another folder (the build writes embed.js, worker.mjs, manifest.json, "
+            f"pyscript/ and content-hashed names, and lists them in {LEDGER})"
+        )
+
+
+def _install(staging: Path, out: Path, ledger: _Ledger) -> None:
+    """Move the bundle made in staging into out. A clash stops it before anything is written; the ledger names a
+    file before it is written; then the old ledger's stale entries go (regular files inside out; folders only
+    once empty, so a site's file dropped into one of ours stays) and nothing else."""
+    paths = sorted(staging.rglob("*"))
+    folders = [p.relative_to(staging).as_posix() for p in paths if p.is_dir()]
+    files = [p.relative_to(staging).as_posix() for p in paths if not p.is_dir()]
+    _refuse_clashes(out, files, folders, ledger)
+    _store(out / LEDGER, _Ledger(ledger.files | set(files), ledger.folders | set(folders)).to_json())
+    for name in folders:
+        (out / name).mkdir(exist_ok=True)
+    for name in sorted(files, key=lambda name: (name.removesuffix(".br").removesuffix(".gz") in ENTRY_POINTS, name)):
+        shutil.move(staging / name, out / name)  # a rename on one file system: our old copy is replaced at once
+    for name in sorted(ledger.files - set(files)):
+        if _ours(out, name, False, ledger):
+            (out / name).unlink()
+    for name in sorted(ledger.folders - set(folders), reverse=True):  # the deepest first
+        if _ours(out, name, True, ledger):
+            with contextlib.suppress(OSError):  # not empty: something not ours is inside
+                (out / name).rmdir()
+    _store(out / LEDGER, _Ledger(frozenset(files), frozenset(folders)).to_json())
 
 
 def build(out_dir: Path | str, *, snapshot: bool = True, compress: bool = True) -> BuildResult:
-    """Write the bundle into out_dir (replacing what a previous build left there)."""
-    root = project_root()
+    """Write the bundle into out_dir, beside whatever else the folder holds (see the module's docstring).
+
+    The bundle is made in a temporary folder and moved in only once complete, so a failed build leaves out_dir as
+    it was, and a clash with a site's file is found before anything of the folder changed."""
     out = Path(out_dir)
-    sources = _sources(root)
     out.mkdir(parents=True, exist_ok=True)
-    _clean(out)
+    ledger = _read_ledger(out)
+    _refuse_clashes(out, STABLE_FILES, STABLE_FOLDERS, ledger)  # the usual clash, before a minute of work
+    with tempfile.TemporaryDirectory(prefix="py-bridge-stage-") as staging:
+        result = _build_into(Path(staging), snapshot=snapshot, compress=compress)
+        _install(Path(staging), out, ledger)
+    return replace(result, out_dir=out)
+
+
+def _build_into(out: Path, *, snapshot: bool, compress: bool) -> BuildResult:
+    """Write the bundle into the empty folder out."""
+    root = project_root()
+    sources = _sources(root)
     warnings: list[str] = []
 
     core_entries = _core_entries(root / "py_bridge")
@@ -537,7 +683,8 @@ def build(out_dir: Path | str, *, snapshot: bool = True, compress: bool = True) 
         .replace('"__PY_BRIDGE_FILE_SHA256__"', json.dumps(checked, sort_keys=True))
     )
     (out / "worker.mjs").write_text(worker, encoding="utf-8")
-    embed = (sources.web / "embed.js").read_text(encoding="utf-8").replace("__PY_BRIDGE_VERSION__", __version__)
+    embed = embed_credential_names((sources.web / "embed.js").read_text(encoding="utf-8"))
+    embed = embed.replace("__PY_BRIDGE_VERSION__", __version__)
     (out / "embed.js").write_text(embed, encoding="utf-8")
     integrity = "sha384-" + base64.b64encode(hashlib.sha384(embed.encode("utf-8")).digest()).decode("ascii")
 

@@ -91,11 +91,12 @@ def _listen(make_server: Callable[[], DevServer], host: str, port: int) -> DevSe
 
 
 def _build(args: argparse.Namespace) -> int:
-    from py_bridge.bundle import build
+    from py_bridge.bundle import LEDGER, build
 
     _writable_folder(Path(args.out_dir), "OUT folder")
     result = build(Path(args.out_dir), snapshot=not args.no_snapshot, compress=not args.no_compress)
     print(f"built {result.out_dir} ({result.total_bytes / 1e6:.1f} MB raw)")
+    print(f"what the build wrote is listed in {result.out_dir / LEDGER}: a rebuild deletes only those files")
     if result.first_visit_br_bytes:
         print(f"a first visit fetches {result.first_visit_br_bytes / 1e6:.2f} MB with brotli")
     for warning in result.warnings:
@@ -119,7 +120,10 @@ def _demo(args: argparse.Namespace) -> int:
     if not (bundle / "embed.js").is_file() or args.rebuild:
         _writable_folder(bundle, "bundle folder")
         build(bundle)
-    serve(bundle, args.port, server=server, banner=f"py-bridge demo: {_url(args.host, server.port)}/  (Ctrl-C to stop)")
+    banner = f"py-bridge demo: {_url(args.host, server.port)}/  (Ctrl-C to stop)"
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        banner += "\nthe demo transform and the sandbox settings can be changed from this machine only"
+    serve(bundle, args.port, server=server, banner=banner)
     return 0
 
 

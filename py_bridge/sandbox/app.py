@@ -19,6 +19,11 @@ Wire contract (the bodies of real Intercom requests are not public, so the sandb
   "frame_delay_ms"?}``; ``frame_delay_ms`` is how long the emulated frame bundle takes before it drains the queue,
   -1 for never; ``/reset`` restores the default unless given),
   ``GET /contact?app_id=&user_id=|email=|anonymous_id=``: inspection for tests, the demo panel and the widget panel.
+
+``/reset`` and ``/config`` change what every later request sees: a JSON body only (a given Content-Type must be
+``application/json``, else 415). An HTTP server that mounts the sandbox must let only its own pages reach them (the
+dev server requires its own Origin, a client on this machine and a JSON Content-Type: ``DevServer.change_refused``);
+in-process callers (tests, the bench) call ``handle`` directly, which the network cannot reach.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from urllib.parse import parse_qs
 
 from py_bridge.sandbox.workspace import APP_ID_RE, ENDPOINTS, Workspace
 
-__all__ = ["MAX_BODY_BYTES", "Sandbox", "SandboxResponse"]
+__all__ = ["CONTROL_ROUTES", "MAX_BODY_BYTES", "Sandbox", "SandboxResponse"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +53,7 @@ MAX_FRAME_DELAY_MS: Final = 120_000
 MAX_BODY_BYTES: Final = 1_000_000
 WIDGET_ROUTE: Final = re.compile(r"/widget/([^/]*)")
 MESSENGER_ROUTE: Final = re.compile(r"/messenger/web/([a-z_]+)")
+CONTROL_ROUTES: Final = frozenset({"/reset", "/config"})  # JSON bodies that change the sandbox's settings
 
 CORS_HEADERS: Final = {"Access-Control-Allow-Origin": "*"}
 NO_STORE: Final = {"Cache-Control": "no-store"}
@@ -117,9 +123,12 @@ class Sandbox:
                 return _method_not_allowed("GET")
             with self._lock:
                 return _json(200, self._workspace.to_json())
-        if path in {"/reset", "/config"}:
+        if path in CONTROL_ROUTES:
             if method != "POST":
                 return _method_not_allowed("POST")
+            content_type = headers.get("content-type", "application/json").split(";")[0].strip().lower()
+            if content_type != "application/json":  # a form or text body is what a cross-origin page can send
+                return _json(415, _errors("unsupported_media_type", f"expected JSON (received: {content_type})"))
             return self._configure(reset=path == "/reset", body=body)
         if path == "/contact":
             if method != "GET":

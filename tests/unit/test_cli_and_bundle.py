@@ -139,15 +139,16 @@ def test_content_hashed_names_are_immutable_and_the_entry_points_are_not() -> No
     assert cache_control("embed.js") == "public, max-age=300"
 
 
-def test_a_rebuild_removes_what_an_earlier_build_wrote_and_nothing_else(tmp_path: Path) -> None:
+def test_a_build_deletes_no_file_its_ledger_does_not_name_even_one_named_like_its_own(tmp_path: Path) -> None:
+    """Names of our layout are not proof of ownership (only the ledger is; see test_build_folder.py)."""
     (tmp_path / "snapshot-0123456789abcdef.bin").write_bytes(b"old")
     (tmp_path / "py_bridge.zip").write_bytes(b"old layout")
     (tmp_path / "pyodide").mkdir()
     (tmp_path / "keep.txt").write_text("the site owner's file")
     build(tmp_path, snapshot=False, compress=False)
-    assert not (tmp_path / "snapshot-0123456789abcdef.bin").exists()
-    assert not (tmp_path / "py_bridge.zip").exists()
-    assert not (tmp_path / "pyodide").exists()
+    assert (tmp_path / "snapshot-0123456789abcdef.bin").read_bytes() == b"old"
+    assert (tmp_path / "py_bridge.zip").read_bytes() == b"old layout"
+    assert (tmp_path / "pyodide").is_dir()
     assert (tmp_path / "keep.txt").read_text() == "the site owner's file"
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
 import py_bridge.sandbox as sandbox_pkg
+from py_bridge.devserver import DevServer
 from py_bridge.sandbox import Sandbox, SandboxResponse
 from py_bridge.sandbox.workspace import compute_user_hash
 
@@ -228,3 +232,81 @@ def test_header_names_are_case_insensitive() -> None:
     """Servers hand headers over in any case; a JSON content type is refused whatever its spelling."""
     sb = Sandbox()
     assert sb.handle("POST", "/messenger/web/ping", "", {"CONTENT-TYPE": "Application/JSON"}, b"{}").status == 415
+
+
+# -- the sandbox behind the demo server, on a real socket ----------------------------------------------------------
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[DevServer, Sandbox]]:
+    """The demo server with a sandbox on port 0, as `py-bridge demo` runs it."""
+    sb = Sandbox()
+    dev = DevServer(tmp_path, port=0, sandbox=sb).start()
+    try:
+        yield dev, sb
+    finally:
+        dev.stop()
+
+
+def http_post(dev: DevServer, path: str, body: bytes, headers: dict[str, str]) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", dev.port, timeout=5)
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("path", ["/sandbox/config", "/sandbox/reset"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Type": "text/plain", "Origin": "http://evil.example"},  # a cross-origin "simple" request
+        {"Content-Type": "application/json", "Origin": "http://evil.example"},
+        {"Content-Type": "application/json"},  # no Origin: not a page of this server
+        {"Content-Type": "text/plain", "Origin": "SAME"},  # same origin, but not JSON
+        {"Origin": "SAME"},
+    ],
+    ids=["cross-origin text/plain", "cross-origin JSON", "no Origin", "same origin text/plain", "no Content-Type"],
+)
+def test_the_sandbox_settings_change_only_through_a_json_post_from_the_servers_own_origin(
+    served: tuple[DevServer, Sandbox], path: str, headers: dict[str, str]
+) -> None:
+    """Another site's page (or a script on the network) cannot switch off verification or empty the workspace."""
+    dev, sb = served
+    post_form(sb, "ping", user_data="{}", anonymous_id="v1")
+    headers = {key: value.replace("SAME", dev.origin) for key, value in headers.items()}
+    assert http_post(dev, path, b'{"verification": "jwt"}', headers) == 403
+    assert workspace(sb)["verification"] == "off"
+    assert "v1" in workspace(sb)["apps"][APP]["visitors"]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_the_sandbox_settings_change_through_a_json_post_from_the_demo_page(
+    served: tuple[DevServer, Sandbox], host: str
+) -> None:
+    """The demo page, opened at either loopback name, still configures the sandbox."""
+    dev, sb = served
+    headers = {"Content-Type": "application/json", "Origin": f"http://{host}:{dev.port}"}
+    assert http_post(dev, "/sandbox/config", b'{"verification": "jwt"}', headers) == 200
+    assert workspace(sb)["verification"] == "jwt"
+
+
+def test_the_messenger_api_still_takes_cross_origin_form_posts(served: tuple[DevServer, Sandbox]) -> None:
+    """The widget on a site's page posts to the sandbox from that page's origin, as to Intercom: not restricted."""
+    dev, sb = served
+    form = urlencode({"app_id": APP, "user_data": "{}", "anonymous_id": "v9"}).encode()
+    headers = {**FORM, "Origin": "http://site.example"}
+    assert http_post(dev, "/sandbox/messenger/web/ping", form, headers) == 200
+    assert "v9" in workspace(sb)["apps"][APP]["visitors"]
+
+
+def test_a_non_json_content_type_on_a_settings_route_is_refused_in_process_too() -> None:
+    """Whatever server hosts the sandbox, a form or text body never reaches /config or /reset."""
+    sb = Sandbox()
+    text = {"Content-Type": "text/plain"}
+    assert sb.handle("POST", "/config", "", text, b'{"verification": "jwt"}').status == 415
+    assert sb.handle("POST", "/reset", "", FORM, b"").status == 415
+    assert workspace(sb)["verification"] == "off"
