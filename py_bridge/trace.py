@@ -2,9 +2,10 @@
 
 A site owner debugging an integration wants to see, per call, what the page sent, what the pipeline decided
 (filtered, transformed, held for consent, verification or the update throttle) and which Intercom calls were made,
-without ever seeing a `user_hash` or JWT in the console. The bridge hands each call's commands to `Tracer.trace`,
-which folds its decision lines into one `Trace` command; `Tracer.record` keeps the session's events (bounded) in the
-shape a transformation receives, so `pybridge.debug.export()` can hand them to `py-bridge transform` for replay.
+without ever seeing a `user_hash` or JWT in the console, in any spelling and at any depth (`credentials` names
+them). The bridge hands each call's commands to `Tracer.trace`, which folds its decision lines into one `Trace`
+command; `Tracer.record` keeps the session's events (bounded) in the shape a transformation receives, so
+`pybridge.debug.export()` can hand them to `py-bridge transform` for replay.
 """
 
 from __future__ import annotations
@@ -15,23 +16,12 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from py_bridge.commands import Command, IntercomCall, Log, Trace
+from py_bridge.credentials import redact_deep
 
-__all__ = ["MAX_RECORDED", "REDACTED_KEYS", "Tracer", "redact_deep"]
+__all__ = ["MAX_RECORDED", "Tracer"]
 
 MAX_RECORDED: Final = 5000  # events kept for export; the oldest go first
-REDACTED_KEYS: Final = frozenset({"user_hash", "userHash", "intercom_user_jwt", "intercomUserJwt"})
 MAX_TITLE_ARG: Final = 40
-
-
-def redact_deep(value: Any, depth: int = 0) -> Any:
-    """A copy with identity-verification values replaced at any depth (options carry them nested)."""
-    if depth > 32:
-        return "[too deep]"
-    if isinstance(value, dict):
-        return {k: "[redacted]" if k in REDACTED_KEYS else redact_deep(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact_deep(v, depth + 1) for v in value]
-    return value
 
 
 def _title(method: str, args: Any) -> str:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, Final
 
+from py_bridge.credentials import redact_deep
+
 __all__ = [
-    "CREDENTIAL_KEYS",
     "MAX_ARGS",
     "Budget",
     "encode",
@@ -28,7 +29,6 @@ MAX_ITEMS: Final = 1000
 MAX_DEPTH: Final = 32
 MAX_ARGS: Final = 8
 MAX_SAFE_INT: Final = 2**53
-CREDENTIAL_KEYS: Final = frozenset({"user_hash", "intercom_user_jwt"})
 
 
 @dataclass
@@ -125,8 +125,6 @@ def encode_args(args: tuple[Any, ...], register: Callable[[Any], int] | None = N
 
 
 def redact(args: list[Any]) -> list[Any]:
-    """Identity-verification values hidden from the page's `pybridge:log` listeners."""
-    return [
-        {k: ("[redacted]" if k in CREDENTIAL_KEYS else v) for k, v in arg.items()} if isinstance(arg, dict) else arg
-        for arg in args
-    ]
+    """Identity-verification values hidden from the page's `pybridge:log` listeners (every spelling, any depth)."""
+    safe: list[Any] = redact_deep(args)
+    return safe

@@ -545,14 +545,15 @@ def test_non_ascii_digits_are_not_read_as_a_unix_time() -> None:
 
 
 def test_dotted_trait_keys_cannot_set_user_id_app_id_or_api_base() -> None:
-    """`user.id` / `app.id` / `api.base` are cleaned to reserved names (as Intercom would): dropped, one note each."""
+    """`user.id` / `app.id` / `api.base` are cleaned to reserved names (as Intercom would): dropped, in one note."""
     traits = {"user.id": "admin", "app.id": "zzz", "api.base": "https://evil.example", "plan": "pro"}
     for user_id in (None, "u1"):
         out, notes = identify(traits, user_id=user_id)
         assert out == ({"plan": "pro"} if user_id is None else {"user_id": "u1", "plan": "pro"})
-        assert len(notes) == 3, notes
+        assert len(notes) == 1, notes
+        assert notes[0].startswith("3 traits dropped")
         for raw, clean in (("user.id", "user_id"), ("app.id", "app_id"), ("api.base", "api_base")):
-            assert any(f"'{raw}'" in n and f"'{clean}'" in n and n.endswith("dropped") for n in notes), raw
+            assert f"'{raw}' (read by Intercom as '{clean}')" in notes[0], raw
 
 
 def test_flattened_trait_objects_cannot_set_identity_credentials_or_messenger_settings() -> None:
@@ -569,7 +570,7 @@ def test_flattened_trait_objects_cannot_set_identity_credentials_or_messenger_se
         s=settings(nested="flatten"),
     )
     assert out == {"user_role": "x"}
-    assert len(notes) == 6, notes
+    assert len(notes) == 1, notes
     for key in ("app_id", "api_base", "user_id", "user_hash", "hide_default_launcher", "e_mail"):
         assert any(f"'{key}'" in n for n in notes), key
 
@@ -624,7 +625,7 @@ def test_group_traits_cannot_override_the_group_id() -> None:
         company_id="c1",
     )
     assert company == {"company_id": "c1", "name": "Acme"}
-    assert len(notes) == 3, notes.items
+    assert len(notes) == 1, notes.items
     for key in ("company.id", "company_id", "companyId"):
         assert any(f"'{key}'" in n for n in notes), key
 
@@ -639,7 +640,9 @@ def test_flattened_group_traits_cannot_override_the_group_id_or_standard_fields(
         company_id="c1",
     )
     assert company == {"company_id": "c1", "plan": "pro", "tier_level": 2}
-    assert len(notes) == 2, notes.items
+    assert len(notes) == 1, notes.items
+    assert "'company_id'" in notes.items[0]
+    assert "'monthly_spend'" in notes.items[0]
 
 
 def test_identify_company_with_a_second_id_key_keeps_the_first_and_notes_the_other() -> None:
@@ -695,3 +698,123 @@ def test_no_trait_ever_yields_an_identity_credential_or_messenger_setting_it_was
     for name in ("appid", "apibase", "userhash", "intercomuserjwt", "hidedefaultlauncher", "customlauncherselector",
                  "widget", "zindex", "languageoverride", "sessionduration", "id"):  # fmt: skip
         assert name not in normalised, (name, out)
+
+
+# -- group: Messenger settings and credentials are never company attributes (issue 15, item 12) --------------------
+
+
+def test_group_traits_naming_messenger_settings_or_credentials_are_dropped_with_one_note() -> None:
+    """group('c1', {app_id, api_base, user_hash, custom_launcher_selector, plan}): only the plan stays, one note."""
+    notes = Notes()
+    company = company_payload(
+        {
+            "app_id": "zzz",
+            "api_base": "https://evil.example",
+            "user_hash": "h",
+            "custom_launcher_selector": "#x",
+            "plan": "pro",
+            "seats": 3,
+        },
+        notes,
+        company_id="c1",
+    )
+    assert company == {"company_id": "c1", "plan": "pro", "seats": 3}
+    assert len(notes) == 1, notes.items
+    for key in ("app_id", "api_base", "user_hash", "custom_launcher_selector"):
+        assert f"'{key}'" in notes.items[0], key
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["appId", "API_BASE", "api.base", "userHash", "intercom_user_jwt", "jwt", "hide-default-launcher", "z$index"],
+)
+def test_a_reserved_company_key_is_dropped_in_any_spelling(spelling: str) -> None:
+    """As for users: compared after cleaning, case and separators ignored."""
+    notes = Notes()
+    assert company_payload({spelling: "x", "tier": 2}, notes, company_id="c1") == {"company_id": "c1", "tier": 2}
+    assert len(notes) == 1, notes.items
+    assert repr(spelling) in notes.items[0]
+
+
+def test_flattened_company_traits_cannot_become_messenger_settings() -> None:
+    """nested=flatten: {app: {id}} and {user: {hash}} would be read as app_id and user_hash: dropped, one note."""
+    notes = Notes()
+    company = company_payload(
+        {"app": {"id": "zzz"}, "user": {"hash": "h", "role": "x"}}, notes, nested="flatten", company_id="c1"
+    )
+    assert company == {"company_id": "c1", "user_role": "x"}
+    assert len(notes) == 1, notes.items
+    assert "app_id" in notes.items[0]
+    assert "user_hash" in notes.items[0]
+
+
+def test_intercoms_own_company_attributes_stay_allowed() -> None:
+    """company_id (the groupId), name, plan, monthly_spend, size, website, industry, created_at pass untouched."""
+    notes = Notes()
+    company = company_payload(
+        {
+            "name": "Acme",
+            "plan": "pro",
+            "monthly_spend": 99.5,
+            "size": 12,
+            "website": "https://acme.example",
+            "industry": "Tools",
+            "created_at": JAN_2021,
+            "user_count": 3,
+        },
+        notes,
+        company_id="c1",
+    )
+    assert company == {
+        "company_id": "c1",
+        "name": "Acme",
+        "plan": "pro",
+        "monthly_spend": 99.5,
+        "size": 12,
+        "website": "https://acme.example",
+        "industry": "Tools",
+        "created_at": JAN_2021,
+        "user_count": 3,
+    }
+    assert notes.items == []
+
+
+def test_an_identify_company_drops_reserved_keys_with_one_note_too() -> None:
+    """traits.company goes through the same check as group() traits."""
+    out, notes = identify({"company": {"id": "c9", "app_id": "zzz", "api_base": "x", "plan": "pro"}})
+    assert out["company"] == {"company_id": "c9", "plan": "pro"}
+    assert len(notes) == 1, notes
+
+
+def test_a_thousand_reserved_keys_make_one_note_that_counts_them() -> None:
+    """Summarised by kind (issue 15, item 5): one call with 1,000 reserved keys is one console line, with a count."""
+    traits = {f"app-id{'_' * i}": "x" for i in range(1000)} | {"plan": "pro"}
+    out, notes = identify(traits, user_id="u1")
+    assert out == {"user_id": "u1", "plan": "pro"}
+    assert len(notes) == 1, len(notes)
+    assert notes[0].startswith("1000 traits dropped")
+    assert notes[0].endswith("and 990 more")
+    assert len(notes[0]) < 2000
+
+
+@pytest.mark.parametrize(
+    ("traits", "kind"),
+    [
+        ({f"k.{i}": 1 for i in range(1000)}, "trait keys with characters Intercom forbids replaced by _ (1000)"),
+        ({f"k{i}": {"a": 1} for i in range(1000)}, "traits holding an object or array dropped"),
+        ({f"k{i}": float("nan") for i in range(1000)}, "numbers that are not finite dropped (1000)"),
+        ({f"k{i}": "x" * 300 for i in range(1000)}, "strings longer than 255 characters cut to 255 (1000)"),
+    ],
+)
+def test_a_thousand_bad_keys_of_one_kind_make_one_counted_note(traits: dict[str, object], kind: str) -> None:
+    """Summarised by kind, not by identical text (issue 15, item 5): one line, a count, the first ten keys."""
+    _, notes = identify(traits, user_id="u1")
+    assert len(notes) == 1, notes[:3]
+    assert notes[0].startswith(kind)
+    assert "(1000)" in notes[0]
+    assert notes[0].endswith("and 990 more")
+
+
+def test_one_bad_key_keeps_its_own_detailed_note() -> None:
+    _, notes = identify({"a.b": 1}, user_id="u1")
+    assert notes == ["trait 'a.b': characters Intercom forbids in keys replaced; sent as 'a_b'"]

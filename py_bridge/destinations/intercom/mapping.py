@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from py_bridge.credentials import CREDENTIAL_ALIASES, normalise_key
 from py_bridge.destinations.intercom.settings import IntercomSettings
 from py_bridge.events import Event
 from py_bridge.notes import Notes
@@ -75,7 +76,6 @@ MESSENGER_SETTINGS: Final = frozenset(
 )
 PER_CALL_SETTINGS: Final = frozenset({"hide_default_launcher", "language_override"})
 IDENTITY_KEYS: Final = frozenset({"user_id", "id", "email"})  # only identify()'s userId and traits.email set these
-CREDENTIAL_KEYS: Final = frozenset({"user_hash", "intercom_user_jwt"})  # only options.integrations.Intercom
 # Standard user attributes, set only from the traits the mapping reads (`name` from name/firstName/lastName...).
 STANDARD_USER_ATTRIBUTES: Final = frozenset(
     {"name", "phone", "created_at", "unsubscribed_from_emails", "avatar", "company", "companies", "custom_attributes"}
@@ -106,23 +106,36 @@ def _by_normalised(names: Iterable[str]) -> dict[str, str]:
 
 _MESSENGER_NAMES: Final = _by_normalised(MESSENGER_SETTINGS)
 _IDENTITY_NAMES: Final = _by_normalised(IDENTITY_KEYS)
-_CREDENTIAL_NAMES: Final = _by_normalised(CREDENTIAL_KEYS)
+# Credentials are read only from options.integrations.Intercom; a trait spelled like any accepted alias is refused.
+_CREDENTIAL_NAMES: Final = {
+    normalise_key(alias): target for target, aliases in CREDENTIAL_ALIASES.items() for alias in aliases
+}
 _COMPANY_ID_NAMES: Final = _by_normalised({"company_id", "id"})
+MAX_NAMED_REFUSALS: Final = 10  # a note names this many reserved keys, then counts the rest
+
+
+def _setting_or_credential(name: str) -> str | None:
+    """Why a normalised key may never be an attribute, user's or company's: it names a Messenger setting or a
+    credential, which Intercom would read from the payload as such."""
+    if name in _MESSENGER_NAMES:
+        target = _MESSENGER_NAMES[name]
+        where = "options.integrations.Intercom" if target in PER_CALL_SETTINGS else "the bridge settings"
+        return f"would set the Messenger setting {target!r}, which only {where} may set"
+    if name in _CREDENTIAL_NAMES:
+        target = _CREDENTIAL_NAMES[name]
+        return f"would set the credential {target!r}, which is read only from options.integrations.Intercom"
+    return None
 
 
 def user_key_reserved(key: str) -> str | None:
     """Why a (cleaned, flattened) user attribute key may not come from traits, or None when it may."""
     name = _normalised(key)
-    if name in _MESSENGER_NAMES:
-        target = _MESSENGER_NAMES[name]
-        where = "options.integrations.Intercom" if target in PER_CALL_SETTINGS else "the bridge settings"
-        return f"would set the Messenger setting {target!r}, which only {where} may set"
     if name in _IDENTITY_NAMES:
         target = _IDENTITY_NAMES[name]
         return f"would set the identity ({target!r}), which comes only from identify()'s userId and traits.email"
-    if name in _CREDENTIAL_NAMES:
-        target = _CREDENTIAL_NAMES[name]
-        return f"would set the credential {target!r}, which is read only from options.integrations.Intercom"
+    reason = _setting_or_credential(name)
+    if reason:
+        return reason
     if key in STANDARD_USER_ATTRIBUTES:
         return f"would overwrite the standard attribute {key!r}, which is set only from its own trait"
     return None
@@ -133,6 +146,9 @@ def company_key_reserved(key: str) -> str | None:
     name = _normalised(key)
     if name in _COMPANY_ID_NAMES or name == "companyid":
         return "would change the company id, which comes only from groupId or the company's own id"
+    reason = _setting_or_credential(name)
+    if reason:
+        return reason
     if key in COMPANY_STANDARD:
         return f"would overwrite the standard company field {key!r}, which is set only from its own key"
     return None
@@ -176,7 +192,11 @@ def to_unix_seconds(value: Any) -> int | None:
 
 def _string(value: str, key: str, notes: Notes) -> str:
     if len(value) > MAX_STRING:
-        notes.warn(f"{key}: string longer than {MAX_STRING} characters; cut to {MAX_STRING}")
+        notes.warn(
+            f"{key}: string longer than {MAX_STRING} characters; cut to {MAX_STRING}",
+            kind=f"strings longer than {MAX_STRING} characters cut to {MAX_STRING}",
+            subject=repr(key),
+        )
         return value[:MAX_STRING]
     return value
 
@@ -188,7 +208,11 @@ def _scalar(value: Any, key: str, notes: Notes, *, dates_as_seconds: bool) -> tu
     if key.endswith("_at") and dates_as_seconds and value is not None:
         seconds = to_unix_seconds(value)
         if seconds is None:
-            notes.warn(f"{key}: keys ending in _at hold dates; {str(value)[:40]!r} is not a date; dropped")
+            notes.warn(
+                f"{key}: keys ending in _at hold dates; {str(value)[:40]!r} is not a date; dropped",
+                kind="keys ending in _at hold dates; values that are not dates dropped",
+                subject=repr(key),
+            )
             return False, None
         return True, seconds
     if value is None or isinstance(value, bool):
@@ -196,7 +220,9 @@ def _scalar(value: Any, key: str, notes: Notes, *, dates_as_seconds: bool) -> tu
     if isinstance(value, int | float):
         if math.isfinite(value):
             return True, value
-        notes.warn(f"{key}: not a finite number; dropped")
+        notes.warn(
+            f"{key}: not a finite number; dropped", kind="numbers that are not finite dropped", subject=repr(key)
+        )
         return False, None
     if isinstance(value, str):
         return True, _string(value, key, notes)
@@ -212,12 +238,16 @@ def clean_attributes(
     what: str = "trait",
     prefix: str = "",
     reserved: Callable[[str], str | None] = _nothing_reserved,
+    refused: list[str] | None = None,
 ) -> dict[str, Any]:
     """Custom attributes: scalars pass (0/false/"" included), keys repaired, objects dropped or flattened with `_`.
 
     `reserved` is asked about every key after it is cleaned and flattened (`user.id` and `{user: {id}}` both become
-    `user_id`, as Intercom itself would read them): a reserved key is dropped with one note naming it.
+    `user_id`, as Intercom itself would read them): reserved keys are dropped, and named together in one note (a
+    call with a thousand of them is one console line, not a thousand).
     """
+    top = refused is None
+    refused = [] if refused is None else refused
     skipped = set(skip)
     out: dict[str, Any] = {}
     for raw_key, value in source.items():
@@ -226,30 +256,55 @@ def clean_attributes(
         full = prefix + raw_key
         key = clean_key(full)
         if not key:
-            notes.warn(f"{what} with an empty name dropped")
+            notes.warn(f"{what} with an empty name dropped", kind=f"{what}s with an empty name dropped")
             continue
         reason = reserved(key)
         if reason:
             seen = f"{full!r} (read by Intercom as {key!r})" if key != full else repr(full)
-            notes.warn(f"{what} {seen} {reason}; dropped")
+            refused.append(f"{seen} {reason}")
             continue
         if key != full:
-            notes.warn(f"{what} {full!r}: characters Intercom forbids in keys replaced; sent as {key!r}")
+            notes.warn(
+                f"{what} {full!r}: characters Intercom forbids in keys replaced; sent as {key!r}",
+                kind=f"{what} keys with characters Intercom forbids replaced by _",
+                subject=f"{full!r} -> {key!r}",
+            )
         if isinstance(value, dict | list):
             if nested == "flatten":
                 items = value.items() if isinstance(value, dict) else ((str(i), v) for i, v in enumerate(value))
                 out.update(
-                    clean_attributes(dict(items), notes, nested=nested, what=what, prefix=key + "_", reserved=reserved)
+                    clean_attributes(
+                        dict(items),
+                        notes,
+                        nested=nested,
+                        what=what,
+                        prefix=key + "_",
+                        reserved=reserved,
+                        refused=refused,
+                    )
                 )
             else:
                 shape = "object" if isinstance(value, dict) else "array"
-                notes.warn(f"{what} {key!r}: Intercom does not accept an {shape} as an attribute; dropped")
+                notes.warn(
+                    f"{what} {key!r}: Intercom does not accept an {shape} as an attribute; dropped",
+                    kind=f"{what}s holding an object or array dropped (Intercom accepts neither as an attribute)",
+                    subject=repr(key),
+                )
             continue
         keep, clean = _scalar(value, key, notes, dates_as_seconds=True)
         if keep:
             out[key] = clean
         elif not isinstance(value, int | float | str):
-            notes.warn(f"{what} {key!r}: unsupported value; dropped")
+            notes.warn(
+                f"{what} {key!r}: unsupported value; dropped",
+                kind=f"{what}s with unsupported values dropped",
+                subject=repr(key),
+            )
+    if top and refused:
+        shown = "; ".join(refused[:MAX_NAMED_REFUSALS])
+        more = f"; and {len(refused) - MAX_NAMED_REFUSALS} more" if len(refused) > MAX_NAMED_REFUSALS else ""
+        label = f"{what} {shown}" if len(refused) == 1 else f"{len(refused)} {what}s dropped: {shown}"
+        notes.warn(f"{label}{more}; dropped" if len(refused) == 1 else f"{label}{more}")
     return out
 
 
@@ -336,10 +391,7 @@ def credentials(options: Mapping[str, Any]) -> dict[str, Any]:
     for place in places:
         if not isinstance(place, dict):
             continue
-        for target, names in (
-            ("user_hash", ("user_hash", "userHash")),
-            ("intercom_user_jwt", ("intercom_user_jwt", "intercomUserJwt", "jwt")),
-        ):
+        for target, names in CREDENTIAL_ALIASES.items():
             value = _first(place, names)
             if target not in out and isinstance(value, str) and value.strip():
                 out[target] = value.strip()
@@ -524,9 +576,13 @@ def event_payload(event: Event, settings: IntercomSettings, notes: Notes) -> tup
             continue
         key = clean_key(raw_key)
         if key != raw_key:
-            notes.warn(f"property {raw_key!r}: characters Intercom forbids in keys replaced; sent as {key!r}")
+            notes.warn(
+                f"property {raw_key!r}: characters Intercom forbids in keys replaced; sent as {key!r}",
+                kind="property keys with characters Intercom forbids replaced by _",
+                subject=f"{raw_key!r} -> {key!r}",
+            )
         if not key:
-            notes.warn("property with an empty name dropped")
+            notes.warn("property with an empty name dropped", kind="properties with an empty name dropped")
             continue
         if key == "price" and price is not None:
             notes.warn(f"property {raw_key!r}: replaced by the price computed from revenue")
@@ -536,13 +592,21 @@ def event_payload(event: Event, settings: IntercomSettings, notes: Notes) -> tup
                 flat.update(clean_attributes({key: value}, notes, nested="flatten", what="property"))
             else:
                 shape = "object" if isinstance(value, dict) else "array"
-                notes.warn(f"property {key!r}: Intercom metadata does not accept an {shape}; dropped")
+                notes.warn(
+                    f"property {key!r}: Intercom metadata does not accept an {shape}; dropped",
+                    kind="properties holding an object or array dropped (Intercom metadata accepts neither)",
+                    subject=repr(key),
+                )
             continue
         keep, clean = _metadata_value(key, value, raw_key in rich_keys, notes)
         if keep:
             flat[key] = clean
         elif not isinstance(value, int | float | str | dict):
-            notes.warn(f"property {key!r}: unsupported value; dropped")
+            notes.warn(
+                f"property {key!r}: unsupported value; dropped",
+                kind="properties with unsupported values dropped",
+                subject=repr(key),
+            )
     for key, value in flat.items():
         metadata.setdefault(key, value)
     if len(metadata) > settings.max_metadata_keys:
