@@ -8,12 +8,15 @@ secret stop the bridge with one error naming the field. Values are described, no
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from py_bridge.credentials import is_credential_key
 from py_bridge.destinations.intercom.settings import (
     INTERCOM_KEYS,
     LEGACY_ALIASES,
@@ -21,8 +24,9 @@ from py_bridge.destinations.intercom.settings import (
     parse_intercom_settings,
 )
 from py_bridge.errors import ConfigError, SecretInSettingsError, describe_value, looks_like_token
+from py_bridge.transform_files import DEFAULT_LOAD_MS, MAX_LOAD_MS, MIN_LOAD_MS
 
-__all__ = ["BRIDGE_KEYS", "DEFAULT_MAX_QUEUE", "BridgeSettings", "EventFilter", "parse_settings"]
+__all__ = ["BRIDGE_KEYS", "DEFAULT_MAX_QUEUE", "BridgeSettings", "EventFilter", "TransformFile", "parse_settings"]
 
 DEFAULT_MAX_QUEUE: Final = 10_000
 DEFAULT_START_TIMEOUT_MS: Final = 20_000
@@ -43,9 +47,11 @@ BRIDGE_KEYS: Final = frozenset(
         "transform",
         "transform_errors",
         "transform_slow_ms",
+        "transform_load_ms",
     }
 )
 MAX_TRANSFORMS: Final = 20
+SHA256_BYTES: Final = 32  # a transform entry's pin
 MAX_URL_LENGTH: Final = 2000
 # When embed.js starts the runtime (it reads the setting itself, before Python runs; Python validates it).
 LOAD_POLICIES: Final = ("eager", "load", "idle", "interaction")
@@ -89,6 +95,18 @@ class EventFilter:
 
 
 @dataclass(frozen=True)
+class TransformFile:
+    """One `transform` entry: the file's absolute URL and, when pinned, the SHA-256 its bytes must have.
+
+    The pin (lower-case hex here; SRI's `sha256-<base64>` or hex in the setting) is the defence when the bundle's
+    origin is a shared CDN, where anyone can publish: a file whose bytes differ is refused.
+    """
+
+    url: str
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
 class BridgeSettings:
     intercom: IntercomSettings
     debug: bool = False
@@ -103,10 +121,12 @@ class BridgeSettings:
     fast_start: bool = True  # read by embed.js/worker.mjs: start from the cached memory snapshot on revisits
     load: str = "load"  # read by embed.js: when the runtime's downloads may start (LOAD_POLICIES)
     # Transformations: absolute URLs (embed.js resolves them against the page and keeps only the page's and the
-    # bundle's origins; the bridge checks the origins again), run in order before the Intercom mapping.
-    transform: tuple[str, ...] = ()
+    # bundle's origins; the bridge checks the origins again), each with an optional SHA-256 pin, run in order before
+    # the Intercom mapping.
+    transform: tuple[TransformFile, ...] = ()
     transform_errors: str = "send"  # "send" the event untransformed when a file fails on it, or "drop" it
     transform_slow_ms: int = 50  # a file slower than this on one event is reported
+    transform_load_ms: int = DEFAULT_LOAD_MS  # a file not received by then is skipped: a silent server holds no start
 
 
 def normalise_name(key: str) -> str:
@@ -115,8 +135,9 @@ def normalise_name(key: str) -> str:
 
 
 def is_secret_name(key: str) -> bool:
+    """A secret's name, or a per-user credential's (user_hash...): neither belongs in the tag every visitor gets."""
     name = normalise_name(key)
-    return any(part in name for part in SECRET_NAME_PARTS)
+    return any(part in name for part in SECRET_NAME_PARTS) or is_credential_key(key)
 
 
 def find_secret(value: Any, path: str = "settings") -> str | None:
@@ -250,6 +271,7 @@ def parse_settings(raw: Any) -> BridgeSettings:
         transform=_transform_urls(settings.get("transform")),
         transform_errors=_choice(settings, "transform_errors", ("send", "drop"), "send"),
         transform_slow_ms=_int(settings, "transform_slow_ms", 50, 1, 60_000),
+        transform_load_ms=_int(settings, "transform_load_ms", DEFAULT_LOAD_MS, MIN_LOAD_MS, MAX_LOAD_MS),
     )
 
 
@@ -260,20 +282,47 @@ def _choice(raw: dict[str, Any], key: str, choices: tuple[str, ...], default: st
     return str(value)
 
 
-def _transform_urls(value: Any) -> tuple[str, ...]:
+def _transform_urls(value: Any) -> tuple[TransformFile, ...]:
+    """The `transform` setting: a URL, a {url, sha256} object, or a list of them. Errors name an entry by its index,
+    never by its text (a URL's query may carry a token)."""
     if value is None:
         return ()
-    items = [value] if isinstance(value, str) else value
+    items = [value] if isinstance(value, str | dict) else value
     if not isinstance(items, list) or len(items) > MAX_TRANSFORMS:
         raise ConfigError(
-            "transform", f"must be a URL or a list of at most {MAX_TRANSFORMS} URLs (received: {describe_value(value)})"
+            "transform",
+            f"must be a URL, a {{url, sha256}} object, or a list of at most {MAX_TRANSFORMS} of them "
+            f"(received: {describe_value(value)})",
         )
-    urls: list[str] = []
-    for item in items:
-        if not isinstance(item, str) or len(item) > MAX_URL_LENGTH or not re.match(r"https?://[^/\s]+/", item):
-            raise ConfigError("transform", f"must hold absolute http(s) URLs (received: {describe_value(item)})")
-        urls.append(item)
-    return tuple(urls)
+    return tuple(_transform_file(index, item) for index, item in enumerate(items))
+
+
+def _transform_file(index: int, item: Any) -> TransformFile:
+    field = f"transform[{index}]"
+    url = item.get("url") if isinstance(item, dict) else item
+    if isinstance(item, dict) and not set(item) <= {"url", "sha256"}:
+        raise ConfigError(field, f"may only have the keys url and sha256 (received: {describe_value(item)})")
+    if not isinstance(url, str) or len(url) > MAX_URL_LENGTH or not re.match(r"https?://[^/\s]+/", url):
+        raise ConfigError(field, f"must be an absolute http(s) URL (received: {describe_value(url)})")
+    pin = item.get("sha256") if isinstance(item, dict) else None
+    return TransformFile(url, None if pin is None else _sha256_pin(f"{field}.sha256", pin))
+
+
+def _sha256_pin(field: str, value: Any) -> str:
+    """A file's pinned SHA-256 as lower-case hex, from SRI's `sha256-<base64>` or 64 hex digits."""
+    digest: bytes | None = None
+    if isinstance(value, str) and value.startswith("sha256-"):
+        with contextlib.suppress(ValueError):
+            digest = base64.b64decode(value[len("sha256-") :], validate=True)
+    elif isinstance(value, str) and re.fullmatch(r"[0-9a-fA-F]{64}", value):
+        digest = bytes.fromhex(value)
+    if digest is None or len(digest) != SHA256_BYTES:
+        raise ConfigError(
+            field,
+            "must be 'sha256-' and the base64 SHA-256 of the file (as in Subresource Integrity), or 64 hex digits "
+            f"(received: {describe_value(value)})",
+        )
+    return digest.hex()
 
 
 def _load_policy(value: Any) -> str:

@@ -15,18 +15,25 @@ const STDLIB = "__PY_BRIDGE_STDLIB__"; // the trimmed standard library zip
 const SNAPSHOT = "__PY_BRIDGE_SNAPSHOT__"; // the delta snapshot file name, or "" when the build has none
 const SNAPSHOT_SHA256 = "__PY_BRIDGE_SNAPSHOT_SHA256__"; // the snapshot's full SHA-256, checked before every use
 const SNAPSHOT_INITIAL = "__PY_BRIDGE_SNAPSHOT_INITIAL__"; // checksum of the initial memory the delta was made against
+/** @type {WordRanges | string} */
 const SNAPSHOT_VOLATILE = "__PY_BRIDGE_SNAPSHOT_VOLATILE__"; // [start, end) word ranges of that memory that vary per run
 const SNAPSHOT_STDLIB = "__PY_BRIDGE_SNAPSHOT_STDLIB__"; // an empty zip: the snapshot holds every module the core needs
 // SHA-256 of Pyodide's files and of the standard-library zips, checked before they are used (a wasm whose bytes do
 // not match is never instantiated). pyodide.mjs and pyodide.asm.mjs are ES modules loaded with import(), which a
 // worker cannot check: they stay unverified (see the README's Security section).
+/** @type {Record<string, string> | string} (a string until the build fills it in) */
 const FILE_SHA256 = "__PY_BRIDGE_FILE_SHA256__"; // {bundle-relative path: sha256}
+/** @type {Record<string, unknown> | string} */
 const LOCK_INFO = "__PY_BRIDGE_LOCK_INFO__"; // pyodide-lock.json's "info": we load no packages, so no lock fetch
 const FULL_STDLIB_PATH = "/lib/python_stdlib_full.zip";
 const LEGACY_CACHE = "py-bridge-snapshot"; // Cache Storage of earlier builds (a 31 MB raw snapshot): dropped
+/** @type {WorkerInbound[]} */
 const queued = []; // messages that arrived before Python was ready
+/** @type {WorkerSessionProxy | null} */
 let session = null;
+/** @type {StdlibModule | null} */
 let stdlib = null; // py_bridge.stdlib, for the `import` message
+/** @type {string[]} */
 let startupErrors = []; // Pyodide's stderr during start-up, folded into one fatal message instead of many lines
 
 // Errors inside the worker never surface as page errors: they are reported once, with the [py-bridge] prefix.
@@ -40,6 +47,7 @@ self.addEventListener("error", (event) => {
 });
 
 let fatalSent = false;
+/** @param {string} message */
 function fatal(message) {
   if (fatalSent) return;
   fatalSent = true;
@@ -47,29 +55,42 @@ function fatal(message) {
   self.postMessage({ type: "fatal", message: message + detail });
 }
 
+/**
+ * The text of anything thrown or rejected (an Error, a Pyodide PythonError, a DOMException, a plain value).
+ * @param {unknown} error
+ */
+function errorText(error) {
+  return String((error && /** @type {{ message?: unknown }} */ (error).message) || error);
+}
+
+/** @param {WorkerInbound} message */
 function deliver(message) {
   if (message.type === "import") {
     // Imports one standard-library module by name (tests use it to prove the on-demand standard library).
     let result;
     try {
+      if (!stdlib) throw new Error("Python has not started");
       result = JSON.parse(stdlib.import_stdlib(String(message.module)));
     } catch (error) {
-      result = { ok: false, error: String((error && error.message) || error).slice(0, 300) };
+      result = { ok: false, error: errorText(error).slice(0, 300) };
     }
     self.postMessage({ type: "imported", module: String(message.module), ...result });
     return;
   }
   try {
+    if (!session) throw new Error("Python has not started");
     session.handle(JSON.stringify(message));
   } catch (error) {
     // A JS-level failure calling into Python means the runtime itself is broken (e.g. a fatal Pyodide error).
     fatalSent = false;
-    fatal("Python runtime failed: " + String((error && error.message) || error));
+    fatal("Python runtime failed: " + errorText(error));
   }
   if (typeof message.seq === "number") self.postMessage({ type: "ack", seq: message.seq }); // the page's watchdog
 }
 
+/** @param {string} json Python's commands (py_bridge.worker) */
 function post(json) {
+  /** @type {WorkerCommand[]} */
   const commands = JSON.parse(json);
   const forPage = [];
   for (const command of commands) {
@@ -84,33 +105,120 @@ function post(json) {
 }
 
 // ---- transformations: the site's Python files named by the `transform` setting --------------------------------
-// The worker fetches them when the page's init message arrives and hands Python their text with that message;
-// messages that arrive meanwhile wait, in order. `transformUrls` is the list as the page sent it: the page's
-// watchdog is told the index of the file that is about to run.
+// The worker fetches them when the page's init message arrives and hands Python what came back with that message;
+// messages that arrive meanwhile wait, in order. Python decides which answers may run (py_bridge/transform_files.py:
+// no redirect, a Python/text Content-Type, the entry's SHA-256 pin), exactly as for the PyScript entry. Here:
+// - a redirect is never followed (`redirect: "manual"`): an open redirect on the page's origin must not run another
+//   origin's Python with the page's origin. Cookies stay "same-origin": files behind the site's own login work, and
+//   with no redirect followed they go nowhere else.
+// - each file has transform_load_ms (default 5 s) to arrive in full, then it is skipped: a silent server never
+//   holds the start.
+// - the bytes are decoded as strict UTF-8 keeping a byte-order mark, so the text's UTF-8 is exactly the bytes the
+//   pin was made from (response.text() would drop a BOM and replace invalid bytes).
+// `transformUrls` is the list as the page sent it (an entry is a URL or {url, sha256}): the page's watchdog is told
+// the index of the file that is about to run.
+/**
+ * What came back for one file, for py_bridge.worker._transform_sources: the answer's facts, or why there is none.
+ * @typedef {{ url: string, index: number, status?: number, type?: string | null, redirected?: boolean,
+ *   text?: string, error?: string }} TransformAnswer
+ */
+/** @type {string[]} */
 let transformUrls = [];
+/** @type {Promise<void> | null} */
 let chain = null; // while an init message waits for its transformation files, every later message waits behind it
 
+/**
+ * @param {WorkerInbound} message
+ * @returns {string[]}
+ */
 function transformList(message) {
   const asked = message.type === "init" && message.settings && message.settings.transform;
-  return Array.isArray(asked) ? asked.filter((url) => typeof url === "string").slice(0, 50) : [];
+  if (!Array.isArray(asked)) return [];
+  /** @param {unknown} entry */
+  const url = (entry) => {
+    if (typeof entry === "string") return entry;
+    const pinned = /** @type {{ url?: unknown } | null} */ (entry);
+    return pinned && typeof pinned === "object" && typeof pinned.url === "string" ? pinned.url : null;
+  };
+  return /** @type {string[]} */ (asked.slice(0, 50).map(url).filter((entry) => entry !== null));
 }
 
+/** @param {WorkerInbound} message */
+function transformLoadMs(message) {
+  const ms = message.settings && message.settings.transform_load_ms;
+  return typeof ms === "number" && Number.isInteger(ms) && ms >= 100 && ms <= 60000 ? ms : 5000; // Python checks it
+}
+
+/**
+ * The index an entry has in the site's own `transform` setting: the page dropped the entries it refused, and says
+ * where each one it kept came from (env.transform_index), so a warning points at the entry the site wrote.
+ * @param {WorkerInbound} message
+ * @param {number} index in the list the page sent
+ */
+function siteIndex(message, index) {
+  const env = /** @type {{ transform_index?: unknown } | null | undefined} */ (message.env);
+  const listed = env && typeof env === "object" ? env.transform_index : undefined;
+  const original = Array.isArray(listed) ? listed[index] : undefined;
+  return typeof original === "number" && Number.isInteger(original) && original >= 0 ? original : index;
+}
+
+/**
+ * @param {string} url
+ * @param {number} index the entry's index in the site's setting (for warnings)
+ * @param {number} ms
+ * @returns {Promise<TransformAnswer>}
+ */
+async function fetchTransform(url, index, ms) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), ms);
+  try {
+    const response = await fetch(url, { credentials: "same-origin", redirect: "manual", signal: controller.signal });
+    /** @type {TransformAnswer} */
+    const answer = {
+      url: url,
+      index: index,
+      status: response.status,
+      type: response.headers.get("content-type"),
+      redirected: response.type === "opaqueredirect" || response.redirected,
+    };
+    if (!response.ok) return answer;
+    const bytes = await response.arrayBuffer();
+    try {
+      answer.text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+    } catch (error) {
+      return { url: url, index: index, error: "not UTF-8 text" };
+    }
+    return answer;
+  } catch (error) {
+    const reason = controller.signal.aborted
+      ? "no answer within " + ms + " ms, setting transform_load_ms"
+      : errorText(error).slice(0, 200);
+    return { url: url, index: index, error: reason };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * @param {WorkerInbound} message
+ * @returns {Promise<WorkerInbound & { transforms: TransformAnswer[] }>}
+ */
 async function withTransforms(message) {
   transformUrls = transformList(message);
-  const transforms = await Promise.all(
-    transformUrls.map(async (url) => {
-      try {
-        const response = await fetch(url, { credentials: "same-origin" });
-        if (!response.ok) return { url: url, ok: false, status: response.status };
-        return { url: url, ok: true, text: await response.text() };
-      } catch (error) {
-        return { url: url, ok: false, error: String((error && error.message) || error).slice(0, 200) };
-      }
-    }),
-  );
-  return { ...message, transforms: transforms };
+  const ms = transformLoadMs(message);
+  // The page's watchdog (15 s) waits for this message's ack; transform_load_ms may be longer. A worker waiting for
+  // the network is alive: say so every second, as Python does while it works through a backlog.
+  const beat = setInterval(() => self.postMessage({ type: "alive" }), 1000);
+  try {
+    const fetching = transformUrls.map((url, index) => fetchTransform(url, siteIndex(message, index), ms));
+    const transforms = await Promise.all(fetching);
+    return { ...message, transforms: transforms };
+  } finally {
+    clearInterval(beat);
+  }
 }
 
+/** @param {WorkerInbound} message */
 function receive(message) {
   if (!chain && !transformList(message).length) {
     deliver(message);
@@ -123,7 +231,13 @@ function receive(message) {
   });
 }
 
-const markTransform = (name) => self.postMessage({ type: "transform", index: transformUrls.indexOf(String(name)) });
+/**
+ * Python calls this (two positional arguments through Pyodide) just before a transformation file loads or runs.
+ * @param {unknown} url the transformation file
+ * @param {unknown} phase "load" (its top-level code is about to run) or "run" (it is about to run on an event)
+ */
+const markTransform = (url, phase) =>
+  self.postMessage({ type: "transform", index: transformUrls.indexOf(String(url)), phase: String(phase) });
 
 let starting = false;
 self.onmessage = (event) => {
@@ -136,6 +250,10 @@ self.onmessage = (event) => {
   } else queued.push(message);
 };
 
+/**
+ * @param {Uint8Array<ArrayBuffer>} bytes
+ * @returns {Promise<string | null>}
+ */
 async function sha256Hex(bytes) {
   if (!(self.crypto && self.crypto.subtle)) return null; // not a secure context: nothing to verify with
   const digest = await self.crypto.subtle.digest("SHA-256", bytes);
@@ -144,7 +262,9 @@ async function sha256Hex(bytes) {
 
 // SubtleCrypto is async; the full standard library is fetched synchronously (a Python import is waiting), so its
 // check uses this small synchronous SHA-256 (FIPS 180-4; constants derived from the primes as the standard defines).
+/** @type {number[]} */
 const SHA_K = [];
+/** @type {number[]} */
 const SHA_H = [];
 for (let n = 2, found = 0; found < 64; n++) {
   let prime = true;
@@ -154,6 +274,7 @@ for (let n = 2, found = 0; found < 64; n++) {
   SHA_K.push((Math.cbrt(n) % 1) * 2 ** 32 | 0);
   found++;
 }
+/** @param {Uint8Array} bytes */
 function sha256HexSync(bytes) {
   const length = bytes.length;
   const padded = new Uint8Array(((length + 9 + 63) >> 6) << 6);
@@ -187,6 +308,7 @@ function sha256HexSync(bytes) {
 }
 
 // The expected SHA-256 of a bundle URL, or null for files the build did not list (an unbuilt worker.mjs).
+/** @param {string} url */
 function expectedSha256(url) {
   if (typeof FILE_SHA256 !== "object" || !url.startsWith(here.href)) return null;
   return FILE_SHA256[url.slice(here.href.length)] || null;
@@ -196,6 +318,10 @@ const nativeFetch = self.fetch.bind(self); // start-up wraps self.fetch (withEar
 
 // Bytes of a bundle file, checked against the build's SHA-256 (when the build lists it and SubtleCrypto exists). A
 // mismatch stops Python's start with one fatal message naming the file (Pyodide would otherwise hide it).
+/**
+ * @param {string} url
+ * @param {Uint8Array<ArrayBuffer>} bytes
+ */
 async function verified(url, bytes) {
   const expected = expectedSha256(url);
   if (expected !== null) {
@@ -209,6 +335,7 @@ async function verified(url, bytes) {
   return bytes;
 }
 
+/** @param {string} url */
 async function fetchVerified(url) {
   const response = await nativeFetch(url);
   if (!response.ok) throw new Error(url.slice(here.href.length) + ": HTTP " + response.status);
@@ -216,9 +343,14 @@ async function fetchVerified(url) {
   return new Response(bytes, { status: 200, headers: { "Content-Type": response.headers.get("Content-Type") || "" } });
 }
 
+/** @param {unknown} value */
 const built = (value) => typeof value === "string" && value !== "" && !value.startsWith("__PY_BRIDGE");
 const runtimeUrl = () => new URL(built(RUNTIME) ? RUNTIME : "pyodide/", here);
 
+/**
+ * @param {string} stdlibFile
+ * @returns {PyodideOptions}
+ */
 const pyodideOptions = (stdlibFile) => ({
   indexURL: runtimeUrl().href,
   packageBaseUrl: runtimeUrl().href,
@@ -243,6 +375,11 @@ const pyodideOptions = (stdlibFile) => ({
 // the compiled module: while loadPyodide runs, fetch() answers the wasm URL with a placeholder (the module is
 // compiled already; nothing is downloaded twice) and WebAssembly.instantiateStreaming instantiates that module.
 // The standard-library zip is requested at once as well, and fetch() hands Pyodide that same response.
+/**
+ * @param {string} stdlibFile
+ * @param {MarkPhase} mark
+ * @returns {Prefetched}
+ */
 function earlyRuntime(stdlibFile, mark) {
   const wasmUrl = new URL("pyodide.asm.wasm", runtimeUrl()).href;
   const stdlibUrl = built(stdlibFile) ? new URL(stdlibFile, here).href : null;
@@ -269,11 +406,15 @@ function earlyRuntime(stdlibFile, mark) {
   return { wasmUrl, compiled, pending };
 }
 
+/**
+ * @param {Prefetched} prefetched
+ * @param {() => Promise<Pyodide>} run
+ */
 async function withEarlyRuntime(prefetched, run) {
   const originalFetch = self.fetch;
   const originalStreaming = WebAssembly.instantiateStreaming;
   self.fetch = function (input, init) {
-    const url = String((input && input.url) || input);
+    const url = String(input instanceof Request ? input.url : input);
     if (prefetched.compiled && url === prefetched.wasmUrl) return Promise.resolve(new Response(null, { status: 200 }));
     const response = prefetched.pending.get(url);
     if (response) {
@@ -289,7 +430,7 @@ async function withEarlyRuntime(prefetched, run) {
       if (!prefetched.compiled) throw new Error("no streaming compilation");
       module = await prefetched.compiled;
     } catch (error) {
-      if (/checksum/.test(String(error && error.message))) throw error; // tampered: never retried unverified
+      if (error instanceof Error && /checksum/.test(error.message)) throw error; // tampered: never retried unverified
       // Not compiled (e.g. served with a wrong MIME type for streaming): instantiate from the (checked) bytes.
       const response = await originalFetch.call(self, prefetched.wasmUrl);
       if (!response.ok) throw new Error("pyodide.asm.wasm: HTTP " + response.status);
@@ -318,6 +459,10 @@ async function withEarlyRuntime(prefetched, run) {
 // that differ from the initial memory; those pages, XORed with it.
 const DELTA_MAGIC = 0x41544c44; // "DLTA"
 
+/**
+ * @param {Uint8Array} bytes
+ * @returns {Delta}
+ */
 function readDelta(bytes) {
   const header = new Uint32Array(bytes.buffer, bytes.byteOffset, 2)[1];
   const [magic, memoryLength, pageSize, pageCount] = new Uint32Array(bytes.buffer, bytes.byteOffset + header, 4);
@@ -331,8 +476,12 @@ function readDelta(bytes) {
 }
 
 // A 64-bit pair of cheap hashes over the 32-bit words of the initial memory (volatile ranges zeroed first).
+/**
+ * @param {Int32Array} heapWords
+ * @param {WordRanges} volatile
+ */
 function initialChecksum(heapWords, volatile) {
-  for (const [start, end] of volatile) heapWords.fill(0, start, end);
+  for (const [from, end] of volatile) heapWords.fill(0, from, end);
   let h1 = 0x811c9dc5 | 0;
   let h2 = 0;
   for (let i = 0; i < heapWords.length; i++) {
@@ -343,6 +492,10 @@ function initialChecksum(heapWords, volatile) {
   return (h1 >>> 0).toString(16).padStart(8, "0") + (h2 >>> 0).toString(16).padStart(8, "0");
 }
 
+/**
+ * @param {Int32Array} heapWords
+ * @param {Delta} delta
+ */
 function applyDelta(heapWords, delta) {
   const words = delta.pageSize / 4;
   for (let i = 0; i < delta.pages.length; i++) {
@@ -352,13 +505,26 @@ function applyDelta(heapWords, delta) {
   }
 }
 
+/**
+ * @param {LoadPyodide} loadPyodide
+ * @param {Prefetched} prefetched
+ * @param {Uint8Array} bytes
+ * @param {MarkPhase} mark
+ */
 async function loadFromDelta(loadPyodide, prefetched, bytes, mark) {
   const delta = readDelta(bytes);
   const full = new Uint8Array(delta.header + delta.memoryLength); // what Pyodide sizes the heap by
   full.set(bytes.subarray(0, delta.header));
   const proto = Object.getPrototypeOf(Uint8Array.prototype);
   const originalSet = proto.set;
+  /** @type {null | true | Error} */
   let restored = null; // null: not yet; true: done; an Error: refused
+  /**
+   * %TypedArray%.prototype.set, for every typed array while loadPyodide runs.
+   * @this {ArrayBufferView & ArrayLike<number>}
+   * @param {ArrayLike<number> & Partial<ArrayBufferView>} source
+   * @param {number} [offset]
+   */
   proto.set = function (source, offset) {
     if (!source || source.buffer !== full.buffer || restored !== null) return originalSet.call(this, source, offset);
     mark("instantiated");
@@ -368,7 +534,7 @@ async function loadFromDelta(loadPyodide, prefetched, bytes, mark) {
       throw restored;
     }
     const heap = new Int32Array(this.buffer, at, source.length / 4);
-    const checksum = initialChecksum(heap, SNAPSHOT_VOLATILE);
+    const checksum = initialChecksum(heap, /** @type {WordRanges} */ (SNAPSHOT_VOLATILE)); // start() checked it is one
     if (checksum !== SNAPSHOT_INITIAL) {
       restored = new Error("the initial wasm memory differs from the build's (" + checksum + ")");
       throw restored;
@@ -388,6 +554,7 @@ async function loadFromDelta(loadPyodide, prefetched, bytes, mark) {
   }
 }
 
+/** @param {MarkPhase} mark */
 async function fetchSnapshot(mark) {
   const response = await fetch(new URL(SNAPSHOT, here));
   if (!response.ok) throw new Error("snapshot: HTTP " + response.status);
@@ -409,6 +576,10 @@ async function fetchCore() {
   return bytes;
 }
 
+/**
+ * @param {LoadPyodide} loadPyodide
+ * @param {Prefetched} prefetched
+ */
 async function startNormally(loadPyodide, prefetched) {
   const core = fetchCore(); // in parallel with the runtime
   core.catch(() => {}); // awaited below; never an unhandled rejection if loadPyodide fails first
@@ -420,6 +591,7 @@ async function startNormally(loadPyodide, prefetched) {
 
 // The full standard library, fetched synchronously (allowed in workers) the first time Python needs a module the
 // trimmed zip lacks; Python calls this through py_bridge.stdlib's finder.
+/** @param {Pyodide} pyodide */
 function fullStdlibFetcher(pyodide) {
   return () => {
     const request = new XMLHttpRequest();
@@ -439,15 +611,19 @@ function fullStdlibFetcher(pyodide) {
   };
 }
 
+/** @param {WorkerInbound} config */
 async function start(config) {
   const started = performance.now();
+  /** @type {Record<string, number>} */
   const phases = {}; // ms since start, reported with "started" (the bench's breakdown)
-  const mark = (name) => (phases[name] = Math.round(performance.now() - started));
+  /** @param {string} phase */
+  const mark = (phase) => (phases[phase] = Math.round(performance.now() - started));
   const useSnapshot = config.snapshot === true && built(SNAPSHOT) && /^[0-9a-f]{64}$/.test(SNAPSHOT_SHA256) &&
     Array.isArray(SNAPSHOT_VOLATILE) && built(SNAPSHOT_STDLIB) &&
     !!(self.crypto && self.crypto.subtle); // without SubtleCrypto nothing can be verified: no snapshot
   // Everything the start needs is requested at once: the loader, its wasm glue (the same module Pyodide imports
   // later), the snapshot, the wasm (compiled as it arrives) and the standard-library zip.
+  /** @type {Promise<{ loadPyodide: LoadPyodide }>} */
   const loader = import(new URL("pyodide.mjs", runtimeUrl()).href);
   import(new URL("pyodide.asm.mjs", runtimeUrl()).href).catch(() => {}); // failures surface in loadPyodide
   const snapshot = useSnapshot ? fetchSnapshot(mark).finally(() => mark("snapshot")) : null;
@@ -460,14 +636,14 @@ async function start(config) {
     try {
       pyodide = await loadFromDelta(loadPyodide, prefetched, await snapshot, mark);
     } catch (error) {
-      fallback = String((error && error.message) || error).split("\n")[0].slice(0, 200);
+      fallback = errorText(error).split("\n")[0].slice(0, 200);
       startupErrors = [];
     }
   }
   const mode = pyodide ? "snapshot" : "normal";
   if (!pyodide) pyodide = await startNormally(loadPyodide, prefetched);
   mark("python");
-  stdlib = pyodide.pyimport("py_bridge.stdlib");
+  stdlib = /** @type {StdlibModule} */ (pyodide.pyimport("py_bridge.stdlib"));
   stdlib.install(fullStdlibFetcher(pyodide));
   const WorkerSession = pyodide.pyimport("py_bridge.worker").WorkerSession;
   session = WorkerSession.callKwargs(post, () => self.postMessage({ type: "alive" }), { mark: markTransform });

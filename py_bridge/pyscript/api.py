@@ -23,7 +23,7 @@ from py_bridge.pyscript.encoding import encode_args, is_function
 from py_bridge.pyscript.executor import LISTEN_METHODS, Executor
 from py_bridge.pyscript.runtime import Runtime
 from py_bridge.pyscript.transforms import bundle_origin, fetch_sources, origin, resolve_transforms
-from py_bridge.settings import DEFAULT_MAX_QUEUE, parse_settings
+from py_bridge.settings import DEFAULT_MAX_QUEUE, BridgeSettings, parse_settings
 
 __all__ = ["Debug", "IntercomControls", "PyBridge", "User"]
 
@@ -165,29 +165,35 @@ class PyBridge:
             origins = [o for o in (origin(page_url), bundle_origin(self._rt.config, page_url)) if o]
             env = self._environment(raw, origins)
             if "transform" in raw:
-                urls, warnings = resolve_transforms(raw["transform"], page_url, origins)
+                entries, indexes, warnings = resolve_transforms(raw["transform"], page_url, origins)
                 for warning in warnings:
                     self._rt.say("warn", warning)
-                if urls is not None:
-                    raw["transform"] = urls
-                if urls and self._settings_valid(raw):
+                if entries is not None:
+                    raw["transform"] = entries
+                    env["transform_index"] = indexes  # the core names entries as the site numbered them
+                settings = self._valid_settings(raw) if entries else None
+                if settings is not None:
                     # The files are fetched first; calls made meanwhile wait in the pre-start queue, in order.
-                    self._starting = asyncio.ensure_future(self._fetch_then_build(raw, env, urls))
+                    urls = [entry.url for entry in settings.transform]
+                    fetching = self._fetch_then_build(raw, env, urls, settings.transform_load_ms, indexes)
+                    self._starting = asyncio.ensure_future(fetching)
                     return
             self._build(raw, env, [], [])
         except Exception as error:  # a broken runtime: report, and keep a bridge that drops calls
             self._fail(error)
 
     @staticmethod
-    def _settings_valid(raw: dict[str, Any]) -> bool:
+    def _valid_settings(raw: dict[str, Any]) -> BridgeSettings | None:
+        """The settings, or None when they are invalid (start_bridge then reports why, without fetching)."""
         try:
-            parse_settings(raw)
+            return parse_settings(raw)
         except ConfigError:
-            return False
-        return True
+            return None
 
-    async def _fetch_then_build(self, raw: dict[str, Any], env: dict[str, Any], urls: list[str]) -> None:
-        sources, notes = await fetch_sources(urls, self._rt.fetch)
+    async def _fetch_then_build(
+        self, raw: dict[str, Any], env: dict[str, Any], urls: list[str], load_ms: int, indexes: list[int]
+    ) -> None:
+        sources, notes = await fetch_sources(urls, self._rt.fetch, load_ms, indexes)
         try:
             self._build(raw, env, sources, notes)
         except Exception as error:
@@ -386,7 +392,11 @@ class PyBridge:
             except Exception:
                 selector_valid = False
         native = self.executor.loader.intercom_is_function()
-        return {"native_intercom": native, "selector_valid": selector_valid, "origins": origins}
+        env: dict[str, Any] = {"native_intercom": native, "selector_valid": selector_valid, "origins": origins}
+        session = self.executor.loader.native_session() if native else None
+        if session is not None:
+            env["native_session"] = session  # the page's own Intercom already booted: continue it, as the embed does
+        return env
 
     # -- the anonymous id, kept in the browser (as embed.js) ------------------------------------------------------
     def _stored_anonymous_id(self) -> str | None:

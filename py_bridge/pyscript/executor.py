@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Final
@@ -21,6 +22,7 @@ from py_bridge.commands import (
     Command,
     Emit,
     Export,
+    ForgetIntercom,
     Identity,
     IntercomCall,
     Listen,
@@ -44,10 +46,25 @@ LISTEN_METHODS: Final = {"show": "onShow", "hide": "onHide", "unread": "onUnread
 LOG_LEVELS: Final = {"error": "error", "warn": "warn", "info": "info"}
 MAX_TIMEOUT_MS: Final = 2**31 - 1
 MAX_LINE: Final = 2000
+PAYLOAD_METHODS: Final = frozenset({"boot", "update"})  # their first argument is Messenger settings
+# What selects the workspace, the API host and the launcher: only the settings the page parsed may set them.
+PINNED_KEYS: Final = ("app_id", "api_base", "custom_launcher_selector")
 
 
 def _error(error: BaseException) -> str:
     return f"{type(error).__name__}: {str(error)[:200]}"
+
+
+_FORGETTABLE_COOKIE: Final = re.compile(r"intercom-(id|session|device-id)-[a-z0-9]{1,32}")
+
+
+def cookie_domains(host: str) -> list[str]:
+    """The `; domain=` suffixes a cookie of this host may carry: "" (host-only), then the host and each parent up to
+    the last two labels (the Messenger sets its cookies on the top-level one). An IP or `localhost`: host-only."""
+    if re.fullmatch(r"[\d.]+", host) or ":" in host or "[" in host:
+        return [""]
+    labels = host.split(".")
+    return ["", *(f"; domain={'.'.join(labels[i:])}" for i in range(len(labels) - 1))]
 
 
 class Executor:
@@ -91,11 +108,14 @@ class Executor:
     def apply(self, command: Command) -> None:
         match command:
             case SetIntercomSettings(settings):
-                self._rt.js.window.intercomSettings = self._rt.js_value(settings)
+                if self._configured(settings, "refused to set intercomSettings"):
+                    self._rt.js.window.intercomSettings = self._rt.js_value(settings)
             case LoadWidget(src):
                 self._load_widget(src)
             case IntercomCall(method, args):
-                self.call_intercom(method, list(args))
+                payload = args[0] if method in PAYLOAD_METHODS and args else None
+                if self._configured(payload, f"refused Intercom('{method}')"):
+                    self.call_intercom(method, list(args))
             case Listen(event):
                 self._listen(event)
             case Log(level, message):
@@ -120,6 +140,46 @@ class Executor:
                 self._trace(command)
             case Export(export_id, jsonl):
                 self.finish_export(export_id, jsonl if isinstance(jsonl, str) else "")
+            case ForgetIntercom():
+                self._forget_intercom(command)
+
+    def _configured(self, payload: Any, refused: str) -> bool:
+        """Whether a payload keeps the app, API host and launcher this page configured (README: the App ID is
+        re-checked in the page). The core never sends others; a transformation that reached the commands could, to
+        boot another app on another host. A refusal is one error naming the key, never the value."""
+        if not isinstance(payload, dict):
+            return True
+        for key in PINNED_KEYS:
+            if key in payload and payload[key] != self._expected(key):
+                self._rt.say("error", f"{refused}: its {key} is not the one this page configured")
+                return False
+        return True
+
+    def _expected(self, key: str) -> str | None:
+        """The value the page's parsed settings give `key` (None before the core is built: nothing matches)."""
+        if self.settings is None:
+            return None
+        intercom = self.settings.intercom
+        return {
+            "app_id": intercom.app_id,
+            "api_base": intercom.api_base,
+            "custom_launcher_selector": intercom.widget_id,
+        }[key]
+
+    def _forget_intercom(self, command: ForgetIntercom) -> None:
+        """Consent withdrawn, as embed.js applies it: intercomSettings loses the keys that let Intercom's loader boot
+        again, and the Messenger's cookies are expired host-only and on each parent domain."""
+        js = self._rt.js
+        current = js.window.intercomSettings
+        for key in command.settings_keys:
+            with contextlib.suppress(Exception):  # no object there, or a frozen one: nothing more to do
+                js.Reflect.deleteProperty(current, key)
+        for name in command.cookies:
+            if not _FORGETTABLE_COOKIE.fullmatch(name):
+                continue
+            for domain in cookie_domains(str(js.location.hostname)):
+                with contextlib.suppress(Exception):  # cookies blocked: nothing was stored
+                    js.document.cookie = f"{name}=; path=/; max-age=0{domain}"
 
     # -- the Messenger --------------------------------------------------------------------------------------------
     def _load_widget(self, src: str) -> None:

@@ -8,6 +8,7 @@ is never emptied here: the Messenger's frame may still drain it after a timeout.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from collections.abc import Callable
 from typing import Any, Final
@@ -63,6 +64,41 @@ class WidgetLoader:
     def intercom_is_function(self) -> bool:
         target = self.intercom()
         return target is not None and (isinstance(target, QueueStub) or is_function(target))
+
+    def native_session(self) -> dict[str, str | None] | None:
+        """The page's own Intercom session, exactly as embed.js's nativeSession() sees it, or None.
+
+        An install has a session when its queue holds a `boot`, or when its Messenger is up (the API replaced the
+        stub, so `q` is no array) with intercomSettings carrying an app_id to boot from. Who it is comes from
+        intercomSettings. The core then continues that session with updates instead of booting a second one."""
+        js = self._rt.js
+        try:
+            intercom = self.intercom()
+            if intercom is None or isinstance(intercom, QueueStub) or not is_function(intercom):
+                return None
+            queue = getattr(intercom, "q", None)
+            queued_boot = False
+            if queue is not None and js.Array.isArray(queue):
+                for index in range(min(int(queue.length), 1000)):
+                    with contextlib.suppress(Exception):  # a hole or a non-object entry is no boot
+                        queued_boot = queued_boot or js.Reflect.get(js.Reflect.get(queue, index), 0) == "boot"
+            # JSON keeps own enumerable keys only, as embed.js's own(): a polluted prototype never counts.
+            raw = getattr(js.window, "intercomSettings", None)
+            page_settings = json.loads(str(js.JSON.stringify(raw))) if raw is not None else None
+            has_settings = isinstance(page_settings, dict) and bool(page_settings.get("app_id"))
+            auto_booted = not (queue is not None and js.Array.isArray(queue)) and has_settings
+            if not queued_boot and not auto_booted:
+                return None
+            known = page_settings if isinstance(page_settings, dict) else {}
+            user_id, email = known.get("user_id"), known.get("email")
+            return {
+                "user_id": str(user_id)
+                if isinstance(user_id, str | int | float) and not isinstance(user_id, bool)
+                else None,
+                "email": email if isinstance(email, str) else None,
+            }
+        except Exception:  # a throwing getter or a cyclic intercomSettings: not a session we can continue
+            return None
 
     def refuse(self, src: str) -> None:
         self._rt.say("error", f"refused to load a script that is not the Intercom widget: {str(src)[:100]}")

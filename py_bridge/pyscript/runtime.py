@@ -14,12 +14,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from py_bridge.pyscript.transforms import Fetched
+
 __all__ = ["PREFIX", "Runtime", "load"]
 
 PREFIX: Final = "[py-bridge]"
 
 
-async def _no_fetch(url: str) -> tuple[int, str]:
+async def _no_fetch(url: str) -> Fetched:
     raise RuntimeError("no fetch in this runtime")
 
 
@@ -31,7 +33,7 @@ class Runtime:
     create_proxy: Callable[[Any], Any]
     create_once_callable: Callable[[Any], Any]
     to_js: Callable[..., Any]
-    fetch: Callable[[str], Awaitable[tuple[int, str]]] = _no_fetch  # (status, text) of a URL
+    fetch: Callable[[str], Awaitable[Fetched]] = _no_fetch  # a URL's answer, redirects reported, never followed
     config: Any = None  # PyScript's parsed config (`pyscript.config`), where the bundle's runtime came from
 
     def js_value(self, value: Any) -> Any:
@@ -57,9 +59,13 @@ def load() -> Runtime:
     from pyodide.ffi import create_once_callable, create_proxy, to_js
     from pyodide.http import pyfetch
 
-    async def fetch(url: str) -> tuple[int, str]:
-        response = await pyfetch(url, credentials="same-origin")
-        return int(response.status), await response.text() if response.ok else ""
+    async def fetch(url: str) -> Fetched:
+        # A redirect is never followed (an open redirect must not serve another origin's Python); cookies stay
+        # same-origin. The bytes, not text(): text() would drop a byte-order mark a SHA-256 pin covers.
+        response = await pyfetch(url, credentials="same-origin", redirect="manual")
+        redirected = str(response.type) == "opaqueredirect" or bool(response.redirected)
+        body = await response.bytes() if response.ok and not redirected else b""
+        return Fetched(int(response.status), response.headers.get("content-type"), redirected, body)
 
     config: Any = None
     with contextlib.suppress(Exception):  # plain Pyodide has no `pyscript` module

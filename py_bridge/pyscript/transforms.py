@@ -1,24 +1,41 @@
 """Transformations in a PyScript page: which files, from where, and their text for `start_bridge`. Pure.
 
 As embed.js: relative URLs resolve against the page, and only the page's or the bundle's origin may serve them (the
-core checks the origins again). The bundle's origin is the origin of PyScript's `interpreter` URL. The files run on
-the page's main thread, in the same interpreter as the page: a transformation that never returns cannot be stopped
-(the embed restarts its worker without that file; here the page hangs). Keep them small and test them with
-`py-bridge transform` first.
+core checks the origins again). The bundle's origin is the origin of PyScript's `interpreter` URL. An entry is a URL
+or `{"url": ..., "sha256": ...}`; the core checks the pin. What a fetched answer must be to run (no redirect, a
+Python/text Content-Type) is `py_bridge.transform_files`, the rules the embed's worker answers go through too, and
+each file has `transform_load_ms` to arrive. Warnings name an entry by its index and origin, never its path or query
+(it may carry a token).
+
+The files run on the page's main thread, in the same interpreter as the page: a transformation that never returns
+cannot be stopped (the embed restarts its worker without that file; here the page hangs). Keep them small and test
+them with `py-bridge transform` first.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urljoin, urlsplit
 
 from py_bridge.commands import Command, Log
+from py_bridge.transform_files import DEFAULT_LOAD_MS, entry_name, refusal
 
-__all__ = ["MAX_TRANSFORMS", "bundle_origin", "fetch_sources", "origin", "resolve_transforms"]
+__all__ = ["MAX_TRANSFORMS", "Fetched", "bundle_origin", "fetch_sources", "origin", "resolve_transforms"]
 
 MAX_TRANSFORMS: Final = 20
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One answer, as the runtime's fetch saw it (a redirect is reported, never followed)."""
+
+    status: int
+    content_type: str | None
+    redirected: bool
+    body: bytes
 
 
 def origin(url: str) -> str | None:
@@ -32,44 +49,73 @@ def bundle_origin(config: Any, page_url: str) -> str | None:
     return origin(urljoin(page_url, interpreter)) if isinstance(interpreter, str) else None
 
 
-def resolve_transforms(asked: Any, page_url: str, origins: Iterable[str]) -> tuple[list[str] | None, list[str]]:
-    """The `transform` setting as absolute URLs from the allowed origins, and a warning per refused entry.
+def resolve_transforms(
+    asked: Any, page_url: str, origins: Iterable[str]
+) -> tuple[list[str | dict[str, Any]] | None, list[int], list[str]]:
+    """The `transform` setting with absolute URLs from the allowed origins, the index each kept entry has in the
+    site's setting (the core's warnings name entries by it: `env["transform_index"]`), and a warning per refused
+    entry.
 
-    As embed.js: relative URLs resolve against the page; only the page's or the bundle's origin may serve them.
-    None means the setting is not a string or list (the core reports it)."""
-    if isinstance(asked, str):
+    An entry is a URL or a {url, sha256} object (kept as an object, its URL resolved; the core checks its keys and
+    pin). None means the setting is not a string, object or list (the core reports it)."""
+    if isinstance(asked, str | dict):
         entries: list[Any] = [asked]
     elif isinstance(asked, list | tuple):
         entries = list(asked)[:MAX_TRANSFORMS]
     else:
-        return None, []
+        return None, [], []
     allowed = set(origins)
-    urls: list[str] = []
+    kept: list[str | dict[str, Any]] = []
+    indexes: list[int] = []
     warnings: list[str] = []
-    for entry in entries:
-        shown = repr(str(entry)[:200])
-        url = urljoin(page_url, str(entry))
-        if origin(url) in allowed:
-            urls.append(url)
+    for index, entry in enumerate(entries):
+        raw = entry.get("url") if isinstance(entry, dict) else entry
+        if not isinstance(raw, str):
+            warnings.append(f"transform[{index}] must be a URL or {{url, sha256}}; ignored")
+            continue
+        url = urljoin(page_url, raw)
+        if origin(url) not in allowed:
+            where = origin(url) or f"{urlsplit(url).scheme}:"
+            reason = "only the page's or the bundle's origin may serve transformations"
+            warnings.append(f"transform[{index}] ({where}) refused: {reason}")
         else:
-            warnings.append(
-                f"transform {shown} refused: only the page's or the bundle's origin may serve transformations"
-            )
-    return urls, warnings
+            kept.append({**entry, "url": url} if isinstance(entry, dict) else url)
+            indexes.append(index)
+    return kept, indexes, warnings
 
 
 async def fetch_sources(
-    urls: list[str], fetch: Callable[[str], Awaitable[tuple[int, str]]]
+    urls: list[str],
+    fetch: Callable[[str], Awaitable[Fetched]],
+    load_ms: int = DEFAULT_LOAD_MS,
+    indexes: list[int] | None = None,
 ) -> tuple[list[tuple[str, str]], list[Command]]:
-    """(url, text) for each file fetched, in order, and a warning for each that could not be."""
+    """(url, text) for each file that may run, in order, and a warning for each that may not.
+
+    Each file has `load_ms` to arrive in full (cancelling pyfetch aborts its request), so a silent server never
+    holds the start. The text is strict UTF-8 with a byte-order mark kept: its UTF-8 is exactly the bytes a pin was
+    made from. Warnings name `urls[i]` as the site's entry `indexes[i]` (`resolve_transforms`), else as `i`."""
+
+    async def within_limit(url: str) -> Fetched:
+        return await asyncio.wait_for(fetch(url), load_ms / 1000)
+
     sources: list[tuple[str, str]] = []
     notes: list[Command] = []
-    results = await asyncio.gather(*(fetch(url) for url in urls), return_exceptions=True)
-    for url, result in zip(urls, results, strict=True):
-        if isinstance(result, BaseException):
-            notes.append(Log("warn", f"transform {url} could not be fetched ({str(result)[:200]}); skipped"))
-        elif result[0] != 200:
-            notes.append(Log("warn", f"transform {url} could not be fetched (HTTP {result[0]}); skipped"))
+    results = await asyncio.gather(*(within_limit(url) for url in urls), return_exceptions=True)
+    for index, (url, result) in enumerate(zip(urls, results, strict=True)):
+        reason: str | None
+        if isinstance(result, TimeoutError):
+            reason = f"could not be fetched (no answer within {load_ms} ms, setting transform_load_ms)"
+        elif isinstance(result, BaseException):
+            reason = f"could not be fetched ({str(result)[:200] or type(result).__name__})"
         else:
-            sources.append((url, result[1]))
+            reason = refusal(result.status, result.content_type, result.redirected)
+            if reason is None:
+                try:
+                    sources.append((url, result.body.decode("utf-8")))
+                except UnicodeDecodeError:
+                    reason = "could not be fetched (not UTF-8 text)"
+        if reason is not None:
+            named = indexes[index] if indexes is not None and index < len(indexes) else index
+            notes.append(Log("warn", f"{entry_name(named, url)} {reason}; skipped"))
     return sources, notes

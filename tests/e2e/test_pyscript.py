@@ -8,9 +8,13 @@ The fixtures fail a test on any request that leaves the machine, on any console 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import textwrap
 from typing import Any
+
+from playwright.sync_api import Route
 
 from py_bridge.devserver import DevServer
 from tests.e2e.bridge_page import APP_ID, BridgePage
@@ -38,13 +42,13 @@ PY = {"Content-Type": "text/x-python; charset=utf-8", "Access-Control-Allow-Orig
 
 
 def open_pyscript_page(
-    bridge: BridgePage, code: str, *, origin: str = "", headers: dict[str, str] | None = None
+    bridge: BridgePage, code: str, *, origin: str = "", headers: dict[str, str] | None = None, before: str = ""
 ) -> None:
     """Open a host page whose `<script type="py">` runs `code` and then sets <body data-py-done>. With `origin`,
-    PyScript, Pyodide and the core zip come from that origin (a CDN)."""
+    PyScript, Pyodide and the core zip come from that origin (a CDN); `before` is markup ahead of PyScript."""
     body = textwrap.dedent(code).strip() + '\nfrom js import document\ndocument.body.dataset.pyDone = "1"\n'
     tag = f"<script type=\"py\" config='{json.dumps(pyscript_config(bridge, origin))}'>\n{body}</script>"
-    bridge.open(before=head(origin), tag=tag, wait_ready=False, headers=headers)
+    bridge.open(before=before + head(origin), tag=tag, wait_ready=False, headers=headers)
     bridge.page.wait_for_selector("body[data-py-done]", state="attached", timeout=START_TIMEOUT_MS)
 
 
@@ -194,9 +198,12 @@ def test_pyscript_consent_then_the_queue_stub_takes_page_calls_in_order(bridge: 
         bridge = install("{APP_ID}", "#help", consent={{"required": True}})
         bridge.track("Held Until Consent")
         js.window.grantConsent = create_proxy(lambda: bridge.consent(True))
+        js.window.handled = create_proxy(lambda: bridge.debug.export())
         """,
     )
-    bridge.page.wait_for_timeout(300)
+    # The positive marker: debug.export() is answered after the held track was handled and its commands applied.
+    bridge.js("async () => { await handled(); }")
+    assert bridge.intercom_on_the_page() == []
     assert bridge.js("() => typeof window.Intercom") == "undefined"
     assert watch.intercom_requests == []
     stub = bridge.js(
@@ -283,3 +290,124 @@ def test_pyscript_from_a_cdn_under_the_documented_csp(bridge: BridgePage, watch:
     assert not watch.messages("error")
     requests = [r for r in watch.intercom_requests if "widget.intercom.io" in r]
     assert requests == [f"https://widget.intercom.io/widget/{APP_ID}"]
+
+
+def test_pyscript_continues_a_session_the_pages_own_intercom_already_booted(bridge: BridgePage, watch: Watch) -> None:
+    """The page's own Intercom booted its user from intercomSettings: install() reports it to the core as the embed
+    does (env.native_session), so identifying that user updates the session instead of booting a second one."""
+    native = (
+        f"<script>window.intercomSettings = {{app_id: '{APP_ID}', user_id: 'u-page', email: 'page@example.com'}};"
+        "(function(){var i=function(){i.c(arguments)};i.q=[];i.c=function(a){i.q.push(a)};window.Intercom=i;})();"
+        f"</script><script src='https://widget.intercom.io/widget/{APP_ID}'></script>"
+    )
+    open_pyscript_page(
+        bridge,
+        f"""
+        import asyncio
+        import js
+        from py_bridge.pyscript import install
+        while not (getattr(js.window, "__intercomSandbox", None) and js.window.__intercomSandbox.apiInstalled):
+            await asyncio.sleep(0.05)  # the page's Messenger is up (its frame booted from intercomSettings)
+        bridge = install("{APP_ID}", "#help")
+        bridge.identify("u-page", {{"plan": "pro"}})
+        """,
+        before=native,
+    )
+    found = bridge.wait_for(
+        lambda: (user(bridge, "u-page") or {}).get("custom_attributes", {}).get("plan"), what="the update"
+    )
+    assert found == "pro"
+    state = bridge.widget_state()
+    assert state["bootCount"] == 1  # the page's boot only: py-bridge continued it
+    assert state["shutdownCount"] == 0
+    updates = [c[1][0] for c in bridge.calls("update") if c[1]]
+    assert any(u.get("plan") == "pro" for u in updates), updates
+    assert watch.intercom_requests.count(f"https://widget.intercom.io/widget/{APP_ID}") == 1
+    assert watch.messages("warning", "its booted session is updated, not booted again")
+
+
+def visited(bridge: BridgePage, ending: str) -> bool:
+    """Whether the sandbox's workspace holds a visitor whose last page view is a URL ending so."""
+    return any(str(v.get("last_page_url", "")).endswith(ending) for v in bridge.workspace()["visitors"].values())
+
+
+def test_pyscript_track_pages_turns_spa_navigations_into_page_updates_with_the_new_url(bridge: BridgePage) -> None:
+    """track_pages=True, as in the embed: pushState, replaceState and back() from the page's JavaScript each reach
+    the sandbox as an Intercom('update') and a page view of the new URL."""
+    open_pyscript_page(
+        bridge,
+        f"""
+        from py_bridge.pyscript import install
+        bridge = install("{APP_ID}", "#help", track_pages=True)
+        """,
+    )
+    bridge.wait_for(lambda: (bridge.widget_state() or {}).get("booted"), timeout_s=20, what="the Messenger booted")
+    bridge.js("() => window.__intercomSandbox.idle()")
+    first = bridge.js("() => location.href")
+    views = bridge.workspace()["page_views"]
+    updates = len(bridge.calls("update"))
+    bridge.js("() => history.pushState(null, '', '/spa/pushed?tab=2')")
+    bridge.wait_for(lambda: len(bridge.calls("update")) > updates, what="an update after pushState")
+    bridge.wait_for(lambda: visited(bridge, "/spa/pushed?tab=2"), what="a page view of the pushed URL")
+    assert bridge.workspace()["page_views"] > views
+    bridge.js("() => history.replaceState(null, '', '/spa/replaced')")
+    bridge.wait_for(lambda: visited(bridge, "/spa/replaced"), what="a page view after replaceState")
+    bridge.js("() => history.back()")
+    bridge.wait_for(lambda: visited(bridge, first), what="a page view after back()")
+
+
+SILENT: list[Route] = []
+
+
+def test_pyscript_transformations_refuse_redirects_html_and_bad_pins_and_skip_a_silent_server(
+    bridge: BridgePage, watch: Watch, cdn_server: DevServer
+) -> None:
+    """As in the embed: no redirect followed (the same-origin URL redirects to another origin, whose file never
+    runs), HTML refused, {url, sha256} pins checked on the exact bytes, a file not received within transform_load_ms
+    skipped; warnings name index and origin, never the path or the token in a query."""
+    foreign = f"{cdn_server.origin}/t/py/foreign-rename.py"
+    cdn_server.add_document("/t/py/foreign-rename.py", RENAME.lstrip(), PY)
+    bridge.page.route(
+        "**/t/py/open-redirect.py*", lambda route: route.fulfill(status=302, headers={"Location": foreign})
+    )
+    bridge.page.route("**/t/py/silent.py", lambda route: SILENT.append(route))  # never answered
+    bridge.server.add_document("/t/py/login.py", RENAME.lstrip(), {"Content-Type": "text/html"})
+    bridge.server.add_document("/t/py/pinned.py", STAMP.lstrip(), PY)
+    bridge.server.add_document("/t/py/tampered.py", RENAME.lstrip() + "# changed\n", PY)
+    pin = "sha256-" + base64.b64encode(hashlib.sha256(STAMP.lstrip().encode()).digest()).decode()
+    bad_pin = hashlib.sha256(RENAME.lstrip().encode()).hexdigest()
+    transforms = [
+        "/t/py/open-redirect.py?token=s3cr3t",
+        "/t/py/login.py",
+        {"url": "/t/py/pinned.py", "sha256": pin},
+        {"url": "/t/py/tampered.py", "sha256": bad_pin},
+        "/t/py/silent.py",
+        "https://evil.example/t.py?token=s3cr3t",
+        "/t/py/missing.py?token=s3cr3t",
+    ]
+    watch.allow_error(r"Failed to load resource")  # the 404
+    open_pyscript_page(
+        bridge,
+        f"""
+        from py_bridge.pyscript import install
+        bridge = install("{APP_ID}", "#help", transform={transforms!r}, transform_load_ms=500)
+        bridge.track("Fetched Safely", {{"n": 1}})
+        """,
+    )
+    bridge.wait_for(lambda: "Fetched Safely" in event_names(bridge), timeout_s=20, what="the event, not renamed")
+    event = next(e for e in bridge.workspace()["events"] if e["name"] == "Fetched Safely")
+    assert event["metadata"] == {"n": 1, "via_page": True}  # only the pinned file ran
+    page = bridge.server.origin
+    assert sorted(w for w in watch.messages("warning", "[py-bridge] transform[")) == [
+        f"[py-bridge] transform[0] ({page}) refused: it redirects, and transformation files are never fetched through"
+        " a redirect; skipped",
+        f"[py-bridge] transform[1] ({page}) refused: its Content-Type is text/html, not a Python file type; skipped",
+        f"[py-bridge] transform[3] ({page}) refused: its SHA-256 does not match the sha256 pinned in the transform"
+        " setting; skipped",
+        f"[py-bridge] transform[4] ({page}) could not be fetched (no answer within 500 ms, setting transform_load_ms);"
+        " skipped",
+        "[py-bridge] transform[5] (https://evil.example) refused: only the page's or the bundle's origin may serve"
+        " transformations",
+        f"[py-bridge] transform[6] ({page}) could not be fetched (HTTP 404); skipped",
+    ]
+    assert not [text for _, text in watch.console if "s3cr3t" in text]

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from py_bridge.pyscript import PyBridge, Runtime
+from py_bridge.pyscript.transforms import Fetched
 
 T = TypeVar("T")
 
@@ -78,7 +79,7 @@ class FakePage:
         self.scripts: list[Any] = []
         self.events: list[tuple[str, Any]] = []
         self.console = Console()
-        self.fetched: dict[str, tuple[int, str]] = {}
+        self.fetched: dict[str, tuple[int, str] | Fetched] = {}  # (status, Python text) or a full answer
         self._timer_ids = 0
         self.now = 1_700_000_000_000
         path, _, search = url.split("://", 1)[1].partition("/")[2].partition("?")
@@ -99,10 +100,12 @@ class FakePage:
             navigator=SimpleNamespace(language="en-GB", userAgent="fake"),
             localStorage=Storage(),
             sessionStorage=Storage(),
-            JSON=SimpleNamespace(parse=_parse),
-            Array=SimpleNamespace(new=JsArray),
+            JSON=SimpleNamespace(parse=_parse, stringify=json.dumps),
+            Array=SimpleNamespace(new=JsArray, isArray=lambda value: isinstance(value, list)),
             Object=SimpleNamespace(fromEntries=dict),
-            Reflect=SimpleNamespace(apply=lambda target, this, args: target(*args)),
+            Reflect=SimpleNamespace(
+                apply=lambda target, this, args: target(*args), get=lambda target, key: target[key]
+            ),
             CustomEvent=SimpleNamespace(new=lambda name, options: (name, options["detail"])),
             Date=SimpleNamespace(now=lambda: self.now),
             setTimeout=self._set_timeout,
@@ -115,10 +118,13 @@ class FakePage:
         self.timers[self._timer_ids] = (fn, delay)
         return self._timer_ids
 
-    async def fetch(self, url: str) -> tuple[int, str]:
+    async def fetch(self, url: str) -> Fetched:
         if url not in self.fetched:
             raise OSError("network error")
-        return self.fetched[url]
+        answer = self.fetched[url]
+        if isinstance(answer, Fetched):
+            return answer
+        return Fetched(answer[0], "text/x-python; charset=utf-8", False, answer[1].encode("utf-8"))
 
     def runtime(self, config: Any = None) -> Runtime:
         return Runtime(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.unit.pyscript_fake import FakePage, run_async, start
+from py_bridge.commands import IntercomCall, SetIntercomSettings
+from tests.unit.pyscript_fake import FakePage, JsArray, Messenger, run_async, start
 
 
 def started(page: FakePage) -> None:
@@ -174,3 +175,89 @@ def test_bad_calls_only_warn_and_return_the_bridge() -> None:
     warnings = page.console.texts("warn")
     assert any("event name must be a non-empty string" in w for w in warnings), warnings
     assert any("on(event, fn)" in w for w in warnings)
+
+
+def test_a_native_intercom_that_booted_from_its_settings_is_continued_with_an_update() -> None:
+    """As embed.js: the page's Messenger is up (no queue) and intercomSettings name its user, so identifying that
+    user updates the session (env.native_session) instead of booting a second one."""
+    page = FakePage()
+    native = Messenger()
+    page.js.window.Intercom = native
+    page.js.window.intercomSettings = {"app_id": "abc12345", "user_id": "u-page", "email": "p@example.com"}
+    bridge = start(page, widget_id="#help")
+    bridge.identify("u-page", {"plan": "pro"})
+    started(page)
+    assert page.scripts == []  # the widget is not loaded twice
+    assert [c[0] for c in native.calls] == ["update"]
+    assert native.calls[0][1]["plan"] == "pro"
+
+
+def test_a_native_queue_holding_a_boot_is_a_session_of_the_user_its_settings_name() -> None:
+    """A queued boot counts as a session; identifying another user than intercomSettings' is a switch."""
+    page = FakePage()
+    stub = Messenger()
+    stub.q = JsArray([JsArray(["boot", {"app_id": "abc12345"}])])  # type: ignore[attr-defined]
+    page.js.window.Intercom = stub
+    page.js.window.intercomSettings = {"app_id": "abc12345", "user_id": 42}
+    bridge = start(page, widget_id="#help")
+    bridge.identify("u-other")
+    started(page)
+    assert [c[0] for c in stub.calls] == ["shutdown", "boot"]
+
+
+def test_without_a_native_session_the_native_install_is_booted_once_by_the_bridge() -> None:
+    """A native stub with an empty queue and no settings: nothing booted yet, so the bridge boots (once)."""
+    page = FakePage()
+    stub = Messenger()
+    stub.q = JsArray()  # type: ignore[attr-defined]
+    page.js.window.Intercom = stub
+    bridge = start(page, widget_id="#help")
+    bridge.identify("u-1")
+    started(page)
+    assert [c[0] for c in stub.calls] == ["boot"]
+
+
+def test_the_executor_refuses_boot_update_and_intercom_settings_for_another_app_host_or_launcher() -> None:
+    """A command the page did not configure (another app_id, api_base or custom_launcher_selector than the settings
+    it parsed) is refused with one [py-bridge] error each, and never reaches Intercom or window.intercomSettings."""
+    page = FakePage()
+    bridge = start(page, widget_id="#help")
+    started(page)
+    messenger = page.load_widget()
+    before = len(messenger.calls)
+    page.js.window.intercomSettings = {"app_id": "abc12345"}
+    errors_before = len(page.console.texts("error"))
+    bridge.executor.apply_all(
+        [
+            IntercomCall("boot", ({"app_id": "evil0001", "user_id": "u-1"},)),
+            IntercomCall("update", ({"api_base": "https://api-iam.eu.intercom.io"},)),
+            IntercomCall("boot", ({"app_id": "abc12345", "custom_launcher_selector": "#other"},)),
+            SetIntercomSettings({"app_id": "evil0001"}),
+        ]
+    )
+    assert messenger.calls[before:] == []
+    assert page.js.window.intercomSettings == {"app_id": "abc12345"}
+    errors = page.console.texts("error")[errors_before:]
+    assert errors == [
+        "[py-bridge] refused Intercom('boot'): its app_id is not the one this page configured",
+        "[py-bridge] refused Intercom('update'): its api_base is not the one this page configured",
+        "[py-bridge] refused Intercom('boot'): its custom_launcher_selector is not the one this page configured",
+        "[py-bridge] refused to set intercomSettings: its app_id is not the one this page configured",
+    ]
+    assert not any("evil0001" in line or "#other" in line for line in errors)
+
+
+def test_the_executor_applies_boot_and_intercom_settings_that_match_the_parsed_settings() -> None:
+    """The configured app_id, api_base (the US default, written out or not) and launcher selector pass."""
+    page = FakePage()
+    bridge = start(page, widget_id="#help")
+    started(page)
+    messenger = page.load_widget()
+    before = len(messenger.calls)
+    same = {"app_id": "abc12345", "custom_launcher_selector": "#help", "api_base": "https://api-iam.intercom.io"}
+    bridge.executor.apply_all(
+        [IntercomCall("boot", ({**same, "user_id": "u-1"},)), IntercomCall("update", ()), SetIntercomSettings(same)]
+    )
+    assert [c[0] for c in messenger.calls[before:]] == ["boot", "update"]
+    assert page.js.window.intercomSettings == same
+    assert page.console.texts("error") == []

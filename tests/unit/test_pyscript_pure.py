@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from py_bridge.commands import Log
 from py_bridge.notes import Notes
 from py_bridge.pyscript.encoding import encode, encode_args, is_function, redact
 from py_bridge.pyscript.loader import allowed_script
-from py_bridge.pyscript.transforms import bundle_origin, fetch_sources, origin, resolve_transforms
+from py_bridge.pyscript.transforms import Fetched, bundle_origin, fetch_sources, origin, resolve_transforms
 from py_bridge.values import decode
 from tests.unit.pyscript_fake import run_async
 
@@ -120,30 +121,90 @@ def test_the_bundle_origin_is_where_pyscript_loaded_pyodide_from() -> None:
 
 
 def test_transformations_resolve_against_the_page_and_only_allowed_origins_pass() -> None:
-    """Relative URLs resolve against the page; another origin is refused with a warning naming it."""
+    """Relative URLs resolve against the page; another origin is refused with a warning naming index and origin,
+    never the path or query; a {url, sha256} entry keeps its pin with its URL resolved."""
     origins = ["https://shop.example", "https://cdn.example"]
-    urls, warnings = resolve_transforms(
-        ["t/enrich.py", "https://cdn.example/t.py", "https://evil.example/t.py"], "https://shop.example/a/b", origins
+    pin = "sha256-" + "A" * 43 + "="
+    entries, indexes, warnings = resolve_transforms(
+        ["t/enrich.py", {"url": "https://cdn.example/t.py", "sha256": pin}, "https://evil.example/t.py?token=s3cr3t"],
+        "https://shop.example/a/b",
+        origins,
     )
-    assert urls == ["https://shop.example/a/t/enrich.py", "https://cdn.example/t.py"]
-    assert len(warnings) == 1
-    assert "evil.example" in warnings[0]
-    assert resolve_transforms("/x.py", "https://shop.example/a", origins) == (["https://shop.example/x.py"], [])
-    assert resolve_transforms(3, "https://shop.example/", origins) == (None, [])
+    assert entries == ["https://shop.example/a/t/enrich.py", {"url": "https://cdn.example/t.py", "sha256": pin}]
+    assert indexes == [0, 1]
+    assert warnings == [
+        "transform[2] (https://evil.example) refused: only the page's or the bundle's origin may serve transformations"
+    ]
+    assert resolve_transforms("/x.py", "https://shop.example/a", origins) == (["https://shop.example/x.py"], [0], [])
+    assert resolve_transforms({"url": "/x.py"}, "https://shop.example/", origins) == (
+        [{"url": "https://shop.example/x.py"}],
+        [0],
+        [],
+    )
+    assert resolve_transforms(3, "https://shop.example/", origins) == (None, [], [])
+    assert resolve_transforms([3], "https://shop.example/", origins) == (
+        [],
+        [],
+        ["transform[0] must be a URL or {url, sha256}; ignored"],
+    )
+    # entries after a refused one keep the index the site gave them
+    assert resolve_transforms(["https://evil.example/t.py", "/y.py"], "https://shop.example/", origins)[1] == [1]
 
 
-def test_fetched_transformations_keep_their_order_and_failures_become_warnings() -> None:
-    """(url, text) pairs for start_bridge in the setting's order; a 404 or a network error is one warning each."""
-    answers: dict[str, tuple[int, str]] = {"https://a/1.py": (200, "one"), "https://a/2.py": (404, "")}
+def python(text: str, kind: str = "text/x-python") -> Fetched:
+    return Fetched(200, kind, False, text.encode("utf-8"))
 
-    async def fetch(url: str) -> tuple[int, str]:
+
+def test_fetched_transformations_keep_their_order_and_unusable_answers_become_warnings() -> None:
+    """(url, text) pairs for start_bridge in the setting's order; a 404, a network error, a redirect, an HTML page,
+    bytes that are not UTF-8 and a server that never answers are one warning each, by index and origin."""
+    answers: dict[str, Fetched] = {
+        "https://a/1.py": python("one"),
+        "https://a/2.py?token=s3cr3t": Fetched(404, "text/html", False, b""),
+        "https://a/4.py": Fetched(0, None, True, b""),
+        "https://a/5.py": python("<html>", "text/html; charset=utf-8"),
+        "https://a/6.py": Fetched(200, "text/plain", False, b"\xff\xfe"),
+        "https://a/8.py": python("\ufeffeight"),
+    }
+
+    async def fetch(url: str) -> Fetched:
+        if url == "https://a/7.py":
+            await asyncio.Event().wait()  # never answers
         if url not in answers:
             raise OSError("offline")
         return answers[url]
 
-    sources, notes = run_async(fetch_sources(["https://a/1.py", "https://a/2.py", "https://a/3.py"], fetch))
-    assert sources == [("https://a/1.py", "one")]
-    assert notes == [
-        Log("warn", "transform https://a/2.py could not be fetched (HTTP 404); skipped"),
-        Log("warn", "transform https://a/3.py could not be fetched (offline); skipped"),
+    urls = [
+        "https://a/1.py",
+        "https://a/2.py?token=s3cr3t",
+        "https://a/3.py",
+        *(f"https://a/{n}.py" for n in range(4, 9)),
     ]
+    sources, notes = run_async(fetch_sources(urls, fetch, 100))
+    assert sources == [("https://a/1.py", "one"), ("https://a/8.py", "\ufeffeight")]  # the BOM stays for the pin
+    assert notes == [
+        Log("warn", "transform[1] (https://a) could not be fetched (HTTP 404); skipped"),
+        Log("warn", "transform[2] (https://a) could not be fetched (offline); skipped"),
+        Log(
+            "warn",
+            "transform[3] (https://a) refused: it redirects, and transformation files are never fetched through a "
+            "redirect; skipped",
+        ),
+        Log("warn", "transform[4] (https://a) refused: its Content-Type is text/html, not a Python file type; skipped"),
+        Log("warn", "transform[5] (https://a) could not be fetched (not UTF-8 text); skipped"),
+        Log(
+            "warn",
+            "transform[6] (https://a) could not be fetched (no answer within 100 ms, setting transform_load_ms); "
+            "skipped",
+        ),
+    ]
+
+
+def test_warnings_about_fetched_files_name_the_entry_as_the_site_numbered_it() -> None:
+    """The page dropped transform[0] (another origin): the kept file's warning names it transform[1], not [0]."""
+
+    async def fetch(url: str) -> Fetched:
+        return Fetched(404, "text/html", False, b"")
+
+    _, notes = run_async(fetch_sources(["https://a/1.py"], fetch, 100, [1]))
+    assert notes == [Log("warn", "transform[1] (https://a) could not be fetched (HTTP 404); skipped")]
