@@ -12,27 +12,31 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 from urllib.parse import urlsplit
 
 from py_bridge.commands import Callback, Command, Emit, Export, Identity, Log, Ready, WatchPages
 from py_bridge.consent import ConsentGate
+from py_bridge.consent import State as ConsentState
 from py_bridge.destinations.intercom import IntercomDestination
 from py_bridge.destinations.intercom.destination import NativeSession
 from py_bridge.errors import ConfigError, describe_value
 from py_bridge.events import normalise
 from py_bridge.notes import Notes
 from py_bridge.pipeline import Middleware, Pipeline, event_filter
+from py_bridge.saved_state import STATE_VERSION, Fields, is_json
 from py_bridge.settings import BridgeSettings, parse_settings
 from py_bridge.spec import spec_record
 from py_bridge.trace import Tracer
 from py_bridge.transform import TransformChain
+from py_bridge.transform_files import entry_index, entry_name, pin_matches
 
 __all__ = ["Bridge", "Environment", "PageClock", "start_bridge"]
 
 WARNING_REPEATS: Final = 5  # identical warnings after this many are summarised once, so a loop cannot flood the console
 MAX_DISTINCT_WARNINGS: Final = 1000
 MESSENGER_EVENTS: Final = {"show": "Messenger Opened", "hide": "Messenger Closed"}
+MAX_SHOWN_PROBLEMS: Final = 5
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,9 @@ class Bridge:
         self.calls_handled = 0
         self._warned: Counter[str] = Counter()
         self.tracer = Tracer(settings.debug, to_record=spec_record)
-        self.user: tuple[str | None, dict[str, Any]] = (None, {})  # for the page's read-only pybridge.user()
+        # For the page's read-only pybridge.user(): the user id and the traits as plain JSON (what the page shows).
+        self.user: tuple[str | None, dict[str, Any]] = (None, {})
+        self._transforms_fresh = True  # no event has run through the transformations since they were (re)loaded
 
     # -- entry points -------------------------------------------------------------------------------------------
     def start(self, queued: Iterable[Any] = ()) -> list[Command]:
@@ -192,9 +198,13 @@ class Bridge:
         event = normalise(str(item.get("method")), item.get("args"), item.get("context"), notes)
         commands: list[Command] = [Log("warn", n) for n in notes]
         if event is not None:
+            if self._another_person(event):
+                commands += self._start_transforms_afresh()
             self.calls_handled += 1
             self.tracer.record(event)
             commands += self.pipeline.run(event)
+            if event.type != "reset":  # a reset never reaches the transformations (it has no spec shape)
+                self._transforms_fresh = False
             commands += self._transform_reports()
             commands += self._identity(event)
         commands = self.tracer.trace(item, commands)
@@ -202,19 +212,94 @@ class Bridge:
         # analytics.js: the callback runs once the call has been handled, whatever became of it.
         return [*commands, Callback(callback_id)] if callback_id is not None else commands
 
-    def restore(self, history: Iterable[Any], widget: str | None) -> None:
-        """A restarted worker: rebuild the session state from calls the previous worker handled, silently.
+    # -- a restarted worker -------------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """The session as plain JSON, for the page to hand a worker that replaces this one (`resume`).
 
-        The page already applied their commands (the Messenger is booted, the user known); replaying them here only
-        brings this bridge to the same state, so nothing of it is sent again.
+        Cheap enough to take after every message (the worker sends it only when it changed). The transformations'
+        module state is not in it: a new worker loads the files afresh and never runs them over past calls.
         """
-        self.start(history)
+        return {
+            "v": STATE_VERSION,
+            "ready_sent": self.ready_sent,
+            "calls_handled": self.calls_handled,
+            "user": [self.user[0], self.user[1]],
+            "debug": self.tracer.enabled,
+            "consent": {"state": self.consent.state, "held": list(self.consent.buffer)},
+            "intercom": self.intercom.export_state(),
+        }
+
+    def resume(self, state: Any, widget: Any) -> list[Command]:
+        """A restarted worker: go on from the `state()` the previous worker handed the page. Never raises.
+
+        The page applied everything the previous worker sent (the Messenger is loaded and booted, the user known),
+        so nothing is sent again; what is returned is what it takes to go on: the pending update whose scheduled
+        tick died with the old worker, Ready if the old worker never got to say it. `widget` is what the page says
+        its Messenger is now ("loaded"/"failed" win over the state's, which may predate the widget's signal).
+        Every field is checked; a state that is not one, or with fields that are wrong, is one warning, and those
+        parts start afresh.
+        """
+        problems: list[str] = []
+        try:
+            self._restore(state, problems)
+        except Exception as error:  # contained: a bug of ours must not stop the new worker
+            problems.append(f"internal error ({type(error).__name__})")
         if widget in ("loaded", "failed"):
-            self.intercom.widget = widget
-        self.ready_sent = True
-        if self.transforms is not None:
-            self.transforms.take_steps()
-            self.transforms.take_messages()
+            self.intercom.widget = str(widget)
+        commands: list[Command] = self._transform_reports()
+        if problems:
+            shown = ", ".join(dict.fromkeys(problems[:MAX_SHOWN_PROBLEMS]))
+            more = f" and {len(problems) - MAX_SHOWN_PROBLEMS} more" if len(problems) > MAX_SHOWN_PROBLEMS else ""
+            commands.append(
+                Log("warn", f"worker restarted: part of the saved state was unusable ({shown}{more}); it starts afresh")
+            )
+        if self.consent.open and self.intercom.widget == "idle":
+            commands += self.intercom.load()  # the old worker never loaded the Messenger: load it now
+        commands += self.intercom.resumed()
+        commands += self._maybe_ready()
+        return self._finish(commands)
+
+    def _restore(self, state: Any, problems: list[str]) -> None:
+        root = Fields(state, "", problems)
+        if not root.data or root.data.get("v") != STATE_VERSION:
+            if isinstance(state, dict):
+                problems.append("state" if not state else "v")
+            self.ready_sent = True  # the old worker's Ready, if any, was applied: never fire it twice
+            return
+        ready_sent = root.flag("ready_sent", True)
+        calls_handled = root.count("calls_handled")
+        debug = root.flag("debug", self.tracer.enabled)
+        user = self._saved_user(root)
+        consent = root.object("consent")
+        consent_state = consent.choice("state", ("pending", "granted", "denied"), self.consent.state)
+        held = consent.objects("held", self.consent.limit)
+        self.intercom.restore_state(root.object("intercom"))
+        self.ready_sent = ready_sent
+        self.calls_handled = calls_handled
+        self.tracer.enabled = debug
+        self.user = user
+        self.consent.state = cast(ConsentState, consent_state)  # one of the three, checked above
+        self.consent.buffer.clear()
+        self.consent.buffer.extend(held if consent_state == "pending" else [])
+        latest = self.intercom.latest_charge()
+        if latest is not None and self.intercom.clock is self.page_clock:
+            self.page_clock.observe(latest * 1000)  # the new worker's clock never reads before the last charge
+
+    @staticmethod
+    def _saved_user(root: Fields) -> tuple[str | None, dict[str, Any]]:
+        value = root.data.get("user")
+        if value is None:
+            return (None, {})
+        if (
+            isinstance(value, list)
+            and len(value) == 2
+            and (value[0] is None or isinstance(value[0], str))
+            and isinstance(value[1], dict)
+            and is_json(value[1])
+        ):
+            return (value[0], dict(value[1]))
+        root.problems.append("user")
+        return (None, {})
 
     def _transform_reports(self) -> list[Command]:
         """What the transformations said: load failures and user tracebacks as warnings, their steps for debug."""
@@ -224,19 +309,42 @@ class Bridge:
         return reports + [Log("debug", step) for step in self.transforms.take_steps()]
 
     def _identity(self, event: Any) -> list[Command]:
-        """Keep the page's read-only `pybridge.user()` in step with identify and reset."""
+        """Keep the page's read-only `pybridge.user()` in step with identify and reset.
+
+        As analytics.js: an identify with a user id other than the known one is another person, whose traits
+        replace the previous user's; otherwise (same id, no id, the first id) the traits are merged.
+        """
         user_id, traits = self.user
         if event.type == "reset":
             updated: tuple[str | None, dict[str, Any]] = (None, {})
         elif event.type == "identify":
-            updated = (event.user_id or user_id, {**traits, **event.traits})
+            plain = json.loads(json.dumps(event.traits, default=str))  # plain JSON (decoded traits hold datetimes)
+            if self._another_person(event):
+                updated = (event.user_id, plain)
+            else:
+                updated = (event.user_id or user_id, {**traits, **plain})
         else:
             return []
         if updated == self.user:
             return []
         self.user = updated
-        # Plain JSON for the page (decoded traits may hold datetimes).
-        return [Identity(updated[0], json.loads(json.dumps(updated[1], default=str)))]
+        return [Identity(updated[0], updated[1])]
+
+    def _another_person(self, event: Any) -> bool:
+        """A reset, or an identify naming a user other than the known one: someone else is on the page now."""
+        if event.type == "reset":
+            return True
+        known = self.user[0]
+        return event.type == "identify" and bool(event.user_id) and known is not None and event.user_id != known
+
+    def _start_transforms_afresh(self) -> list[Command]:
+        """Load the transformation files again in fresh modules, so no module state outlives the person it was
+        about (docs/transformations.md, "Reset: files start afresh"). Not again while nothing ran since."""
+        if self.transforms is None or self._transforms_fresh:
+            return []
+        self.transforms.restart()
+        self._transforms_fresh = True
+        return self._transform_reports()
 
     def _signal(self, name: str, data: dict[str, Any]) -> list[Command]:
         commands = self.intercom.signal(name, data)
@@ -262,11 +370,15 @@ class Bridge:
         if not granted:
             if previous == "granted":
                 # Withdrawn mid-session: end the session and forget the user (and anything pending for them, even
-                # when nothing was booted yet); nothing more is sent until consent is given again.
+                # when nothing was booted yet), and have the page forget Intercom (intercomSettings, its cookies)
+                # so its loader cannot boot again; nothing more is sent until consent is given again.
                 booted = self.intercom.booted
-                ended = self.intercom.end_session()
+                ended = self.intercom.withdraw()
                 said = "Intercom session shut down" if booted else "nothing more is sent to Intercom"
-                return [*ended, Log("info", f"consent withdrawn: {said}")]
+                forgotten: list[Command] = [] if self.user == (None, {}) else [Identity(None, {})]
+                self.user = (None, {})
+                afresh = self._start_transforms_afresh()
+                return [*ended, *forgotten, *afresh, Log("info", f"consent withdrawn: {said}")]
             return [Log("info", f"consent refused: {held_count} held calls dropped, Intercom not loaded")]
         commands = self.intercom.load()
         for item in held:
@@ -316,12 +428,15 @@ def start_bridge(
     clock: Callable[[], float] | None = None,
     *,
     transform_sources: Iterable[tuple[str, str]] = (),
-    on_transform: Callable[[str], None] | None = None,
+    on_transform: Callable[[str, str], Any] | None = None,
 ) -> tuple[Bridge | None, list[Command]]:
     """Validate settings and build the bridge, or return the one error that explains why it cannot start.
 
     `transform_sources` are the (url, text) pairs the worker fetched for the `transform` setting; a file from an
-    origin that is neither the page's nor the bundle's is refused here too, whatever the page claimed.
+    origin that is neither the page's nor the bundle's is refused here too, whatever the page claimed, and so is a
+    file whose UTF-8 bytes do not match its entry's pinned SHA-256 (checked here, the one place both entries share).
+    `on_transform(name, phase)` is told which file is about to load ("load") or run on an event ("run"), so a
+    watchdog outside Python can name a file that never returns.
     """
     try:
         settings = parse_settings(raw_settings)
@@ -337,16 +452,24 @@ def start_bridge(
     chain = None
     if settings.transform:
         allowed: list[tuple[str, str]] = []
+        listed = {entry.url: (index, entry.sha256) for index, entry in reversed(list(enumerate(settings.transform)))}
         for url, text in transform_sources:
-            if url in settings.transform and _origin(url) in env.origins:
-                allowed.append((url, text))
+            index, pin = listed.get(url, (None, None))
+            index = entry_index(raw_env, index)  # as the site numbered it, before the page dropped refused entries
+            if index is None or _origin(url) not in env.origins:
+                reason = "not from the page's or the bundle's origin"
+                notes.append(Log("warn", f"{entry_name(index, url)} refused: {reason}"))
+            elif pin is not None and not pin_matches(pin, text):
+                reason = "its SHA-256 does not match the sha256 pinned in the transform setting"
+                notes.append(Log("warn", f"{entry_name(index, url)} refused: {reason}; skipped"))
             else:
-                notes.append(Log("warn", f"transform {url[:200]} refused: not from the page's or the bundle's origin"))
+                allowed.append((url, text.removeprefix("\ufeff")))  # the pin covered the byte-order mark
         chain = TransformChain(
             allowed,
             errors="drop" if settings.transform_errors == "drop" else "send",
             slow_ms=settings.transform_slow_ms,
-            on_enter=on_transform,
+            on_enter=None if on_transform is None else lambda name: on_transform(name, "run"),
+            on_load=None if on_transform is None else lambda name: on_transform(name, "load"),
         )
     return Bridge(settings, env, clock, transforms=chain), notes
 

@@ -7,7 +7,7 @@ named in `OPS` (and re-checks script origins and Intercom method names), so a co
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
 __all__ = [
     "INTERCOM_METHODS",
@@ -16,6 +16,7 @@ __all__ = [
     "Command",
     "Emit",
     "Export",
+    "ForgetIntercom",
     "Identity",
     "IntercomCall",
     "Listen",
@@ -24,6 +25,7 @@ __all__ = [
     "Ready",
     "Schedule",
     "SetIntercomSettings",
+    "State",
     "Trace",
     "WatchPages",
     "to_message",
@@ -156,6 +158,40 @@ class Export:
     jsonl: str
 
 
+# The Messenger's cookies, each suffixed with the App ID (Intercom help center, "Intercom Messenger Cookies").
+INTERCOM_COOKIE_PREFIXES: Final = ("intercom-id", "intercom-session", "intercom-device-id")
+
+
+@dataclass(frozen=True)
+class ForgetIntercom:
+    """Consent withdrawn: leave nothing in the page that lets Intercom start again on its own.
+
+    Intercom's loader boots from `window.intercomSettings` whenever it holds an app_id (its frame starting, every
+    Turbo/Turbolinks load), and the Messenger keeps its visitor in cookies on the site's top-level domain. So the
+    page removes `settings_keys` from intercomSettings (whoever wrote it) and expires `cookies` on its host and on
+    each parent domain up to the last two labels.
+    """
+
+    app_id: str
+    settings_keys: tuple[str, ...] = ("app_id",)
+
+    @property
+    def cookies(self) -> tuple[str, ...]:
+        return tuple(f"{prefix}-{self.app_id}" for prefix in INTERCOM_COOKIE_PREFIXES)
+
+
+@dataclass(frozen=True)
+class State:
+    """The bridge's state as plain JSON (`Bridge.state()`), for the page to keep.
+
+    A worker stuck in a transformation is replaced by a new one; the page hands it the last state it received, and
+    the new worker goes on from there (`Bridge.resume`) instead of replaying the calls the old one handled. The page
+    keeps it and never applies it.
+    """
+
+    state: dict[str, JSON]
+
+
 Command: TypeAlias = (
     IntercomCall
     | SetIntercomSettings
@@ -170,6 +206,8 @@ Command: TypeAlias = (
     | Identity
     | Trace
     | Export
+    | ForgetIntercom
+    | State
 )
 
 OPS = frozenset(
@@ -186,6 +224,8 @@ OPS = frozenset(
         "identity",
         "trace",
         "export",
+        "forget",
+        "state",
     }
 )
 
@@ -225,4 +265,9 @@ def to_message(command: Command) -> dict[str, JSON]:
             }
         case Export(export_id, jsonl):
             return {"op": "export", "id": export_id, "jsonl": jsonl}
+        case ForgetIntercom(app_id, settings_keys):
+            keys, cookies = list(settings_keys), list(command.cookies)
+            return {"op": "forget", "app_id": app_id, "settings_keys": keys, "cookies": cookies}
+        case State(state):
+            return {"op": "state", "state": state}
     raise TypeError(f"not a command: {command!r}")

@@ -125,11 +125,14 @@ def _user_traceback(error: BaseException, files: Iterable[str]) -> tuple[str, in
     return text.rstrip("\n"), line
 
 
-def load_transform(name: str, source: str) -> Transform | Message:
+def load_transform(name: str, source: str, on_load: Callable[[str], None] | None = None) -> Transform | Message:
     """Compile `source` under `name` and run it once as a module of its own; the Transform, or the report why not.
 
     The source is registered with linecache, so tracebacks show the user's lines even for a file fetched by URL.
+    `on_load(name)` is called first: a file whose top-level code never returns can then be named from outside.
     """
+    if on_load is not None:
+        on_load(name)
     lines = source.splitlines(keepends=True)
     linecache.cache[name] = (len(source), None, lines, name)  # mtime None: never re-read from disk
     try:
@@ -218,7 +221,12 @@ class TransformChain:
     """Loaded transform files, run in order on each event. Use `apply`, or the chain itself as pipeline middleware.
 
     `sources` are (url_or_name, source_text) pairs. Load failures are waiting in `take_messages()` right away.
-    `on_enter(name)` is called just before a file runs (a watchdog outside Python can then name a file that hangs).
+    `on_load(name)` is called just before a file is loaded (compiled and its top-level code run), `on_enter(name)`
+    just before a file runs on an event: a watchdog outside Python can then name a file that hangs in either.
+
+    `restart()` loads every loaded file again in a fresh module: the bridge calls it when the person on the page
+    changes (reset, another user id, consent withdrawn), so no module-level state carries one user's data into the
+    next user's events.
     """
 
     def __init__(
@@ -229,6 +237,7 @@ class TransformChain:
         slow_ms: float = SLOW_MS,
         timer: Callable[[], float] = time.perf_counter,
         on_enter: Callable[[str], None] | None = None,
+        on_load: Callable[[str], None] | None = None,
     ) -> None:
         if errors not in ("send", "drop"):
             raise ValueError(f"errors must be 'send' or 'drop', received {errors!r}")
@@ -236,20 +245,38 @@ class TransformChain:
         self.slow_ms = slow_ms
         self.timer = timer
         self.on_enter = on_enter
+        self.on_load = on_load
         self.transforms: list[Transform] = []
         self.skipped: list[str] = []
         self._messages: list[Message] = []
         self._steps: list[str] = []
         self._reported: set[tuple[str, int, str]] = set()
         self._slow_reported: dict[str, float] = {}
+        self._sources: dict[str, str] = {}  # the text of each loaded file, for restart()
+        self._load(list(sources))
+
+    def _load(self, sources: list[tuple[str, str]]) -> None:
         for name, source in sources:
-            loaded = load_transform(name, source)
+            loaded = load_transform(name, source, self.on_load)
             if isinstance(loaded, Transform):
                 self.transforms.append(loaded)
+                self._sources[name] = source
             else:
                 self.skipped.append(name)
+                self._sources.pop(name, None)
                 self._keep(self._messages, [loaded])
         self._names = {t.name for t in self.transforms}
+
+    def restart(self) -> None:
+        """Start every loaded file afresh: forget its module (and its sys.modules entry) and run its source again.
+
+        Files that failed to load stay skipped; a file that fails now is reported and skipped from then on.
+        """
+        previous, self.transforms = self.transforms, []
+        for transform in previous:
+            if sys.modules.get(transform.module.__name__) is transform.module:
+                del sys.modules[transform.module.__name__]
+        self._load([(t.name, self._sources[t.name]) for t in previous])
 
     # -- the pipeline's side ---------------------------------------------------------------------------------------
     def __call__(self, event: Event) -> Event | None:

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final
 
 from py_bridge.bridge import Bridge, start_bridge
-from py_bridge.commands import Command, Log, to_message
+from py_bridge.commands import Command, Log, State, to_message
+from py_bridge.transform_files import entry_name, refusal
 
 __all__ = ["HEARTBEAT_S", "WorkerSession"]
 
@@ -30,20 +31,26 @@ class WorkerSession:
         post: Callable[[str], Any],
         beat: Callable[[], Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
-        mark: Callable[[str], Any] | None = None,
+        mark: Callable[[str, str], Any] | None = None,
     ) -> None:
         self.post = post
         self.beat = beat
-        self.mark = mark  # tells the page which transformation is about to run (its watchdog names a file that hangs)
+        # mark(name, phase): which transformation is about to "load" or "run" (the page's watchdog names a file
+        # that hangs, and restarts the worker without it).
+        self.mark = mark
         self.clock = clock
         self.bridge: Bridge | None = None
         self.stopped = False
+        self.sent_state: str | None = None  # the JSON text of the last State sent: an unchanged one is not resent
 
     def handle(self, text: str) -> None:
         """Handle one message from the page. Never raises: an internal error becomes one `[py-bridge]` error."""
         try:
             message = json.loads(text)
-            commands = self._handle(message if isinstance(message, dict) else {})
+            message = message if isinstance(message, dict) else {}
+            commands = self._handle(message)
+            if message.get("type") in ("init", "batch"):
+                commands += self._state()
         except Exception as error:  # contained; the page must never see a Python exception
             detail = traceback.format_exception_only(type(error), error)[-1].strip()
             commands = [Log("error", f"internal error in the worker: {detail[:300]}")]
@@ -61,15 +68,35 @@ class WorkerSession:
                 self._send(errors, stop=True)
                 return []
             self.bridge = bridge
-            history = message.get("history")
-            if isinstance(history, list) and history:
-                bridge.restore(self._beating(history), bridge_env_widget(message.get("env")))
             items = message.get("items")
-            return [*fetch_notes, *errors, *bridge.start(self._beating(items if isinstance(items, list) else []))]
+            queued = self._beating(items if isinstance(items, list) else [])
+            state = message.get("state")
+            if isinstance(state, dict):
+                # A restart: the page's Messenger is already loaded and booted. Go on from the previous worker's
+                # state, then handle the calls it had not handled (never load or boot again, never replay).
+                resumed = bridge.resume(state, bridge_env_widget(message.get("env")))
+                return [*fetch_notes, *errors, *resumed, *bridge.receive_many(queued)]
+            return [*fetch_notes, *errors, *bridge.start(queued)]
         if kind == "batch" and self.bridge is not None:
             items = message.get("items")
             return self.bridge.receive_many(self._beating(items if isinstance(items, list) else []))
         return []
+
+    def _state(self) -> list[Command]:
+        """The bridge's state for the page, when it changed. Only with transformations: a worker is only ever
+        restarted because a transformation hung, and without one this would be work for nothing."""
+        bridge = self.bridge
+        if bridge is None or bridge.transforms is None:
+            return []
+        try:
+            state = bridge.state()
+            text = json.dumps(state, ensure_ascii=False, allow_nan=False, default=str)
+        except (TypeError, ValueError):  # never costs the message's commands; the page keeps the previous state
+            return []
+        if text == self.sent_state:
+            return []
+        self.sent_state = text
+        return [State(state)]
 
     def _beating(self, items: Iterable[Any]) -> Iterator[Any]:
         """Yield the items, telling the page every HEARTBEAT_S that this worker is alive and working through them."""
@@ -89,22 +116,39 @@ class WorkerSession:
 
 
 def bridge_env_widget(env: Any) -> str | None:
-    """On a restart, the page says what its Messenger already is."""
+    """On a restart, the page says what its Messenger already is (env.widget)."""
     widget = env.get("widget") if isinstance(env, dict) else None
     return widget if isinstance(widget, str) else None
 
 
 def _transform_sources(raw: Any) -> tuple[list[tuple[str, str]], list[Command]]:
-    """The transformation files worker.mjs fetched: (url, text) for those it got, a warning for the others."""
+    """The transformation files worker.mjs fetched: (url, text) for the answers that may run, a warning for the others.
+
+    worker.mjs reports what came back ({url, index, status, type, redirected, text} or {url, index, error}); which
+    answers may run is decided by `transform_files.refusal`, as for the PyScript entry. Warnings name the entry by its
+    index and origin, never its path or query."""
     sources: list[tuple[str, str]] = []
     notes: list[Command] = []
     for entry in raw if isinstance(raw, list) else []:
         if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
             continue
         url = entry["url"][:2000]
-        if entry.get("ok") is True and isinstance(entry.get("text"), str):
+        index = entry.get("index")
+        name = entry_name(index if isinstance(index, int) and not isinstance(index, bool) else None, url)
+        status = entry.get("status")
+        content_type = entry.get("type")
+        if entry.get("error") is not None:
+            reason: str | None = f"could not be fetched ({str(entry['error'])[:200]})"
+        else:
+            reason = refusal(
+                status if isinstance(status, int) and not isinstance(status, bool) else 0,
+                content_type if isinstance(content_type, str) else None,
+                entry.get("redirected") is True,
+            )
+        if reason is None and not isinstance(entry.get("text"), str):
+            reason = "could not be fetched (no text)"
+        if reason is None:
             sources.append((url, entry["text"]))
         else:
-            reason = str(entry.get("error") or f"HTTP {entry.get('status')}")[:200]
-            notes.append(Log("warn", f"transform {url} could not be fetched ({reason}); skipped"))
+            notes.append(Log("warn", f"{name} {reason}; skipped"))
     return sources, notes

@@ -718,14 +718,16 @@ def init_with_transforms(sources: list[dict[str, Any]], urls: list[str], items: 
 def test_a_fetched_transformation_runs_before_the_mapping_and_names_the_file_it_enters() -> None:
     """The worker hands the fetched files to the bridge; each event passes through them; the page hears which runs."""
     page = Page()
-    entered: list[str] = []
+    marks: list[tuple[str, str]] = []
     url = f"{PAGE_ORIGIN}/t/rename.py"
-    session = WorkerSession(page.post, mark=entered.append)
-    session.handle(init_with_transforms([{"url": url, "ok": True, "text": RENAME}], [url], [LOADED]))
+    session = WorkerSession(page.post, mark=lambda name, phase: marks.append((name, phase)))
+    fetched = {"url": url, "index": 0, "status": 200, "type": "text/x-python", "text": RENAME}
+    session.handle(init_with_transforms([fetched], [url], [LOADED]))
+    assert marks == [(url, "load")]  # before its top-level code runs: a file that hangs while loading is named
     session.handle(json.dumps({"type": "batch", "items": [call("track", "Signed Up")]}))
     tracks = [m for m in page.messages() if m.get("method") == "trackEvent"]
     assert tracks[0]["args"][0] == "signed up"
-    assert entered == [url]
+    assert marks == [(url, "load"), (url, "run")]
 
 
 def test_transformations_from_other_origins_or_failed_fetches_are_reported_and_skipped() -> None:
@@ -733,26 +735,37 @@ def test_transformations_from_other_origins_or_failed_fetches_are_reported_and_s
     page = Page()
     foreign = "https://evil.example/t.py"
     missing = f"{PAGE_ORIGIN}/t/missing.py"
-    sources = [{"url": foreign, "ok": True, "text": RENAME}, {"url": missing, "ok": False, "status": 404}]
+    sources = [
+        {"url": foreign, "index": 0, "status": 200, "type": "text/x-python", "text": RENAME},
+        {"url": missing, "index": 1, "status": 404, "type": "text/html"},
+    ]
     session = WorkerSession(page.post)
     session.handle(init_with_transforms(sources, [foreign, missing], [LOADED, call("track", "Kept As Is")]))
     messages = page.messages()
     warnings = [m["message"] for m in messages if m["op"] == "log" and m["level"] == "warn"]
     assert any("evil.example" in w and "refused" in w for w in warnings)
-    assert any("missing.py could not be fetched (HTTP 404)" in w for w in warnings)
+    assert f"transform[1] ({PAGE_ORIGIN}) could not be fetched (HTTP 404); skipped" in warnings  # no path: no token
     assert [m["args"][0] for m in messages if m.get("method") == "trackEvent"] == ["Kept As Is"]
 
 
-def test_a_restarted_worker_rebuilds_the_session_from_history_without_sending_it_again() -> None:
-    """After a hang, the new worker replays the handled calls silently: no second boot, the user is still known."""
+def test_a_restarted_worker_goes_on_from_the_state_the_previous_one_handed_the_page() -> None:
+    """After a hang, the new worker starts from the last state, not a replay: no second boot, the user still known.
+    (More of this contract, a second restart, a deferred update, corrupt states: tests/unit/test_bridge_state.py.)"""
+    url = f"{PAGE_ORIGIN}/t/rename.py"
+    fetched = {"url": url, "index": 0, "status": 200, "type": "text/x-python", "text": RENAME}
+    first = Page()
+    WorkerSession(first.post).handle(
+        init_with_transforms([fetched], [url], [LOADED, call("identify", "u1", {"plan": "pro"})])
+    )
+    state = [m["state"] for m in first.messages() if m["op"] == "state"][-1]
     page = Page()
-    session = WorkerSession(page.post)
-    history = [LOADED, call("identify", "u1", {"plan": "pro"})]
-    message = {"type": "init", "settings": {"app_id": APP}, "env": {"widget": "loaded"}, "items": [call("track", "E")]}
-    session.handle(json.dumps({**message, "history": history}))
+    message = json.loads(init_with_transforms([fetched], [url], [call("track", "E")]))
+    message["env"]["widget"] = "loaded"
+    WorkerSession(page.post).handle(json.dumps({**message, "state": state}))
     sent = page.messages()
     assert [m.get("method") for m in sent if m["op"] == "call"] == ["trackEvent"]
-    assert not [m for m in sent if m["op"] in ("load", "ready")]
+    assert not [m for m in sent if m["op"] in ("load", "ready", "identity")]
+    assert state["user"] == ["u1", {"plan": "pro"}]
 
 
 def test_a_native_install_that_already_booted_is_updated_not_booted_again() -> None:
@@ -768,3 +781,53 @@ def test_a_native_session_of_another_user_is_ended_before_this_user_boots() -> N
     b = bridge(env={"native_intercom": True, "native_session": {"user_id": "u0", "email": None}})
     commands = b.start([call("identify", "u1")])
     assert [c.method for c in calls(commands)] == ["shutdown", "boot"]
+
+
+def test_consent_withdrawn_tells_the_page_to_forget_intercom_after_the_shutdown() -> None:
+    """Withdrawal: shutdown, then ForgetIntercom (app_id out of intercomSettings, cookies expired), and no
+    SetIntercomSettings that would hand Intercom's loader an app_id to boot from on the next Turbo load."""
+    from py_bridge.commands import ForgetIntercom, to_message
+
+    b = bridge()
+    b.start([LOADED, call("identify", "u1", {"email": "u1@example.com"})])
+    commands = b.receive({"kind": "consent", "granted": False})
+    applied = [type(c).__name__ for c in commands if not isinstance(c, Log | Identity)]  # Identity: user() forgets
+    assert applied == ["IntercomCall", "ForgetIntercom"]
+    forget = next(c for c in commands if isinstance(c, ForgetIntercom))
+    assert to_message(forget)["op"] == "forget"
+    assert forget.app_id == APP
+    assert "app_id" in forget.settings_keys
+    assert logs(commands, "info") == ["consent withdrawn: Intercom session shut down"]
+
+
+def test_consent_granted_again_after_a_withdrawal_writes_intercom_settings_again() -> None:
+    """After the page forgot intercomSettings, a new grant boots and mirrors them again."""
+    b = bridge()
+    b.start([LOADED, call("identify", "u1")])
+    b.receive({"kind": "consent", "granted": False})
+    commands = b.receive({"kind": "consent", "granted": True})
+    assert methods(commands) == ["boot"]
+    assert SetIntercomSettings(MESSENGER) in commands
+
+
+@pytest.mark.parametrize(
+    ("host", "domains"),
+    [
+        ("www.example.com", ["", "; domain=www.example.com", "; domain=example.com"]),
+        (
+            "a.b.example.co.uk",
+            ["", "; domain=a.b.example.co.uk", "; domain=b.example.co.uk", "; domain=example.co.uk", "; domain=co.uk"],
+        ),
+        ("example.com", ["", "; domain=example.com"]),
+        ("localhost", [""]),
+        ("127.0.0.1", [""]),
+        ("[::1]", [""]),
+    ],
+)
+def test_withdrawal_expires_cookies_host_only_and_on_each_parent_domain_up_to_the_last_two_labels(
+    host: str, domains: list[str]
+) -> None:
+    """The Messenger sets its cookies on the site's top-level domain; an IP or localhost has only host cookies."""
+    from py_bridge.pyscript.executor import cookie_domains
+
+    assert cookie_domains(host) == domains

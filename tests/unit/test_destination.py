@@ -587,7 +587,8 @@ def test_trait_keys_cannot_boot_another_user_app_or_api_base() -> None:
         identify(None, {"user.id": "admin", "app.id": "zzz", "api.base": "https://evil.example"})
     )
     assert calls(commands) == [IntercomCall("boot", (MESSENGER,))]
-    assert len(warnings(commands)) == 3
+    (warning,) = warnings(commands)  # one line names every dropped key
+    assert all(key in warning for key in ("'user.id'", "'app.id'", "'api.base'"))
     assert destination.user_id is None
 
 
@@ -604,7 +605,9 @@ def test_group_traits_cannot_override_the_company_id_from_group_id() -> None:
     destination.settle()
     commands = destination.handle(group("c1", {"company.id": "evil", "company_id": "evil2", "name": "Acme"}))
     assert calls(commands) == [IntercomCall("update", ({"company": {"company_id": "c1", "name": "Acme"}},))]
-    assert len(warnings(commands)) == 2
+    (warning,) = warnings(commands)
+    assert "'company.id'" in warning
+    assert "'company_id'" in warning
 
 
 def test_language_override_from_options_is_sent_with_the_user() -> None:
@@ -765,3 +768,46 @@ def test_intercom_settings_follow_an_email_change_and_fall_back_to_the_visitor_o
     assert mirrors(changed) == [{**MESSENGER, "user_id": "u1", "email": "b@example.com"}]
     assert mirrors(destination.handle(track("Viewed"))) == []  # nothing about who changed: no write
     assert mirrors(destination.handle(RESET)) == [MESSENGER]
+
+
+# -- consent withdrawn: nothing left that boots Intercom again ------------------------------------------------------
+
+
+def test_withdraw_shuts_down_and_tells_the_page_to_forget_intercom_without_remirroring_the_app_id() -> None:
+    """Intercom's loader boots from intercomSettings.app_id on Turbo loads: withdraw() must not write it back (as
+    end_session's mirror does) but have the page remove it with the identity and expire Intercom's cookies."""
+    from py_bridge.commands import ForgetIntercom
+
+    d = make()
+    d.handle(identify("u1", {"email": "u1@example.com"}, integrations={"Intercom": {"user_hash": "h"}}))
+    commands = d.withdraw()
+    assert commands == [
+        IntercomCall("shutdown"),
+        ForgetIntercom(APP, ("app_id", "user_id", "email", "user_hash", "intercom_user_jwt")),
+    ]
+    assert not any(isinstance(c, SetIntercomSettings) for c in commands)
+    assert (d.booted, d.user_id, d.email, d.sent) == (False, None, None, {})
+
+
+def test_forget_intercom_names_the_three_messenger_cookies_of_the_app() -> None:
+    """The cookies Intercom documents for the Messenger: visitor id, session and device id, per app."""
+    from py_bridge.commands import ForgetIntercom, to_message
+
+    command = ForgetIntercom(APP, ("app_id",))
+    assert command.cookies == (f"intercom-id-{APP}", f"intercom-session-{APP}", f"intercom-device-id-{APP}")
+    assert to_message(command) == {
+        "op": "forget",
+        "app_id": APP,
+        "settings_keys": ["app_id"],
+        "cookies": [f"intercom-id-{APP}", f"intercom-session-{APP}", f"intercom-device-id-{APP}"],
+    }
+
+
+def test_withdraw_before_any_boot_still_forgets_and_a_later_boot_mirrors_the_settings_again() -> None:
+    """Nothing booted: no shutdown, but the page still forgets; after a new grant the next boot writes
+    intercomSettings again (the mirror was reset, so it is not skipped as unchanged)."""
+    from py_bridge.commands import ForgetIntercom
+
+    d = make()
+    assert d.withdraw() == [ForgetIntercom(APP, ("app_id", "user_id", "email", "user_hash", "intercom_user_jwt"))]
+    assert SetIntercomSettings(MESSENGER) in d.settle()

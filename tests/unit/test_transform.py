@@ -524,3 +524,89 @@ def test_replay_of_an_export_without_changes_gives_the_same_lines(tmp_path: Path
     assert replay([str(tmp_path / "noop.py")], str(tmp_path / "session.jsonl"), out=out, err=err) == 0
     assert [json.loads(x) for x in out.getvalue().splitlines()] == [json.loads(x) for x in lines]
     assert err.getvalue() == ""
+
+
+# -- loading marks and starting afresh (reset, user switch, consent withdrawal) -------------------------------------
+
+LOADS_IN_ORDER = """
+    import builtins
+
+    builtins._pybridge_test_order.append(("exec", __file__))
+
+    def transform(event):
+        return event
+"""
+
+
+def test_on_load_names_each_file_just_before_its_top_level_code_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file that hangs while loading can be named: "load" comes before each file's own code, "run" before each
+    file runs on an event."""
+    import builtins
+
+    order: list[tuple[str, str]] = []
+    monkeypatch.setattr(builtins, "_pybridge_test_order", order, raising=False)
+    transforms = chain(
+        ("a.py", LOADS_IN_ORDER),
+        ("b.py", LOADS_IN_ORDER),
+        on_load=lambda name: order.append(("load", name)),
+        on_enter=lambda name: order.append(("run", name)),
+    )
+    assert order == [("load", "a.py"), ("exec", "a.py"), ("load", "b.py"), ("exec", "b.py")]
+    transforms.apply(track())
+    assert order[4:] == [("run", "a.py"), ("run", "b.py")]
+
+
+COUNTS = """
+    COUNT = [0]
+
+    def transform(event):
+        COUNT[0] += 1
+        event["properties"]["count"] = COUNT[0]
+        return event
+"""
+
+
+def test_restart_runs_every_loaded_file_again_in_a_fresh_module() -> None:
+    """Module-level state is gone after restart(); the old module is no longer registered in sys.modules."""
+    import sys
+
+    loads: list[str] = []
+    transforms = chain(("count.py", COUNTS), on_load=loads.append)
+    assert transforms.apply(track()).event.properties["count"] == 1  # type: ignore[union-attr]
+    assert transforms.apply(track()).event.properties["count"] == 2  # type: ignore[union-attr]
+    old = transforms.transforms[0].module.__name__
+    transforms.restart()
+    assert old not in sys.modules
+    assert transforms.apply(track()).event.properties["count"] == 1  # type: ignore[union-attr]
+    assert loads == ["count.py", "count.py"]
+
+
+def test_restart_keeps_files_that_failed_to_load_skipped_and_reports_a_file_that_fails_now() -> None:
+    """A broken file stays skipped (not announced, not reported again); a file that fails on its second run is
+    reported and skipped from then on."""
+    second_time_fails = """
+        import builtins
+
+        if getattr(builtins, "_pybridge_loaded_once", False):
+            raise RuntimeError("only once")
+        builtins._pybridge_loaded_once = True
+
+        def transform(event):
+            return event
+    """
+    loads: list[str] = []
+    transforms = chain(("broken.py", "def transform(:\n"), ("once.py", second_time_fails), on_load=loads.append)
+    assert transforms.skipped == ["broken.py"]
+    transforms.take_messages()
+    try:
+        transforms.restart()
+    finally:
+        import builtins
+
+        del builtins._pybridge_loaded_once  # type: ignore[attr-defined]
+    assert loads == ["broken.py", "once.py", "once.py"]
+    assert transforms.transforms == []
+    assert transforms.skipped == ["broken.py", "once.py"]
+    reports = errors_of(transforms.take_messages())
+    assert len(reports) == 1
+    assert reports[0].startswith("transform once.py is skipped: RuntimeError at line 5 while loading it")

@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from py_bridge.commands import (
     Command,
+    ForgetIntercom,
     IntercomCall,
     Listen,
     LoadWidget,
@@ -28,6 +29,7 @@ from py_bridge.commands import (
     Schedule,
     SetIntercomSettings,
 )
+from py_bridge.credentials import CREDENTIAL_KEYS, redact_deep
 from py_bridge.destinations.intercom.mapping import (
     MESSENGER_SETTINGS,
     PER_CALL_SETTINGS,
@@ -40,22 +42,26 @@ from py_bridge.destinations.intercom.settings import IntercomSettings
 from py_bridge.destinations.intercom.throttle import UpdateBudget
 from py_bridge.events import Event
 from py_bridge.notes import Notes
+from py_bridge.saved_state import Fields
 
 __all__ = ["SPACES", "IntercomDestination", "NativeSession", "Stats", "redact"]
 
 SPACES: Final = frozenset({"home", "messages", "help", "news", "tasks", "tickets"})
-CREDENTIAL_KEYS: Final = ("user_hash", "intercom_user_jwt")
 MIRRORED_KEYS: Final = ("user_id", "email", *CREDENTIAL_KEYS)
 # Messenger settings only the bridge settings set: never taken from call data, whatever the mapping returned.
 LOCKED_SETTINGS: Final = MESSENGER_SETTINGS - PER_CALL_SETTINGS
 MAX_MESSAGE: Final = 1000
+WIDGET_STATES: Final = ("idle", "loading", "loaded", "failed")
+LISTENABLE: Final[tuple[MessengerEvent, ...]] = ("show", "hide", "unread")
+MAX_AHEAD_S: Final = 24 * 3600  # a saved budget charge later than this past the clock is not one this page made
 _MISSING: Final = object()
 _ID_RE: Final = re.compile(r"\d{1,18}")
 
 
 def redact(payload: dict[str, Any]) -> dict[str, Any]:
-    """A copy safe for logs: identity-verification values replaced."""
-    return {k: ("[redacted]" if k in CREDENTIAL_KEYS else v) for k, v in payload.items()}
+    """A copy safe for logs: identity-verification values replaced, in any spelling and at any depth."""
+    safe: dict[str, Any] = redact_deep(payload)
+    return safe
 
 
 @dataclass(frozen=True)
@@ -293,6 +299,15 @@ class IntercomDestination:
         self._forget()
         return [*commands, *self._mirror()]
 
+    def withdraw(self) -> list[Command]:
+        """Consent withdrawn: end the session and have the page forget Intercom (intercomSettings' app_id and
+        identity, the Messenger's cookies). Unlike end_session nothing is mirrored: an app_id left in
+        intercomSettings would let Intercom's loader boot again on the next Turbo/Turbolinks load."""
+        commands: list[Command] = [IntercomCall("shutdown")] if self.booted else []
+        self._forget()
+        self.mirrored = None  # a later grant's boot writes intercomSettings again
+        return [*commands, ForgetIntercom(self.settings.app_id, ("app_id", *MIRRORED_KEYS))]
+
     def reset(self) -> list[Command]:
         """Logout: end the session, forget the user, and boot a fresh visitor (the CDPs leave the Messenger dead).
 
@@ -343,6 +358,72 @@ class IntercomDestination:
             return []
         self.listeners.add(event)
         return [Listen(event)] if self.booted else []
+
+    # -- a restarted worker ---------------------------------------------------------------------------------------
+    def export_state(self) -> dict[str, Any]:
+        """The session as plain JSON, for a worker that replaces this one (see `Bridge.state`).
+
+        Budget charges are readings of `clock` (the page's clock in the worker): the new worker's clock reads the
+        same wall time, and `Bridge.resume` moves it on to the newest charge, so they keep their meaning.
+        """
+        return {
+            "widget": self.widget,
+            "booted": self.booted,
+            "user_id": self.user_id,
+            "email": self.email,
+            "sent": dict(self.sent),
+            "pending": dict(self.pending),
+            "company": self.company,
+            "listeners": sorted(self.listeners),
+            "fresh_visitor": self.fresh_visitor,
+            "mirrored": self.mirrored,
+            "budget": self.budget.charges(),
+            "stats": vars(self.stats).copy(),
+        }
+
+    def restore_state(self, data: Fields) -> None:
+        """Take over an exported session. Each field is checked (`data` notes the bad ones) before anything is set.
+
+        A scheduled flush died with the old worker: `resumed()` sends or schedules the pending update again.
+        """
+        widget = data.choice("widget", WIDGET_STATES, self.widget)
+        booted = data.flag("booted", False)
+        user_id = data.text("user_id")
+        email = data.text("email")
+        sent = data.mapping("sent", {}) or {}
+        pending = data.mapping("pending", {}) or {}
+        company = data.mapping("company", None)
+        listeners = data.strings("listeners", LISTENABLE)
+        fresh_visitor = data.flag("fresh_visitor", False)
+        mirrored = data.mapping("mirrored", None)
+        charges = data.numbers("budget", self.budget.limit)
+        if charges and charges[-1] > self.clock() + MAX_AHEAD_S:
+            data.problems.append("intercom.budget")
+            charges = []
+        counters = data.object("stats")
+        stats = Stats(**{name: counters.count(name) for name in vars(Stats())})
+        self.widget = widget
+        self.booted = booted
+        self.user_id = user_id
+        self.email = email
+        self.sent = sent
+        self.pending = pending
+        self.company = company
+        self.listeners = {e for e in LISTENABLE if e in listeners}
+        self.fresh_visitor = fresh_visitor
+        self.mirrored = mirrored
+        self.budget.restore(charges)
+        self.stats = stats
+        self.flush_scheduled = False
+
+    def resumed(self) -> list[Command]:
+        """After a restart: pending data whose scheduled tick died with the old worker is sent, or scheduled again."""
+        self.flush_scheduled = False
+        return self._flush()
+
+    def latest_charge(self) -> float | None:
+        charges = self.budget.charges()
+        return charges[-1] if charges else None
 
     # -- internals ----------------------------------------------------------------------------------------------
     def _forget(self) -> None:

@@ -45,6 +45,14 @@ class UpdateBudget:
         self._expire(at)
         self._sent.append(at)
 
+    def charges(self) -> list[float]:
+        """When the updates still in the window were sent (oldest first): a restarted worker's budget starts there."""
+        return list(self._sent)
+
+    def restore(self, charges: list[float]) -> None:
+        """Take over the charges a previous worker made (oldest first, at most `limit` of them)."""
+        self._sent = deque(sorted(charges)[-self.limit :])
+
     def seconds_until_free(self, now: float) -> float:
         """How long until one more data update may be sent (0 when one may be sent now)."""
         self._expire(now)
