@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 PORT ?= 8000
 
-.PHONY: help setup demo test unit e2e lint typecheck bench bench-quick build clean
+.PHONY: help setup demo test unit e2e lint lint-js typecheck bench bench-quick build clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -13,9 +13,10 @@ setup: ## install chromium (apt), .venv, npm packages, build static/
 demo: setup ## serve the demo at http://127.0.0.1:$(PORT)
 	.venv/bin/py-bridge demo --port $(PORT) --bundle static
 
-test: setup ## lint, type-check, unit and browser e2e tests
+test: setup ## lint, type-check (Python and JavaScript), unit and browser e2e tests
 	.venv/bin/ruff check py_bridge tests bench
 	.venv/bin/mypy
+	@$(JS_CHECKS)
 	$(PY) -m pytest -q
 
 unit: setup ## unit tests only (CPython)
@@ -30,6 +31,18 @@ lint: setup ## ruff lint + format check
 
 typecheck: setup ## mypy strict on the package
 	.venv/bin/mypy
+
+# The JavaScript that ships (embed.js, worker.mjs), builds (snapshot.mjs) or fakes Intercom (the sandbox widget):
+# ESLint (eslint.config.mjs: no global shadowed, none leaked) and tsc in strict mode, one project per context
+# (window, worker, Node). Both come pinned from package-lock.json (npm ci in setup); nothing is downloaded here.
+JS_FILES := web/embed.js web/worker.mjs web/snapshot.mjs py_bridge/sandbox/widget.js eslint.config.mjs
+JS_CHECKS = echo "node_modules/.bin/eslint $(JS_FILES)" && node_modules/.bin/eslint --max-warnings 0 $(JS_FILES) && \
+	for project in page worker node; do \
+	  echo "node_modules/.bin/tsc -p tsconfig.$$project.json" && node_modules/.bin/tsc -p tsconfig.$$project.json || exit 1; \
+	done
+
+lint-js: setup ## ESLint + strict tsc (checkJs) over the JavaScript
+	@$(JS_CHECKS)
 
 # The bench's own dependencies: PyPI brotli + matplotlib (pyproject extra `bench`), npm lighthouse (bench/package-lock.json).
 BENCH_DEPS = $(PY) -c 'import brotli, matplotlib' 2>/dev/null || $(PY) -m pip install -q -e '.[bench]'; \

@@ -31,6 +31,10 @@ const originalSet = TypedArrayProto.set;
 const DELTA_MAGIC = 0x41544c44; // "DLTA"
 const DELTA_PAGE = 4096;
 
+/**
+ * @param {Uint8Array} bytes
+ * @returns {Delta}
+ */
 function readDelta(bytes) {
   const header = new Uint32Array(bytes.buffer, bytes.byteOffset, 2)[1];
   const [magic, memoryLength, pageSize, pageCount] = new Uint32Array(bytes.buffer, bytes.byteOffset + header, 4);
@@ -44,6 +48,10 @@ function readDelta(bytes) {
 }
 
 // A 64-bit pair of cheap hashes over the 32-bit words of the initial memory (volatile ranges zeroed first).
+/**
+ * @param {Int32Array} heapWords
+ * @param {WordRanges} volatile
+ */
 function initialChecksum(heapWords, volatile) {
   for (const [start, end] of volatile) heapWords.fill(0, start, end);
   let h1 = 0x811c9dc5 | 0;
@@ -56,6 +64,10 @@ function initialChecksum(heapWords, volatile) {
   return (h1 >>> 0).toString(16).padStart(8, "0") + (h2 >>> 0).toString(16).padStart(8, "0");
 }
 
+/**
+ * @param {Int32Array} heapWords
+ * @param {Delta} delta
+ */
 function applyDelta(heapWords, delta) {
   const words = delta.pageSize / 4;
   for (let i = 0; i < delta.pages.length; i++) {
@@ -66,6 +78,10 @@ function applyDelta(heapWords, delta) {
 }
 // ---------------------------------------------------------------------------------------------------------------
 
+/**
+ * @param {string} dir
+ * @returns {Promise<{ indexURL: string, loadPyodide: LoadPyodide }>}
+ */
 async function pyodideModule(dir) {
   const indexURL = path.resolve(dir) + path.sep;
   const { loadPyodide } = await import(pathToFileURL(path.join(indexURL, "pyodide.mjs")).href);
@@ -73,20 +89,27 @@ async function pyodideModule(dir) {
 }
 
 // The lock file trimmed to what the loader checks: the worker passes the same object (no packages are ever loaded).
+/** @param {string} indexURL */
 function minimalLock(indexURL) {
   const lock = JSON.parse(fs.readFileSync(path.join(indexURL, "pyodide-lock.json"), "utf8"));
   return { info: lock.info, packages: {} };
 }
 
+/** @type {PyodideOptions} */
 const quiet = { stdout: () => {}, stderr: (text) => process.stderr.write(text + "\n") };
 // What start-up writes into the heap from its environment must be the same in Node and in every browser (LANG comes
 // from navigator.language, the program name from process.argv): the worker passes the same values (see worker.mjs).
 const FIXED_ENVIRONMENT = { env: { LANG: "C.UTF-8" }, _sysExecutable: "./this.program" };
 
+/**
+ * @param {Pyodide} pyodide
+ * @param {string} file
+ */
 function exercise(pyodide, file) {
   pyodide.runPython(fs.readFileSync(file, "utf8"), { filename: "exercise.py" });
 }
 
+/** @param {string[]} args the command line after `trace` */
 async function trace([dir, zipPath, modulesPath, exerciseFile, outPath]) {
   const { indexURL, loadPyodide } = await pyodideModule(dir);
   const pyodide = await loadPyodide({ indexURL, lockFileContents: minimalLock(indexURL), ...FIXED_ENVIRONMENT, ...quiet });
@@ -104,6 +127,7 @@ del MODULES
   fs.writeFileSync(outPath, modules);
 }
 
+/** @param {string[]} args the command line after `make` */
 async function make([dir, stdlibPath, restoreStdlibPath, zipPath, modulesPath, exerciseFile, outPath, infoPath]) {
   const { indexURL, loadPyodide } = await pyodideModule(dir);
   const options = { indexURL, lockFileContents: minimalLock(indexURL), ...FIXED_ENVIRONMENT, ...quiet };
@@ -136,7 +160,12 @@ gc.collect()
   // "volatile": zeroed on both sides, so the delta carries the snapshot's own value there.
   async function captureInitial() {
     const copy = snapshot.slice();
-    let initial = null;
+    let initial = /** @type {Int8Array | null} */ (null); // set inside the wrapper below
+    /**
+     * @this {Int8Array}
+     * @param {ArrayLike<number> & Partial<ArrayBufferView>} source
+     * @param {number} [offset]
+     */
     TypedArrayProto.set = function (source, offset) {
       if (source && source.buffer === copy.buffer && initial === null) initial = this.slice(0, source.length);
       return originalSet.call(this, source, offset);
@@ -161,6 +190,7 @@ gc.collect()
   const PAD = 16;
   const module = maker._module;
   const trampolineWord = (module.__PyRuntime + module.HEAP32[module.__PyEM_EMSCRIPTEN_TRAMPOLINE_OFFSET / 4]) / 4;
+  /** @type {WordRanges} */
   const volatile = [];
   for (let i = 0; i < initial.length; i++) {
     if (i === trampolineWord) {
@@ -204,8 +234,14 @@ gc.collect()
   const restoredFrom = new Uint8Array(parsed.header + parsed.memoryLength);
   restoredFrom.set(delta.subarray(0, parsed.header));
   let checksum = null;
+  /** @type {number[]} */
   let differing = [];
   let mismatch = null;
+  /**
+   * @this {Int8Array}
+   * @param {ArrayLike<number> & Partial<ArrayBufferView>} source
+   * @param {number} [offset]
+   */
   TypedArrayProto.set = function (source, offset) {
     if (source && source.buffer === restoredFrom.buffer) {
       const words = new Int32Array(this.buffer, this.byteOffset + (offset || 0), source.length / 4);
@@ -248,6 +284,7 @@ try {
   else throw new Error("usage: node snapshot.mjs trace|make ...");
 } catch (error) {
   // One readable line (or a Python traceback), not Node's dump of the minified line that threw.
-  process.stderr.write("\n" + String((error && error.message) || error).slice(-3000) + "\n");
+  const text = error instanceof Error && error.message ? error.message : String(error);
+  process.stderr.write("\n" + text.slice(-3000) + "\n");
   process.exit(1);
 }
