@@ -14,9 +14,10 @@
   };
   var CONTROLS = ["show", "hide", "showMessages", "showNewMessage", "showSpace", "showArticle", "startTour", "startSurvey"];
   var CALLS = ["page", "identify", "track", "group", "reset", "alias", "screen"];
+  var LATE_MESSENGER_MS = 120000; // after widget_timeout_ms, a Messenger that still starts within this is used
   var CALLBACK_TIMEOUT_MS = 300; // analytics.js: a callback runs when the call is handled, or after 300 ms
   var LISTEN_METHODS = { show: "onShow", hide: "onHide", unread: "onUnreadCountChange" };
-  var CREDENTIAL_KEYS = { user_hash: 1, intercom_user_jwt: 1 };
+  var CREDENTIAL_KEYS = /*__PY_BRIDGE_CREDENTIAL_KEYS__*/["intercomUserJwt", "intercom_user_jwt", "jwt", "userHash", "user_hash"]; // py_bridge/credentials.py, written in by the build
   var MAX_STRING = 10000;
   var MAX_ITEMS = 1000;
   var MAX_DEPTH = 32;
@@ -39,37 +40,77 @@
   // Named elements shadow `document.<name>` (DOM clobbering: `<img name="currentScript">` injected by a comment
   // box). Read the document's own properties through the prototype getters, never through `document.<name>`.
   var DOC = Document.prototype;
-  function doc(name) {
+  /**
+   * @param {string} property
+   * @returns {any} the getter's value (an element, a string: the caller knows which property it asked for)
+   */
+  function doc(property) {
     try {
-      var descriptor = Object.getOwnPropertyDescriptor(DOC, name);
+      var descriptor = Object.getOwnPropertyDescriptor(DOC, property);
       return descriptor && descriptor.get ? descriptor.get.call(document) : undefined;
     } catch (e) {
       return undefined;
     }
   }
+  /**
+   * @template {keyof HTMLElementTagNameMap} K
+   * @param {K} tag
+   * @returns {HTMLElementTagNameMap[K]}
+   */
   function createElement(tag) {
-    return DOC.createElement.call(document, tag);
+    return /** @type {HTMLElementTagNameMap[K]} */ (DOC.createElement.call(document, tag));
   }
+  /**
+   * addEventListener through EventTarget's prototype: `<img name="addEventListener">` shadows document's and
+   * window's own (DOM clobbering), and the interaction policy must still start.
+   * @param {EventTarget} target
+   * @param {string} type
+   * @param {(happening: Event) => void} listener
+   * @param {AddEventListenerOptions} [options]
+   */
+  function on(target, type, listener, options) {
+    EventTarget.prototype.addEventListener.call(target, type, listener, options);
+  }
+  /**
+   * An own property of page input (never one inherited from a polluted prototype).
+   * @param {unknown} object
+   * @param {string} key
+   * @returns {any} page input: checked by the caller before use
+   */
   function own(object, key) {
-    return object && Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined;
+    return object && Object.prototype.hasOwnProperty.call(object, key) ? /** @type {any} */ (object)[key] : undefined;
   }
   // defineProperty: a key such as "__proto__" or "toString" stays plain data, even with a frozen Object.prototype.
+  /**
+   * @param {object} object
+   * @param {string} key
+   * @param {unknown} value
+   */
   function put(object, key, value) {
     Object.defineProperty(object, key, { value: value, enumerable: true, writable: true, configurable: true });
   }
+  /** @param {unknown} value */
   function text(value) {
     return typeof value === "string" ? value : "";
   }
 
+  /**
+   * @param {"debug" | "info" | "warn" | "error"} level
+   * @param {string} message
+   */
   function say(level, message) {
     try {
       console[level](PREFIX + " " + message);
     } catch (e) { /* a console that throws must not break the page */ }
   }
 
-  function emit(name, detail) {
+  /**
+   * @param {"pybridge:log" | "pybridge:event"} type
+   * @param {unknown} detail
+   */
+  function emit(type, detail) {
     try {
-      window.dispatchEvent(new CustomEvent(name, { detail: detail }));
+      window.dispatchEvent(new CustomEvent(type, { detail: detail }));
     } catch (e) { /* listeners are the page's business */ }
   }
 
@@ -77,7 +118,7 @@
   var alreadyRunning = false;
   try {
     // `=== true`: an element named "pybridge"/"__pybridge" (clobbering) is truthy but never `true`.
-    alreadyRunning = !!existing && typeof existing === "object" && !(existing instanceof Node) && existing.__pybridge === true;
+    alreadyRunning = !!existing && typeof existing === "object" && !(existing instanceof Node) && own(existing, "__pybridge") === true; // own: a polluted Object.prototype is not our tag
   } catch (e) { /* a hostile getter: treat as absent */ }
   if (alreadyRunning) {
     say("warn", "embed.js is included more than once on this page; the first copy stays in charge");
@@ -89,12 +130,14 @@
   // selector (injected markup could add a look-alike tag pointing at another folder).
   var script = doc("currentScript");
   if (!(script instanceof HTMLScriptElement)) script = null;
+  /** @type {string | null} the bundle folder's URL */
   var base = null;
   try {
     var ownSrc = script ? HTMLScriptElement.prototype.getAttribute.call(script, "src") : null;
     if (ownSrc) base = new URL(".", new URL(ownSrc, doc("baseURI") || location.href)).href;
   } catch (e) { base = null; }
   if (base && !/^https?:$/.test(new URL(base).protocol)) base = null;
+  /** @type {Record<string, any>} page input (data-settings, data attributes): read with own(), Python validates */
   var settings = {};
   var configError = null;
   if (!base) configError = "could not find its own <script> tag; load embed.js with a src attribute (not as a module or from a bundler)";
@@ -115,6 +158,12 @@
   } catch (e) { /* storage blocked */ }
   if (debugOn) put(settings, "debug", true);
 
+  /**
+   * @param {unknown} value
+   * @param {number} fallback
+   * @param {number} low
+   * @param {number} high
+   */
   function boundedInt(value, fallback, low, high) {
     return typeof value === "number" && value % 1 === 0 && value >= low && value <= high ? value : fallback;
   }
@@ -127,26 +176,52 @@
   // The sandbox (a local Intercom emulator) is only ever enabled explicitly, and only on this machine.
   // Transformations: Python files the site owner wrote, run in the worker. Only the page's or the bundle's origin
   // may serve them (relative URLs resolve against the page); anything else is refused here and again in Python.
+  // An entry is a URL or {url, sha256}: the object goes on with its URL resolved, and Python checks its keys, its
+  // pin's format and the file's bytes against the pin. A warning names an entry by its index and origin only: a
+  // URL's path or query may carry a token. transformUrls holds the entries as Python gets them (a pinned entry's
+  // toString is its URL, so a message that names an entry shows a URL either way).
+  /** @type {Array<string | { url: string }>} */
   var transformUrls = [];
   (function () {
     var asked = own(settings, "transform");
     if (asked === undefined) return;
-    var list = typeof asked === "string" ? [asked] : Array.isArray(asked) ? asked.slice(0, 20) : null;
+    /**
+     * @param {unknown} value
+     * @returns {value is Record<string, unknown>}
+     */
+    var isEntryObject = function (value) { return !!value && typeof value === "object" && !Array.isArray(value); };
+    var list = typeof asked === "string" || isEntryObject(asked) ? [asked] : Array.isArray(asked) ? asked.slice(0, 20) : null;
     if (!list) return; // Python reports the invalid setting
     var allowed = [location.origin];
     try { if (base) allowed.push(new URL(base).origin); } catch (e) { /* no bundle origin */ }
-    list.forEach(function (entry) {
+    var pinnedEntry = {
+      /** @this {{ url: string }} */
+      toString: function () { return String(this.url); }
+    };
+    list.forEach(function (entry, index) {
+      var label = "transform[" + index + "]";
+      var raw = isEntryObject(entry) ? own(entry, "url") : entry;
+      if (typeof raw !== "string") return say("warn", label + " must be a URL or {url, sha256}; ignored");
+      var url;
       try {
-        var url = new URL(String(entry), location.href);
-        if (/^https?:$/.test(url.protocol) && allowed.indexOf(url.origin) !== -1) transformUrls.push(url.href);
-        else say("warn", "transform " + JSON.stringify(String(entry).slice(0, 200)) + " refused: only the page's or the bundle's origin may serve transformations");
+        url = new URL(raw, location.href);
       } catch (e) {
-        say("warn", "transform " + JSON.stringify(String(entry).slice(0, 200)) + " is not a URL; ignored");
+        return say("warn", label + " is not a URL; ignored");
       }
+      var web = /^https?:$/.test(url.protocol);
+      if (!web || allowed.indexOf(url.origin) === -1) {
+        return say("warn", label + " (" + (web ? url.origin : url.protocol) + ") refused: only the page's or the bundle's origin may serve transformations");
+      }
+      if (!isEntryObject(entry)) return transformUrls.push(url.href);
+      var pinned = Object.create(pinnedEntry); // structured clone keeps the own keys only: Python gets plain data
+      Object.keys(entry).forEach(function (key) { put(pinned, key, entry[key]); });
+      put(pinned, "url", url.href);
+      transformUrls.push(pinned);
     });
     put(settings, "transform", transformUrls.slice());
   })();
 
+  /** @type {string | null} */
   var sandboxUrl = null;
   if (typeof own(settings, "sandbox_url") === "string") {
     try {
@@ -185,6 +260,7 @@
   var anonymousId = loadAnonymousId();
   saveAnonymousId();
 
+  /** @type {string | null} */
   var timezone = null;
   try {
     timezone = Intl.DateTimeFormat().resolvedOptions().timeZone; // once: it costs tens of microseconds per call
@@ -199,6 +275,13 @@
 
   // ---- transport encoding: whatever the page passes becomes plain, bounded, cloneable data --------------------
   // Functions, Symbols, cycles and the like become {"$pybridge": kind} markers that Python drops with a warning.
+  /**
+   * @param {unknown} value page input
+   * @param {number} depth
+   * @param {Set<unknown>} seen
+   * @param {EncodeBudget} budget
+   * @returns {unknown} plain data (undefined stays undefined: the caller decides)
+   */
   function encode(value, depth, seen, budget) {
     try {
       if (--budget.nodes < 0) return { $pybridge: "too_large" };
@@ -227,14 +310,14 @@
       var out;
       if (Array.isArray(value)) {
         out = [];
-        var length = Math.min(value.length, MAX_ITEMS);
-        for (var i = 0; i < length; i++) {
+        var itemCount = Math.min(value.length, MAX_ITEMS);
+        for (var i = 0; i < itemCount; i++) {
           var item = encode(value[i], depth + 1, seen, budget);
           out.push(item === undefined ? null : item);
         }
       } else {
         out = {};
-        var keys = Object.keys(value);
+        var keys = Object.keys(/** @type {object} */ (value));
         for (var k = 0; k < keys.length && k <= MAX_ITEMS; k++) {
           var key = keys[k];
           // Keys are bounded like values: a long key is dropped (and charged), never carried to Intercom.
@@ -243,7 +326,7 @@
             budget.droppedKeys++;
             continue;
           }
-          var encoded = encode(value[key], depth + 1, seen, budget);
+          var encoded = encode(/** @type {Record<string, unknown>} */ (value)[key], depth + 1, seen, budget);
           if (encoded !== undefined) put(out, key, encoded);
         }
       }
@@ -255,9 +338,14 @@
   }
   // Per call, at most MAX_NODES values and MAX_CHARS characters cross to the worker: shared references can make a
   // small object graph enormous when walked as a tree, and that walk must never freeze the page.
+  /** @returns {EncodeBudget} */
   function newBudget() {
     return { nodes: MAX_NODES, chars: MAX_CHARS, droppedKeys: 0 };
   }
+  /**
+   * @param {ArrayLike<unknown>} args page input (a call's arguments)
+   * @param {boolean} [withCallback] the first function is the call's callback
+   */
   function encodeArgs(args, withCallback) {
     var out = [];
     var budget = newBudget();
@@ -276,13 +364,16 @@
     return out;
   }
   // ---- callbacks passed in calls: run once, when Python says the call was handled or after 300 ms ---------------
+  /** @type {Record<number, PendingCallback>} */
   var pageCallbacks = {};
   var callbackSeq = 0;
+  /** @param {unknown} fn a function the page passed (the caller checked its type) */
   function registerCallback(fn) {
     var id = ++callbackSeq;
-    pageCallbacks[id] = { fn: fn, timer: setTimeout(function () { runCallback(id); }, CALLBACK_TIMEOUT_MS) };
+    pageCallbacks[id] = { fn: /** @type {() => void} */ (fn), timer: setTimeout(function () { runCallback(id); }, CALLBACK_TIMEOUT_MS) };
     return id;
   }
+  /** @param {number} id */
   function runCallback(id) {
     var entry = Object.prototype.hasOwnProperty.call(pageCallbacks, id) ? pageCallbacks[id] : null;
     if (!entry) return; // already run: never twice
@@ -291,11 +382,23 @@
     try {
       entry.fn();
     } catch (e) {
-      say("warn", "a callback passed to a call threw: " + String(e && e.message).slice(0, 200));
+      say("warn", "a callback passed to a call threw: " + String(messageOf(e)).slice(0, 200));
     }
   }
+  /**
+   * What `error && error.message` gives, for a thrown value of any type.
+   * @param {unknown} error
+   */
+  function messageOf(error) {
+    return error && /** @type {{ message?: unknown }} */ (error).message;
+  }
 
+  /** @type {Record<string, boolean>} */
   var warned = {};
+  /**
+   * @param {string} kind
+   * @param {string} message
+   */
   function warnOnce(kind, message) {
     if (warned[kind] === true) return;
     warned[kind] = true;
@@ -304,23 +407,33 @@
 
   // ---- worker and queue ---------------------------------------------------------------------------------------
   var state = configError ? "failed" : "starting"; // starting -> running | failed
+  /** @type {BridgeItem[]} */
   var pending = []; // calls made before Python started, in order
   var droppedBeforeStart = 0;
+  /** @type {BridgeItem[]} */
   var outbox = [];
   var flushQueued = false;
+  /** @type {Worker | null} */
   var worker = null;
   var seq = 0;
   var acked = 0;
   var backlog = 0; // calls posted to the worker and not yet acknowledged
+  /** @type {InFlight[]} */
   var inFlight = []; // [seq, calls, items] per message
-  var history = []; // items the worker has handled: replayed (silently) into a restarted worker to rebuild its state
-  var MAX_HISTORY = 10000;
+  /** @type {unknown} */
+  var lastState = null; // the bridge state the worker last handed over (op "state"): a restarted worker starts from it
   var lastTransform = -1; // the transformation the worker said it is running (index into transformUrls)
-  var restartHistory = null;
+  var restarting = false;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  var loadTimer; // armed while the worker says it is loading a transformation file
+  var transformLoadMs = boundedInt(own(settings, "transform_load_ms"), 5000, 100, 60000);
   var droppedBusy = 0;
+  /** @type {ReturnType<typeof setTimeout> | null} */
   var watchdog = null;
-  var startTimer = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  var startTimer;
 
+  /** @param {string} message */
   function fail(message) {
     if (state === "failed") return;
     state = "failed";
@@ -330,13 +443,17 @@
     pending = [];
     outbox = [];
     clearTimeout(startTimer);
-    clearTimeout(watchdog);
+    clearTimeout(loadTimer);
+    if (watchdog) clearTimeout(watchdog);
+    settleExports();
+    endInteractionWait(); // a dead look-alike launcher must not stay on the page
     try {
       if (worker) worker.terminate();
     } catch (e) { /* already gone */ }
     worker = null;
   }
 
+  /** @param {BridgeItem | null} item null only counts (and reports) a drop: see queueFull */
   function send(item) {
     if (state === "failed") return; // disabled: the one error already told the page why
     if (state === "starting") {
@@ -353,6 +470,7 @@
       if (droppedBusy++ === 0) say("warn", "the worker is " + MAX_BACKLOG + " calls behind; new calls are dropped until it catches up");
       return;
     }
+    if (item === null) return; // a drop to count only exists before the start (queueFull)
     outbox.push(item);
     if (!flushQueued) {
       flushQueued = true;
@@ -362,6 +480,7 @@
 
   // A page that replaced window.Promise must not stop the bridge: microtasks through queueMicrotask, else a timer.
   var nativeMicrotask = typeof queueMicrotask === "function" ? queueMicrotask : null;
+  /** @param {() => void} fn */
   function later(fn) {
     try {
       if (nativeMicrotask) return nativeMicrotask.call(window, fn);
@@ -369,9 +488,13 @@
     setTimeout(fn, 0);
   }
 
+  /**
+   * @param {ToWorker} message
+   * @param {number} count the calls it carries
+   */
   function post(message, count) {
     message.seq = ++seq;
-    worker.postMessage(message);
+    /** @type {Worker} */ (worker).postMessage(message); // only called while the worker runs
     backlog += count;
     inFlight.push([message.seq, count, transformUrls.length ? message.items || [] : null]);
     if (!watchdog) armWatchdog();
@@ -389,20 +512,29 @@
   }
   // A transformation that never returns blocks the worker: start a new one without that file, rebuild its state
   // from the calls already handled (their commands are not applied again) and hand it every call not yet handled.
-  function restartWithout(index) {
+  /** @param {number} index */
+  /**
+   * @param {number} index
+   * @param {string} [why] what the file did (default: it did not return from a call)
+   */
+  function restartWithout(index, why) {
     var stuck = transformUrls.splice(index, 1)[0];
-    say("error", "the transformation " + stuck + " did not return within " + WATCHDOG_MS / 1000 + " s; the worker was restarted without it (no call lost)");
+    var stuckUrl = String(stuck);
+    var where = "transform[" + index + "]";
+    try { where += " (" + new URL(stuckUrl).origin + ")"; } catch (e) { /* named by index only */ }
+    clearTimeout(loadTimer);
+    say("error", "the transformation " + where + " " + (why || "did not return within " + WATCHDOG_MS / 1000 + " s") + "; the worker was restarted without it (no call lost)");
     put(settings, "transform", transformUrls.slice());
+    /** @type {BridgeItem[]} */
     var unhandled = [];
     inFlight.forEach(function (entry) { if (entry[2]) unhandled = unhandled.concat(entry[2]); });
-    try { worker.terminate(); } catch (e) { /* already gone */ }
+    try { if (worker) worker.terminate(); } catch (e) { /* already gone */ }
     worker = null;
     inFlight = [];
     backlog = 0;
     acked = seq;
     lastTransform = -1;
-    restartHistory = history;
-    history = [];
+    restarting = true;
     pending = unhandled.concat(outbox, pending);
     outbox = [];
     state = "starting";
@@ -427,16 +559,13 @@
     }
   }
 
+  /** @param {unknown} upTo the worker's ack */
   function acknowledge(upTo) {
     if (typeof upTo !== "number" || upTo <= acked) return;
     acked = upTo;
     while (inFlight.length && inFlight[0][0] <= acked) {
-      var done = inFlight.shift();
+      var done = /** @type {InFlight} */ (inFlight.shift()); // the loop checked there is one
       backlog -= done[1];
-      if (done[2]) {
-        for (var h = 0; h < done[2].length; h++) history.push(done[2][h]);
-        if (history.length > MAX_HISTORY) history.splice(0, history.length - MAX_HISTORY);
-      }
     }
     if (droppedBusy && backlog < MAX_BACKLOG / 2) {
       say("warn", droppedBusy + " call(s) were dropped while the worker was busy (backlog bound " + MAX_BACKLOG + " calls)");
@@ -444,12 +573,16 @@
     }
   }
 
-  function onWorkerMessage(event) {
-    var message = event.data;
+  /** @param {MessageEvent<FromWorker | null>} received */
+  function onWorkerMessage(received) {
+    var message = received.data;
     if (!message || typeof message !== "object" || state === "failed") return;
     heard();
     // Any other message means the worker came back from the transformation it last named.
-    if (message.type !== "transform") lastTransform = -1;
+    if (message.type !== "transform") {
+      lastTransform = -1;
+      clearTimeout(loadTimer);
+    }
     switch (message.type) {
       case "started":
         clearTimeout(startTimer);
@@ -457,11 +590,12 @@
         var items = pending;
         pending = [];
         if (droppedBeforeStart) say("warn", droppedBeforeStart + " call(s) were dropped before Python started (pre-start queue bound " + maxQueue + ")");
+        /** @type {ToWorker & { env: Record<string, unknown> }} */
         var init = { type: "init", settings: settings, env: environment(), items: items };
-        if (restartHistory) {
-          init.history = restartHistory; // a restart: rebuild state silently first
+        if (restarting) {
+          if (lastState) init.state = lastState; // a restart: go on from the previous worker's state
           init.env.widget = widget;
-          restartHistory = null;
+          restarting = false;
         }
         post(init, items.length);
         emit("pybridge:log", {
@@ -475,6 +609,14 @@
         break;
       case "transform":
         if (typeof message.index === "number") lastTransform = message.index;
+        clearTimeout(loadTimer);
+        if (message.phase === "load" && lastTransform >= 0) {
+          // Loading a file has a time limit (a top-level endless loop): after it, go on without that file.
+          var loading = lastTransform;
+          loadTimer = setTimeout(function () {
+            if (lastTransform === loading && state !== "failed") restartWithout(loading, "did not finish loading within " + transformLoadMs + " ms (setting transform_load_ms)");
+          }, transformLoadMs);
+        }
         break;
       case "commands":
         if (Array.isArray(message.commands)) schedule(message.commands);
@@ -493,7 +635,7 @@
   function nativeSession() {
     if (!nativeIntercom) return null;
     try {
-      var intercom = window.Intercom;
+      var intercom = /** @type {IntercomMessenger} */ (window.Intercom); // a function when the tag started
       var q = intercom.q;
       var queuedBoot = false;
       if (Array.isArray(q)) {
@@ -523,7 +665,8 @@
       }
     }
     var origins = [location.origin];
-    try { origins.push(new URL(base).origin); } catch (e) { /* no bundle origin */ }
+    try { origins.push(new URL(/** @type {string} */ (base)).origin); } catch (e) { /* no bundle origin */ }
+    /** @type {Record<string, unknown>} */
     var env = { native_intercom: nativeIntercom, selector_valid: selectorValid, origins: origins };
     var session = nativeSession();
     if (session) env.native_session = session;
@@ -531,7 +674,7 @@
   }
 
   function startWorker() {
-    var url = new URL("worker.mjs", base).href;
+    var url = new URL("worker.mjs", /** @type {string} */ (base)).href; // set: without it the tag never starts
     try {
       if (new URL(url).origin === location.origin) {
         trustedUrls[url] = true;
@@ -544,16 +687,20 @@
         setTimeout(function () { URL.revokeObjectURL(blobUrl); }, 60000);
       }
     } catch (e) {
-      fail(e && e.name === "TypeError" && window.trustedTypes
+      var failure = /** @type {{ name?: unknown } | null | undefined} */ (e);
+      fail(failure && failure.name === "TypeError" && window.trustedTypes
         ? "could not start its worker: Trusted Types refused the worker URL (add the policy name to your CSP: trusted-types py-bridge)"
-        : "could not start its worker (" + (e && e.name) + "; check the Content-Security-Policy worker-src)");
+        : "could not start its worker (" + (failure && failure.name) + "; check the Content-Security-Policy worker-src)");
       return;
     }
-    worker.onmessage = onWorkerMessage;
+    var current = worker;
+    // A terminated worker's late messages are never applied: only the current worker speaks for Python.
+    worker.onmessage = function (received) { if (current === worker) onWorkerMessage(received); };
     var saveData = !!(navigator.connection && navigator.connection.saveData);
     worker.postMessage({ type: "config", snapshot: own(settings, "fast_start") !== false && !saveData });
-    worker.onerror = function (event) {
-      if (event && event.preventDefault) event.preventDefault();
+    worker.onerror = function (problem) {
+      if (current !== worker) return;
+      if (problem && problem.preventDefault) problem.preventDefault();
       fail(state === "starting"
         ? "could not load its worker (a bundle file is missing, served with the wrong MIME type, or blocked by the Content-Security-Policy)"
         : "the py-bridge worker crashed");
@@ -564,7 +711,9 @@
   }
 
   // ---- Trusted Types: one policy, "py-bridge", that only ever vouches for the widget script and our worker -----
+  /** @type {Record<string, boolean>} */
   var trustedUrls = {};
+  /** @type {TrustedTypePolicy | null} */
   var trustedPolicy = null;
   try {
     if (window.trustedTypes && typeof window.trustedTypes.createPolicy === "function") {
@@ -576,8 +725,14 @@
       });
     }
   } catch (e) { /* the CSP names other policies only: enforcement will refuse our URLs and we report it */ }
+  /**
+   * The URL as a TrustedScriptURL where the page has Trusted Types. Typed as a string: script sinks (Worker,
+   * script.src) accept both, but TypeScript's DOM library does not know Trusted Types.
+   * @param {string} url
+   * @returns {string}
+   */
   function scriptUrl(url) {
-    return trustedPolicy ? trustedPolicy.createScriptURL(url) : url;
+    return trustedPolicy ? /** @type {string} */ (/** @type {unknown} */ (trustedPolicy.createScriptURL(url))) : url;
   }
 
   // ---- executor: the only things Python can make happen in the page ------------------------------------------
@@ -586,14 +741,21 @@
     nativeIntercom = typeof window.Intercom === "function";
   } catch (e) { /* a throwing getter: not an install we can drive */ }
   var widget = "idle"; // idle | loading | loaded | failed
+  /** @type {Record<MessengerEventName, Function[]>} the page's intercom.on() functions */
   var callbacks = { show: [], hide: [], unread: [] };
+  /** @type {Function[]} */
   var readyCallbacks = [];
   var readyFired = false;
 
-  function signal(name, data) {
-    send({ kind: "signal", name: name, data: data || {} });
+  /**
+   * @param {string} signalName
+   * @param {Record<string, unknown>} [data]
+   */
+  function signal(signalName, data) {
+    send({ kind: "signal", name: signalName, data: data || {} });
   }
 
+  /** @param {unknown} src */
   function allowedScript(src) {
     if (typeof src !== "string") return false;
     if (src.indexOf(WIDGET_PREFIX) === 0) return /^[a-z0-9]{1,32}$/.test(src.slice(WIDGET_PREFIX.length));
@@ -607,6 +769,7 @@
   // where it also installs the API. So the script's `load` event only says whether the loader ran; that the
   // Messenger started is seen later (the stub replaced or its queue drained). The queue is never emptied here:
   // the frame may still drain it.
+  /** @param {IntercomMessenger} stub */
   function loaderRan(stub) {
     var now = window.Intercom;
     if (now !== stub) return true;
@@ -616,6 +779,10 @@
       return false;
     }
   }
+  /**
+   * @param {IntercomMessenger} stub
+   * @param {number} queuedAtLoad
+   */
   function messengerStarted(stub, queuedAtLoad) {
     if (window.Intercom !== stub) return true;
     try {
@@ -626,6 +793,7 @@
     }
   }
 
+  /** @param {unknown} src */
   function loadWidget(src) {
     if (widget !== "idle") return;
     if (!allowedScript(src)) {
@@ -635,6 +803,8 @@
       return;
     }
     widget = "loading";
+    preconnect(); // the frame bundle and the API host follow the widget script
+    /** @type {any} window.Intercom as the page left it (any value), or the queue stub installed below */
     var stub;
     try {
       stub = window.Intercom;
@@ -642,25 +812,43 @@
         // Intercom's official queue stub: calls wait in Intercom.q until the Messenger drains them.
         stub = function () { stub.c(arguments); };
         stub.q = [];
-        stub.c = function (args) { stub.q.push(args); };
+        stub.c = /** @param {ArrayLike<unknown>} args */ function (args) { stub.q.push(args); };
         window.Intercom = stub;
       }
     } catch (e) {
       widget = "failed";
-      signal("widget", { status: "failed", reason: "window.Intercom cannot be used on this page (" + String(e && e.message).slice(0, 80) + ")" });
+      signal("widget", { status: "failed", reason: "window.Intercom cannot be used on this page (" + String(messageOf(e)).slice(0, 80) + ")" });
       return;
     }
-    var timer = null;
-    var poll = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    var timer;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    var poll;
+    var lateWatch = false;
+    var lateUntil = 0;
+    /**
+     * @param {boolean} ok
+     * @param {string} [reason]
+     */
     function settled(ok, reason) {
       if (widget !== "loading") return;
       clearTimeout(timer);
-      clearTimeout(poll);
+      if (!lateWatch) clearTimeout(poll);
       widget = ok ? "loaded" : "failed";
       endInteractionWait(); // the Messenger's own launcher takes over (or, failed, there is nothing to open)
       signal("widget", ok ? { status: "loaded" } : { status: "failed", reason: reason });
     }
+    /** @param {number} queuedAtLoad */
     function watchStart(queuedAtLoad) {
+      if (widget === "failed" && lateWatch) {
+        // widget_timeout_ms passed, but a slow network may still bring the Messenger: use it when it comes.
+        if (messengerStarted(stub, queuedAtLoad)) {
+          lateWatch = false;
+          widget = "loaded";
+          signal("widget", { status: "loaded", late: true });
+        } else if (Date.now() < lateUntil) poll = setTimeout(function () { watchStart(queuedAtLoad); }, START_POLL_MS * 4);
+        return;
+      }
       if (widget !== "loading") return;
       if (messengerStarted(stub, queuedAtLoad)) settled(true);
       else poll = setTimeout(function () { watchStart(queuedAtLoad); }, START_POLL_MS);
@@ -669,7 +857,7 @@
       var element = createElement("script");
       element.async = true;
       try {
-        element.src = scriptUrl(src);
+        element.src = scriptUrl(/** @type {string} */ (src)); // allowedScript(src) holds
       } catch (e) {
         settled(false, "Trusted Types refused the widget script (add the policy name to your CSP: trusted-types py-bridge)");
         return;
@@ -685,12 +873,54 @@
       };
       element.onerror = function () { settled(false, "script request failed"); };
       (doc("head") || doc("documentElement")).appendChild(element);
-      timer = setTimeout(function () { settled(false, "the Messenger did not start within " + widgetTimeoutMs / 1000 + " s"); }, widgetTimeoutMs);
+      timer = setTimeout(function () {
+        lateWatch = true; // the script is still loading or starting: keep watching (see watchStart)
+        lateUntil = Date.now() + LATE_MESSENGER_MS;
+        settled(false, "the Messenger did not start within " + widgetTimeoutMs / 1000 + " s");
+      }, widgetTimeoutMs);
     }
     if (doc("readyState") === "complete") inject();
-    else window.addEventListener("load", inject, { once: true });
+    else on(window, "load", inject, { once: true });
   }
 
+  // Consent withdrawn: Intercom's loader boots again from intercomSettings.app_id (on every Turbo load), and the
+  // Messenger keeps its visitor in cookies on the site's top-level domain. Remove the keys Python names from
+  // whatever object intercomSettings is (the page's own install included) and expire only Intercom's cookies,
+  // host-only and on each parent domain up to the last two labels.
+  var FORGETTABLE_COOKIE = /^intercom-(id|session|device-id)-[a-z0-9]{1,32}$/;
+  function cookieDomains() {
+    var host = String(location.hostname);
+    var domains = [""];
+    if (/^[\d.]+$/.test(host) || host.indexOf(":") !== -1 || host.indexOf("[") !== -1) return domains;
+    var labels = host.split(".");
+    for (var i = 0; i + 2 <= labels.length; i++) domains.push("; domain=" + labels.slice(i).join("."));
+    return domains;
+  }
+  /** @param {BridgeCommand} command */
+  function forgetIntercom(command) {
+    var current = window.intercomSettings;
+    var keys = Array.isArray(command.settings_keys) ? command.settings_keys : [];
+    if (current && typeof current === "object") {
+      keys.forEach(function (key) {
+        try {
+          if (typeof key === "string") delete /** @type {Record<string, unknown>} */ (current)[key];
+        } catch (e) { /* a frozen object: nothing more to do here */ }
+      });
+    }
+    // not document.cookie: clobbering
+    var setCookie = /** @type {{ set: (this: Document, cookie: string) => void }} */ (Object.getOwnPropertyDescriptor(DOC, "cookie")).set;
+    var domains = cookieDomains();
+    (Array.isArray(command.cookies) ? command.cookies : []).forEach(function (cookieName) {
+      if (typeof cookieName !== "string" || !FORGETTABLE_COOKIE.test(cookieName)) return;
+      domains.forEach(function (domain) {
+        try {
+          setCookie.call(document, cookieName + "=; path=/; max-age=0" + domain);
+        } catch (e) { /* cookies blocked: nothing was stored */ }
+      });
+    });
+  }
+
+  /** @param {BridgeCommand} command */
   function trace(command) {
     if (!debugOn) return;
     try {
@@ -704,34 +934,82 @@
     } catch (e) { /* a console that throws must not break the page */ }
   }
 
-  function redact(args) {
-    return args.map(function (arg) {
-      if (!arg || typeof arg !== "object" || Array.isArray(arg)) return arg;
-      var copy = {};
-      Object.keys(arg).forEach(function (key) { put(copy, key, CREDENTIAL_KEYS[key] === 1 ? "[redacted]" : arg[key]); });
-      return copy;
+  // A copy with every credential value replaced, in any spelling (case, `-`, `_` and spaces ignored) and at any depth.
+  /**
+   * @param {unknown} value
+   * @param {number} [depth]
+   * @returns {unknown}
+   */
+  function redact(value, depth) {
+    /** @param {string} key */
+    function bare(key) { return String(key).toLowerCase().replace(/[-_\s]/g, ""); }
+    var level = depth || 0;
+    if (!value || typeof value !== "object") return value;
+    if (level > MAX_DEPTH) return "[too deep]";
+    if (Array.isArray(value)) return value.map(function (item) { return redact(item, level + 1); });
+    var object = /** @type {Record<string, unknown>} */ (value);
+    var copy = {};
+    Object.keys(object).forEach(function (key) {
+      var secret = CREDENTIAL_KEYS.some(function (credential) { return bare(credential) === bare(key); });
+      put(copy, key, secret ? "[redacted]" : redact(object[key], level + 1));
     });
+    return copy;
   }
 
+  // The page re-checks what it applies: a boot, update or intercomSettings naming another app, API host or launcher
+  // than the settings this page parsed is refused, whoever produced it (a transformation's code runs in the worker).
+  var REGION_HOSTS = { us: "https://api-iam.intercom.io", eu: "https://api-iam.eu.intercom.io", au: "https://api-iam.au.intercom.io" };
+  /** @param {string[]} names the setting and its legacy alias */
+  function configured(names) {
+    return names.map(function (key) { return own(settings, key); }).filter(function (value) { return value !== undefined; });
+  }
+  /** @type {Record<string, unknown[]>} */
+  var PINNED = {
+    app_id: configured(["app_id", "appId"]),
+    api_base: sandboxUrl ? [sandboxUrl] : configured(["api_base", "apiBase"]).concat(
+      [own(REGION_HOSTS, String(own(settings, "region") || "us")) || REGION_HOSTS.us]),
+    custom_launcher_selector: configured(["widget_id", "activator"]).concat(["#IntercomDefaultWidget"])
+  };
+  /**
+   * The key of a payload that differs from this page's settings, or null when it matches.
+   * @param {unknown} payload
+   */
+  function foreignKey(payload) {
+    if (!payload || typeof payload !== "object") return null;
+    for (var key in PINNED) {
+      if (!Object.prototype.hasOwnProperty.call(PINNED, key)) continue;
+      var value = own(payload, key);
+      if (value !== undefined && PINNED[key].indexOf(value) === -1) return key;
+    }
+    return null;
+  }
+
+  /**
+   * @param {unknown} method
+   * @param {unknown} args
+   */
   function callIntercom(method, args) {
-    if (!INTERCOM_METHODS.hasOwnProperty(method) || !Array.isArray(args)) return;
+    if (typeof method !== "string" || !Object.prototype.hasOwnProperty.call(INTERCOM_METHODS, method) || !Array.isArray(args)) return;
     if (widget === "failed" || typeof window.Intercom !== "function") return;
+    var foreign = method === "boot" || method === "update" ? foreignKey(args[0]) : null;
+    if (foreign) return say("error", "refused Intercom('" + method + "'): its " + foreign + " is not the one this page configured");
     emit("pybridge:log", { level: "call", method: method, args: redact(args) });
     try {
-      window.Intercom.apply(window, [method].concat(args));
+      window.Intercom.apply(window, /** @type {[string, ...unknown[]]} */ ([method].concat(args)));
     } catch (e) {
-      say("warn", "Intercom('" + method + "') threw: " + (e && e.message));
+      say("warn", "Intercom('" + method + "') threw: " + messageOf(e));
     }
   }
 
-  function listen(event) {
-    var method = LISTEN_METHODS[event];
-    if (!method) return;
-    callIntercom(method, [function (value) {
-      callbacks[event].forEach(function (fn) {
-        try { fn(value); } catch (e) { say("warn", "an intercom.on('" + event + "') callback threw: " + (e && e.message)); }
+  /** @param {unknown} messengerEvent */
+  function listen(messengerEvent) {
+    if (messengerEvent !== "show" && messengerEvent !== "hide" && messengerEvent !== "unread") return;
+    var method = LISTEN_METHODS[messengerEvent];
+    callIntercom(method, [function (/** @type {unknown} */ value) {
+      callbacks[messengerEvent].forEach(function (fn) {
+        try { fn(value); } catch (e) { say("warn", "an intercom.on('" + messengerEvent + "') callback threw: " + messageOf(e)); }
       });
-      if (event !== "unread") signal("messenger", { event: event });
+      if (messengerEvent !== "unread") signal("messenger", { event: messengerEvent });
     }]);
   }
 
@@ -740,8 +1018,9 @@
     readyFired = true;
     readyCallbacks.splice(0).forEach(runReady);
   }
+  /** @param {Function} fn */
   function runReady(fn) {
-    try { fn(); } catch (e) { say("warn", "a ready() callback threw: " + (e && e.message)); }
+    try { fn(); } catch (e) { say("warn", "a ready() callback threw: " + messageOf(e)); }
   }
 
   var watching = false;
@@ -757,21 +1036,24 @@
       }
     }
     var pageHistory = window.history; // explicit: a local name must never stand in for the page's History
-    ["pushState", "replaceState"].forEach(function (name) {
-      var original = pageHistory[name];
-      pageHistory[name] = function () {
+    ["pushState", "replaceState"].forEach(function (method) {
+      var pageNavigation = /** @type {Record<string, Function>} */ (/** @type {unknown} */ (pageHistory));
+      var original = pageNavigation[method];
+      pageNavigation[method] = function () {
         var result = original.apply(this, arguments);
         try { changed(); } catch (e) { /* never break navigation */ }
         return result;
       };
     });
-    window.addEventListener("popstate", changed);
+    on(window, "popstate", changed);
   }
 
   // Commands are applied in order, in slices of at most ~8 ms, so a burst never becomes a long task on the page.
+  /** @type {BridgeCommand[]} */
   var commandQueue = [];
   var commandIndex = 0;
   var draining = false;
+  /** @param {BridgeCommand[]} commands */
   function schedule(commands) {
     for (var i = 0; i < commands.length; i++) commandQueue.push(commands[i]);
     if (!draining) {
@@ -787,7 +1069,7 @@
         apply(command);
       } catch (e) {
         // One failing step is one warning; the commands after it still run.
-        say("warn", "could not apply '" + String(command && command.op).slice(0, 20) + "' in this page: " + String(e && e.message).slice(0, 200));
+        say("warn", "could not apply '" + String(command && command.op).slice(0, 20) + "' in this page: " + String(messageOf(e)).slice(0, 200));
       }
       if (performance.now() - started > 8 && commandIndex < commandQueue.length) {
         setTimeout(drain, 0);
@@ -799,16 +1081,20 @@
     draining = false;
   }
 
+  /** @param {BridgeCommand} command */
   function apply(command) {
     if (!command || typeof command !== "object") return;
     switch (command.op) {
       case "settings":
-        if (command.settings && typeof command.settings === "object") window.intercomSettings = command.settings;
+        var foreignSetting = foreignKey(command.settings);
+        if (foreignSetting) say("error", "refused intercomSettings: its " + foreignSetting + " is not the one this page configured");
+        else if (command.settings && typeof command.settings === "object") window.intercomSettings = command.settings;
         break;
       case "load": loadWidget(command.src); break;
       case "call": callIntercom(command.method, command.args); break;
       case "listen": listen(command.event); break;
       case "log":
+        /** @type {"error" | "warn" | "info" | "debug"} */
         var level = command.level === "error" ? "error" : command.level === "warn" ? "warn" : command.level === "info" ? "info" : "debug";
         if (level !== "debug" || debugOn) say(level, String(command.message).slice(0, 2000));
         emit("pybridge:log", { level: level, message: String(command.message).slice(0, 2000) });
@@ -819,24 +1105,30 @@
         break;
       case "watch_pages": watchPages(); break;
       case "stop": fail("not started (see the error above)"); break;
-      case "callback": runCallback(command.id); break;
+      case "callback": runCallback(/** @type {number} */ (command.id)); break;
       case "identity":
         identity = { userId: typeof command.user_id === "string" ? command.user_id : null, traits: command.traits || {} };
         break;
       case "trace": trace(command); break;
-      case "export": finishExport(command.id, typeof command.jsonl === "string" ? command.jsonl : ""); break;
+      case "export": finishExport(/** @type {number} */ (command.id), typeof command.jsonl === "string" ? command.jsonl : ""); break;
+      case "forget": forgetIntercom(command); break;
+      case "state": lastState = command.state; break;
       default: /* unknown operations are ignored: the executor only does what it was built to do */
     }
   }
 
   // ---- the public API -----------------------------------------------------------------------------------------
   // Every entry point is guarded: whatever the page passes (throwing getters, hostile toString), nothing is thrown.
-  function guarded(name, fn) {
+  /**
+   * @param {string} label the entry point, for the warning
+   * @param {(...args: any[]) => void} fn takes page input (any: whatever the page passes)
+   */
+  function guarded(label, fn) {
     return function () {
       try {
-        fn.apply(null, arguments);
+        fn.apply(null, /** @type {any} */ (arguments));
       } catch (e) {
-        say("warn", name + "() failed: " + String(e && e.message).slice(0, 200));
+        say("warn", label + "() failed: " + String(messageOf(e)).slice(0, 200));
       }
       return api;
     };
@@ -851,6 +1143,11 @@
     try { window.localStorage.removeItem(ANON_KEY); } catch (e) { /* storage blocked */ }
   }
 
+  /**
+   * @param {string} method
+   * @param {ArrayLike<unknown>} args page input
+   * @param {Record<string, unknown>} context
+   */
   function sendCall(method, args, context) {
     if (method === "reset") {
       if (lastCallWasReset && state !== "failed") return; // a burst of resets is one logout
@@ -864,6 +1161,7 @@
   }
   var lastCallWasReset = false;
 
+  /** @type {Record<string, any>} built method by method below; its public type is PyBridge (web/embed.d.ts) */
   var api = { __pybridge: true, VERSION: VERSION, intercom: {} };
   CALLS.forEach(function (method) {
     api[method] = guarded(method, function () { sendCall(method, arguments, pageContext()); });
@@ -873,14 +1171,14 @@
       if (!queueFull()) send({ kind: "control", method: method, args: encodeArgs(arguments) });
     });
   });
-  api.intercom.on = guarded("intercom.on", function (event, fn) {
-    var known = typeof event === "string" && Object.prototype.hasOwnProperty.call(LISTEN_METHODS, event);
+  api.intercom.on = guarded("intercom.on", function (messengerEvent, fn) {
+    var known = typeof messengerEvent === "string" && Object.prototype.hasOwnProperty.call(LISTEN_METHODS, messengerEvent);
     if (!known || typeof fn !== "function") {
       say("warn", "intercom.on(event, fn): event must be show, hide or unread and fn a function; ignored");
       return;
     }
-    callbacks[event].push(fn);
-    send({ kind: "listen", event: event });
+    callbacks[/** @type {MessengerEventName} */ (messengerEvent)].push(fn);
+    send({ kind: "listen", event: messengerEvent });
   });
   api.ready = guarded("ready", function (fn) {
     if (typeof fn !== "function") {
@@ -901,10 +1199,12 @@
     } else {
       storageAllowed = !consentRequired;
       forgetAnonymousId();
+      endInteractionWait(); // no Messenger will come: the look-alike launcher goes
     }
     send({ kind: "consent", granted: granted === true, anonymous_id: anonymousId });
   });
   // Read-only views of who the bridge believes the user is, as analytics.js offers them.
+  /** @type {{ userId: string | null, traits: unknown }} */
   var identity = { userId: null, traits: {} };
   api.user = function () {
     var snapshot = { userId: identity.userId, traits: JSON.parse(JSON.stringify(identity.traits)) };
@@ -920,9 +1220,10 @@
   };
 
   // Debug mode: one collapsed console group per call (data-debug on the tag, or pybridge.debug(true) for this tab).
-  api.debug = function (on) {
+  /** @param {unknown} wanted page input: anything but false turns debug mode on */
+  api.debug = function (wanted) {
     try {
-      debugOn = on !== false;
+      debugOn = wanted !== false;
       try {
         if (debugOn) window.sessionStorage.setItem(DEBUG_KEY, "1");
         else window.sessionStorage.removeItem(DEBUG_KEY);
@@ -931,16 +1232,26 @@
     } catch (e) { /* never throw */ }
     return api;
   };
+  /** @type {Record<number, (jsonl: string) => void>} */
   var exports = {};
   var exportSeq = 0;
   api.debug.export = function () {
     return new Promise(function (resolve) {
       var id = ++exportSeq;
       exports[id] = resolve;
-      if (state === "failed") finishExport(id, "");
+      // Nothing recorded yet (Python not started, e.g. the interaction policy) or never will be: settle at once.
+      if (state === "failed" || !startRequested) finishExport(id, "");
       else send({ kind: "export", id: id });
     });
   };
+  // The tag stopped: every export still waiting settles with nothing (no answer will come).
+  function settleExports() {
+    Object.keys(exports).forEach(function (id) { finishExport(Number(id), ""); });
+  }
+  /**
+   * @param {number} id
+   * @param {string} jsonl
+   */
   function finishExport(id, jsonl) {
     var resolve = Object.prototype.hasOwnProperty.call(exports, id) ? exports[id] : null;
     delete exports[id];
@@ -953,6 +1264,7 @@
   });
 
   var CONTEXT_KEYS = ["url", "path", "search", "referrer", "title", "timestamp"];
+  /** @param {any} entry page input: `[method, ...args]` (with `ctx` from the snippet), or anything else */
   function replay(entry) {
     try {
       var method = entry && typeof entry === "object" ? entry[0] : undefined;
@@ -961,9 +1273,9 @@
         return;
       }
       // Read at most MAX_ARGS arguments by index: a hostile `length` must not make us walk billions of slots.
-      var length = Number(entry.length);
+      var entryLength = Number(entry.length);
       var args = [];
-      for (var i = 1; i <= MAX_ARGS && i < length; i++) args.push(entry[i]);
+      for (var i = 1; i <= MAX_ARGS && i < entryLength; i++) args.push(entry[i]);
       if (CALLS.indexOf(method) !== -1) {
         // The snippet captures where and when; the browser facts it leaves out (locale, user agent, timezone) and the
         // anonymous id come from now.
@@ -972,7 +1284,7 @@
         if (captured && typeof captured === "object") {
           CONTEXT_KEYS.forEach(function (key) {
             var value = own(captured, key);
-            if (typeof value === "string" || (key === "timestamp" && typeof value === "number")) context[key] = value;
+            if (typeof value === "string" || (key === "timestamp" && typeof value === "number")) /** @type {Record<string, unknown>} */ (context)[key] = value;
           });
         }
         sendCall(method, args, context);
@@ -986,12 +1298,15 @@
         say("warn", "pybridge.push(): unknown method " + JSON.stringify(method.slice(0, 40)) + "; ignored");
       }
     } catch (e) {
-      say("warn", "pybridge.push() failed: " + String(e && e.message).slice(0, 200));
+      say("warn", "pybridge.push() failed: " + String(messageOf(e)).slice(0, 200));
     }
   }
 
-  window.pybridge = api;
-  if (Array.isArray(existing)) {
+  window.pybridge = /** @type {typeof window.pybridge} */ (/** @type {unknown} */ (api));
+  if (Array.isArray(existing) && state === "failed") {
+    // Stopped before it started (a configuration error): the queue is dropped at once, never replayed call by call.
+    if (existing.length) say("warn", existing.length + " queued call(s) dropped");
+  } else if (Array.isArray(existing)) {
     for (var q = 0; q < existing.length; q++) {
       if (queueFull()) {
         droppedBeforeStart += existing.length - q - 1; // the rest, without encoding each one
@@ -1030,17 +1345,18 @@
   }
 
   var startRequested = false;
+  /** @param {string} reason */
   function requestStart(reason) {
     if (startRequested || state !== "starting") return;
     startRequested = true;
-    preconnect();
     emit("pybridge:log", { level: "debug", message: "starting Python (" + reason + ")" });
     startWorker();
   }
 
+  /** @param {() => void} fn */
   function afterLoad(fn) {
     if (doc("readyState") === "complete") fn();
-    else window.addEventListener("load", function () { fn(); }, { once: true });
+    else on(window, "load", function () { fn(); }, { once: true });
   }
 
   function startWhenPolicyAllows() {
@@ -1062,12 +1378,13 @@
     }
   }
 
-  // The Messenger's hosts are contacted only once the widget is about to be needed: now.
+  // Connection hints for the Messenger's hosts, added only when Python has validated the settings and consent allows
+  // loading (its `load` command): before that not even a preconnect may tell Intercom this visitor exists.
   function preconnect() {
     if (sandboxUrl) return;
     var region = own(settings, "region");
-    var api = region === "eu" ? "https://api-iam.eu.intercom.io" : region === "au" ? "https://api-iam.au.intercom.io" : "https://api-iam.intercom.io";
-    ["https://widget.intercom.io", "https://js.intercomcdn.com", api].forEach(function (href) {
+    var apiHost = region === "eu" ? "https://api-iam.eu.intercom.io" : region === "au" ? "https://api-iam.au.intercom.io" : "https://api-iam.intercom.io";
+    ["https://widget.intercom.io", "https://js.intercomcdn.com", apiHost].forEach(function (href) {
       try {
         var link = createElement("link");
         link.rel = "preconnect";
@@ -1081,13 +1398,15 @@
   // "interaction": nothing heavy until the visitor hovers, focuses or clicks the launcher. Without a launcher of
   // the site's own (a custom widget_id selector) or hide_default_launcher, a look-alike launcher is drawn; a click
   // on either is replayed as intercom.show() once the Messenger is up. A Messenger control call starts it too.
+  /** @type {HTMLButtonElement | null} */
   var lookAlike = null;
   function waitForInteraction() {
     var selector = own(settings, "widget_id");
     var custom = typeof selector === "string" && selector !== "#IntercomDefaultWidget";
     var hidden = own(settings, "hide_default_launcher") === true || own(settings, "hideDefaultLauncher") === true;
-    function trigger(event) {
-      var target = event.target;
+    /** @param {Event} happening */
+    function trigger(happening) {
+      var target = happening.target;
       if (custom) {
         try {
           if (!(target instanceof Element) || !target.closest(selector)) return;
@@ -1098,17 +1417,17 @@
         return;
       }
       // Hover or focus starts the downloads; a click (until the Messenger is up) is also replayed as show().
-      if (event.type === "click") {
-        if (lookAlike) event.preventDefault();
+      if (happening.type === "click") {
+        if (lookAlike) happening.preventDefault();
         show();
       }
-      requestStart("visitor interaction (" + event.type + ")");
+      requestStart("visitor interaction (" + happening.type + ")");
     }
     var kinds = ["pointerover", "focusin", "touchstart", "click"];
     stopWaitingForInteraction = function () {
-      kinds.forEach(function (kind) { document.removeEventListener(kind, trigger, true); });
+      kinds.forEach(function (kind) { EventTarget.prototype.removeEventListener.call(document, kind, trigger, true); });
     };
-    kinds.forEach(function (kind) { document.addEventListener(kind, trigger, { capture: true, passive: kind !== "click" }); });
+    kinds.forEach(function (kind) { on(document, kind, trigger, { capture: true, passive: kind !== "click" }); });
     var show = api.intercom.show;
     CONTROLS.forEach(function (method) {
       var control = api.intercom[method];
@@ -1132,7 +1451,9 @@
       var color = own(settings, "action_color") || own(settings, "background_color");
       var style = button.style;
       style.position = "fixed";
-      style[side] = pixels(own(settings, "horizontal_padding")) + "px";
+      var inset = pixels(own(settings, "horizontal_padding")) + "px";
+      if (side === "left") style.left = inset;
+      else style.right = inset;
       style.bottom = pixels(own(settings, "vertical_padding")) + "px";
       style.width = style.height = "48px";
       style.borderRadius = "50%";
@@ -1157,9 +1478,11 @@
       lookAlike = button;
     } catch (e) { /* decoration only */ }
   }
+  /** @param {unknown} value */
   function pixels(value) {
     return typeof value === "number" && value >= 20 && value <= 2000 ? Math.round(value) : 20;
   }
+  /** @type {(() => void) | null} */
   var stopWaitingForInteraction = null;
   // The Messenger is up (or failed): its own launcher and click handling take over from ours.
   function endInteractionWait() {

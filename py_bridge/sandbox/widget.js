@@ -50,6 +50,7 @@
   // State
   // ----------------------------------------------------------------------------------------------------------
 
+  /** @type {SandboxState} */
   const state = {
     booted: false,
     autoBooted: false,
@@ -85,6 +86,10 @@
   // Small helpers
   // ----------------------------------------------------------------------------------------------------------
 
+  /**
+   * @param {"debug" | "warn" | "error"} level
+   * @param {...unknown} args
+   */
   function safeConsole(level, ...args) {
     try {
       const fn = w.console && w.console[level];
@@ -94,15 +99,29 @@
     }
   }
 
+  /**
+   * @param {object} object
+   * @param {string} key
+   */
   function hasOwn(object, key) {
     return Object.prototype.hasOwnProperty.call(object, key);
   }
 
+  /**
+   * @param {unknown} value
+   * @returns {value is Record<string, unknown>}
+   */
   function isPlainObject(value) {
     return value !== null && typeof value === "object" && !Array.isArray(value);
   }
 
-  /** JSON-safe deep copy for the calls log and snapshots: functions and cycles become markers. */
+  /**
+   * JSON-safe deep copy for the calls log and snapshots: functions and cycles become markers.
+   * @param {unknown} value
+   * @param {unknown[]} [seen]
+   * @param {number} [depth]
+   * @returns {unknown}
+   */
   function jsonSafe(value, seen, depth) {
     seen = seen || [];
     depth = depth || 0;
@@ -121,9 +140,10 @@
       out = Number.isNaN(value.getTime()) ? null : value.toISOString();
     } else {
       out = {};
-      for (const key of Object.keys(value)) {
+      const object = /** @type {Record<string, unknown>} */ (value); // every other type returned above
+      for (const key of Object.keys(object)) {
         Object.defineProperty(out, key, {
-          value: jsonSafe(value[key], seen, depth + 1), enumerable: true, writable: true, configurable: true,
+          value: jsonSafe(object[key], seen, depth + 1), enumerable: true, writable: true, configurable: true,
         });
       }
     }
@@ -134,6 +154,8 @@
   /**
    * Copy of page-supplied settings as JSON would send them: functions and undefined dropped (JSON.stringify
    * semantics), so what we store is exactly what a real widget could transmit.
+   * @param {unknown} value
+   * @returns {unknown}
    */
   function wireCopy(value) {
     try {
@@ -159,9 +181,10 @@
     }
   }
 
-  function readCookie(name) {
+  /** @param {string} cookieName */
+  function readCookie(cookieName) {
     try {
-      const prefix = `${name}=`;
+      const prefix = `${cookieName}=`;
       for (const part of document.cookie.split(";")) {
         const item = part.trim();
         if (item.startsWith(prefix)) return decodeURIComponent(item.slice(prefix.length));
@@ -172,19 +195,48 @@
     return null;
   }
 
-  function writeCookie(name, value, maxAgeSeconds) {
+  /**
+   * The domains a cookie may be set for, widest first: from the last two labels of the host down to the host
+   * itself, then "" (host-only). An IP address or a single-label host (localhost) only has the host-only form.
+   */
+  function cookieDomains() {
+    const host = String((w.location && w.location.hostname) || "");
+    const domains = [];
+    if (!/^[\d.]+$/.test(host) && host.indexOf(":") === -1 && host.indexOf("[") === -1) {
+      const labels = host.split(".");
+      for (let i = labels.length - 2; i >= 0; i--) domains.push(labels.slice(i).join("."));
+    }
+    domains.push("");
+    return domains;
+  }
+
+  /**
+   * The real Messenger keeps its cookies on the site's top-level domain (`.example.com` on www.example.com): set
+   * each on the widest domain the browser accepts (a public suffix is refused), else host-only.
+   * @param {string} cookieName
+   * @param {string} value
+   * @param {number} maxAgeSeconds
+   */
+  function writeCookie(cookieName, value, maxAgeSeconds) {
     try {
       const secure = w.location && w.location.protocol === "https:" ? "; Secure" : "";
-      document.cookie =
-        `${name}=${encodeURIComponent(value)}; path=/; max-age=${maxAgeSeconds}; SameSite=Lax${secure}`;
+      const encoded = encodeURIComponent(value);
+      for (const domain of cookieDomains()) {
+        const scope = domain ? `; domain=${domain}` : "";
+        document.cookie = `${cookieName}=${encoded}; path=/; max-age=${maxAgeSeconds}; SameSite=Lax${secure}${scope}`;
+        if (readCookie(cookieName) === value) return;
+      }
     } catch (_err) {
       // cookies blocked: the session simply does not persist
     }
   }
 
-  function clearCookie(name) {
+  /** @param {string} cookieName */
+  function clearCookie(cookieName) {
     try {
-      document.cookie = `${name}=; path=/; max-age=0; SameSite=Lax`;
+      for (const domain of cookieDomains()) {
+        document.cookie = `${cookieName}=; path=/; max-age=0; SameSite=Lax${domain ? `; domain=${domain}` : ""}`;
+      }
     } catch (_err) {
       // nothing to clear
     }
@@ -209,6 +261,9 @@
   /**
    * Every request goes through one promise chain so the sandbox sees them in call order (a trackEvent right
    * after boot must not overtake the boot ping). `pending` counts queued and in-flight requests.
+   * @param {string} url
+   * @param {RequestInit} init
+   * @param {SandboxOnResponse} onResponse
    */
   function request(url, init, onResponse) {
     state.pending += 1;
@@ -230,6 +285,11 @@
     state.requestChain = state.requestChain.then(run, run);
   }
 
+  /**
+   * @param {string} endpoint
+   * @param {Record<string, unknown>} fields
+   * @param {(response: Response) => void} [onResponse]
+   */
   function post(endpoint, fields, onResponse) {
     const body = new URLSearchParams();
     for (const key of Object.keys(fields)) {
@@ -238,8 +298,8 @@
     }
     const url = `${apiBase()}/messenger/web/${endpoint}`;
     request(url, { method: "POST", body }, (response, error) => {
-      if (error) {
-        safeConsole("warn", `Intercom: request to ${endpoint} failed`, String(error && error.message ? error.message : error));
+      if (error || !response) {
+        safeConsole("warn", `Intercom: request to ${endpoint} failed`, String(error instanceof Error && error.message ? error.message : error));
         return;
       }
       if (endpoint === "ping" && response.status === 403) {
@@ -254,7 +314,9 @@
   }
 
   function identityFields() {
+    /** @type {SandboxSession} */
     const s = state.session || {};
+    /** @type {Record<string, unknown>} */
     const fields = { app_id: appId(), anonymous_id: state.visitorId };
     if (s.user_id !== undefined && s.user_id !== null) fields.user_id = String(s.user_id);
     if (typeof s.email === "string" && s.email) fields.email = s.email;
@@ -265,11 +327,17 @@
   }
 
   function isUserSession() {
+    /** @type {SandboxSession} */
     const s = state.session || {};
     return (s.user_id !== undefined && s.user_id !== null) || (typeof s.email === "string" && s.email !== "");
   }
 
+  /**
+   * @param {boolean} pageImpression
+   * @param {string} source
+   */
   function ping(pageImpression, source) {
+    if (!state.session) return; // pings belong to a booted session
     const userData = {};
     for (const key of Object.keys(state.session)) {
       if (SECRET_KEYS.indexOf(key) === -1) {
@@ -289,11 +357,15 @@
     const wasUser = isUserSession();
     post("ping", fields, (response) => {
       if (generation !== state.generation || !response.ok || !wasUser) return;
-      const name = `intercom-session-${appId()}`;
-      if (!readCookie(name)) writeCookie(name, uuid(), SESSION_COOKIE_SECONDS);
+      const cookieName = `intercom-session-${appId()}`;
+      if (!readCookie(cookieName)) writeCookie(cookieName, uuid(), SESSION_COOKIE_SECONDS);
     });
   }
 
+  /**
+   * @param {SandboxCallback[]} list
+   * @param {...unknown} args
+   */
   function fire(list, ...args) {
     for (const fn of list.slice()) {
       try {
@@ -308,6 +380,7 @@
   // DOM: launcher, panel, custom launcher
   // ----------------------------------------------------------------------------------------------------------
 
+  /** @param {() => void} fn */
   function whenBody(fn) {
     if (document.body) {
       fn();
@@ -316,6 +389,7 @@
     }
   }
 
+  /** @param {() => unknown} fn */
   function guarded(fn) {
     try {
       fn();
@@ -324,24 +398,31 @@
     }
   }
 
+  /** @param {unknown} value */
   function padding(value) {
     const n = typeof value === "number" ? value : parseInt(String(value), 10);
     return Number.isFinite(n) ? Math.max(20, Math.round(n)) : 20;
   }
 
   function zIndex() {
-    const z = state.session && Number(state.session.z_index);
+    const z = state.session ? Number(state.session.z_index) : NaN;
     return Number.isFinite(z) ? String(Math.round(z)) : "2147483000";
   }
 
   function color() {
+    /** @type {SandboxSession} */
     const s = state.session || {};
     if (typeof s.action_color === "string" && s.action_color) return s.action_color;
     if (typeof s.background_color === "string" && s.background_color) return s.background_color;
     return "#0057ff";
   }
 
+  /**
+   * @param {HTMLElement} el
+   * @param {number} extraBottom
+   */
   function placeFixed(el, extraBottom) {
+    /** @type {SandboxSession} */
     const s = state.session || {};
     const side = s.alignment === "left" ? "left" : "right";
     el.style.position = "fixed";
@@ -353,9 +434,9 @@
 
   function renderLauncher() {
     removeLauncher();
-    if (!state.booted || state.session.hide_default_launcher === true) return;
+    if (!state.booted || !state.session || state.session.hide_default_launcher === true) return;
     whenBody(() => {
-      if (!state.booted || state.launcher || state.session.hide_default_launcher === true) return;
+      if (!state.booted || !state.session || state.launcher || state.session.hide_default_launcher === true) return;
       const button = document.createElement("button");
       button.id = LAUNCHER_ID;
       button.type = "button";
@@ -392,8 +473,8 @@
       });
       badge.setAttribute("aria-hidden", "true");
       button.appendChild(badge);
-      button.addEventListener("click", (event) => {
-        event.stopPropagation();
+      button.addEventListener("click", (click) => {
+        click.stopPropagation();
         guarded(() => (state.panelOpen ? hidePanel() : showPanel({})));
       });
       state.launcher = button;
@@ -417,6 +498,7 @@
   }
 
   function activatorSelector() {
+    /** @type {SandboxSession} */
     const s = state.session || {};
     if (typeof s.custom_launcher_selector === "string" && s.custom_launcher_selector.trim()) {
       return s.custom_launcher_selector;
@@ -428,10 +510,12 @@
     return "#IntercomDefaultWidget";
   }
 
-  function onDocumentClick(event) {
+  /** @param {MouseEvent} click */
+  function onDocumentClick(click) {
     guarded(() => {
       if (!state.booted || !state.activatorSelector) return;
-      let target = event.target;
+      /** @type {Partial<Element> | null | undefined} */
+      let target = click.target;
       if (target && target.nodeType !== 1) target = target.parentElement;
       if (!target || typeof target.closest !== "function") return;
       let hit = null;
@@ -461,6 +545,13 @@
     }
   }
 
+  /**
+   * @template {keyof HTMLElementTagNameMap} K
+   * @param {K} tag
+   * @param {unknown} [text]
+   * @param {Partial<CSSStyleDeclaration>} [style]
+   * @returns {HTMLElementTagNameMap[K]}
+   */
   function element(tag, text, style) {
     const el = document.createElement(tag);
     if (text !== undefined && text !== null) el.textContent = String(text);
@@ -469,6 +560,7 @@
   }
 
   function contactQuery() {
+    /** @type {SandboxSession} */
     const s = state.session || {};
     const params = new URLSearchParams({ app_id: appId() });
     if (s.user_id !== undefined && s.user_id !== null) params.set("user_id", String(s.user_id));
@@ -477,7 +569,9 @@
     return params.toString();
   }
 
+  /** @param {HTMLElement} container */
   function describeContact(container) {
+    /** @type {SandboxSession} */
     const s = state.session || {};
     if (isUserSession()) {
       container.appendChild(element("p", `User: ${s.name ? s.name : "(no name)"}`));
@@ -488,34 +582,39 @@
     }
   }
 
+  /**
+   * @param {HTMLElement} details
+   * @param {Record<string, unknown>} contact the sandbox's JSON answer
+   */
   function fillDetails(details, contact) {
     while (details.firstChild) details.removeChild(details.firstChild);
     const companies = Array.isArray(contact.company_details) ? contact.company_details : [];
     details.appendChild(element("h3", "Companies", { fontSize: "14px", margin: "12px 0 4px" }));
     if (companies.length === 0) details.appendChild(element("p", "(none)"));
     for (const company of companies) {
-      const name = company.name ? `${company.name} ` : "";
-      details.appendChild(element("p", `${name}(${company.company_id})`, { margin: "2px 0" }));
+      const label = company.name ? `${company.name} ` : "";
+      details.appendChild(element("p", `${label}(${company.company_id})`, { margin: "2px 0" }));
     }
     details.appendChild(element("h3", "Recent events", { fontSize: "14px", margin: "12px 0 4px" }));
     const events = Array.isArray(contact.recent_events) ? contact.recent_events : [];
     if (events.length === 0) details.appendChild(element("p", "(none)"));
     const list = element("ul", null, { margin: "0", paddingLeft: "18px" });
-    for (const event of events) {
-      const when = new Date(Number(event.created_at) * 1000);
-      const stamp = Number.isNaN(when.getTime()) ? "" : ` at ${when.toISOString()}`;
-      list.appendChild(element("li", `${event.name}${stamp}`));
+    for (const recent of events) {
+      const createdAt = new Date(Number(recent.created_at) * 1000);
+      const stamp = Number.isNaN(createdAt.getTime()) ? "" : ` at ${createdAt.toISOString()}`;
+      list.appendChild(element("li", `${recent.name}${stamp}`));
     }
     details.appendChild(list);
   }
 
+  /** @param {HTMLElement} details */
   function loadContact(details) {
     const seq = ++state.panelSeq;
     const url = `${apiBase()}/contact?${contactQuery()}`;
     details.appendChild(element("p", "Loading contact…"));
     request(url, { method: "GET" }, (response, error) => {
       if (seq !== state.panelSeq || !state.panel) return;
-      if (error || !response.ok) {
+      if (error || !response || !response.ok) {
         // Only the sandbox has this route; its absence is not an error of the page.
         safeConsole("debug", "Intercom sandbox: contact details unavailable");
         while (details.firstChild) details.removeChild(details.firstChild);
@@ -528,6 +627,7 @@
     });
   }
 
+  /** @param {SandboxView} view */
   function buildPanel(view) {
     const panel = element("div", null, {
       width: "360px",
@@ -550,16 +650,16 @@
 
     const header = element("div", null, { display: "flex", justifyContent: "space-between", alignItems: "center" });
     header.appendChild(element("h2", "Sandbox Messenger", { fontSize: "16px", margin: "0" }));
-    const close = element("button", "\u00d7", {
+    const closeButton = element("button", "\u00d7", {
       border: "none",
       background: "transparent",
       fontSize: "20px",
       cursor: "pointer",
     });
-    close.type = "button";
-    close.setAttribute("aria-label", "Close Intercom Messenger");
-    close.addEventListener("click", () => guarded(hidePanel));
-    header.appendChild(close);
+    closeButton.type = "button";
+    closeButton.setAttribute("aria-label", "Close Intercom Messenger");
+    closeButton.addEventListener("click", () => guarded(hidePanel));
+    header.appendChild(closeButton);
     panel.appendChild(header);
 
     const contact = element("div", null, { marginTop: "8px" });
@@ -588,6 +688,7 @@
     return panel;
   }
 
+  /** @param {SandboxView} view */
   function showPanel(view) {
     if (!state.booted) return;
     const wasOpen = state.panelOpen;
@@ -622,18 +723,20 @@
   // API methods
   // ----------------------------------------------------------------------------------------------------------
 
+  /** @param {unknown} id the session's app id */
   function ensureVisitorId(id) {
-    const name = `intercom-id-${id}`;
-    let visitor = readCookie(name);
+    const cookieName = `intercom-id-${id}`;
+    let visitor = readCookie(cookieName);
     if (!visitor) {
       visitor = uuid();
-      writeCookie(name, visitor, VISITOR_COOKIE_SECONDS);
+      writeCookie(cookieName, visitor, VISITOR_COOKIE_SECONDS);
     }
     const device = `intercom-device-id-${id}`;
     if (!readCookie(device)) writeCookie(device, uuid(), DEVICE_COOKIE_SECONDS);
     return visitor;
   }
 
+  /** @param {unknown} settings page input */
   function boot(settings) {
     if (!isPlainObject(settings) || settings.app_id === undefined || settings.app_id === null || settings.app_id === "") {
       safeConsole("error", "Intercom: boot requires settings with an app_id; the call was ignored.");
@@ -653,6 +756,7 @@
     ping(true, "apiBoot");
   }
 
+  /** @param {unknown} arg page input */
   function update(arg) {
     if (!state.booted) return;
     if (arg !== undefined && arg !== null && !isPlainObject(arg)) {
@@ -673,7 +777,7 @@
     state.updateWindowCount += 1;
     const changes = arg ? wireCopy(arg) : {};
     const impression = !isPlainObject(changes) || Object.keys(changes).length === 0;
-    if (!impression) {
+    if (!impression && state.session) {
       const appIdBefore = state.session.app_id;
       for (const key of Object.keys(changes)) {
         // defineProperty: page data named like a prototype member ("toString") stays data under a frozen prototype
@@ -713,9 +817,13 @@
     state.shutdownCount += 1;
   }
 
-  function trackEvent(name, metadata) {
+  /**
+   * @param {unknown} eventName page input
+   * @param {unknown} metadata page input
+   */
+  function trackEvent(eventName, metadata) {
     if (!state.booted) return;
-    if (typeof name !== "string" || name.trim() === "") {
+    if (typeof eventName !== "string" || eventName.trim() === "") {
       safeConsole("warn", "Intercom: trackEvent needs an event name; the call was ignored.");
       return;
     }
@@ -725,22 +833,32 @@
       return;
     }
     const fields = identityFields();
-    fields.event_name = name;
+    fields.event_name = eventName;
     fields.metadata = JSON.stringify(meta);
     fields.created_at = String(Math.floor(Date.now() / 1000)); // Intercom dates are Unix seconds
     post("events", fields);
   }
 
+  /**
+   * @param {string} type
+   * @param {unknown} id page input
+   * @param {boolean} openPanel
+   */
   function content(type, id, openPanel) {
     state.lastContent = { type, id: jsonSafe(id) };
     if (openPanel) showPanel({ label: `${type} ${id === undefined ? "" : String(id)}`.trim() });
   }
 
+  /**
+   * @param {"show" | "hide" | "email"} kind
+   * @param {unknown} fn page input
+   */
   function onCallback(kind, fn) {
     if (typeof fn !== "function") return;
-    state.callbacks[kind].push(fn);
+    state.callbacks[kind].push(/** @type {SandboxCallback} */ (fn));
   }
 
+  /** @param {unknown} count */
   function setUnread(count) {
     const n = Number(count);
     state.unreadCount = Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
@@ -748,6 +866,7 @@
     fire(state.callbacks.unread, state.unreadCount);
   }
 
+  /** @type {Record<string, (...args: unknown[]) => unknown>} every argument is page input */
   const methods = {
     boot,
     update,
@@ -762,7 +881,7 @@
       showPanel({ label: "Conversation", sent: text });
     },
     showSpace: (space) => {
-      if (SPACES.indexOf(space) === -1) return; // other values do nothing, like Intercom
+      if (typeof space !== "string" || SPACES.indexOf(space) === -1) return; // other values do nothing, like Intercom
       content("space", space, false);
       showPanel({ label: `Space: ${space}` });
     },
@@ -782,21 +901,27 @@
     onHide: (fn) => onCallback("hide", fn),
     onUnreadCountChange: (fn) => {
       if (typeof fn !== "function") return;
-      state.callbacks.unread.push(fn);
-      fire([fn], state.unreadCount); // Intercom calls it at once with the current count
+      const callback = /** @type {SandboxCallback} */ (fn);
+      state.callbacks.unread.push(callback);
+      fire([callback], state.unreadCount); // Intercom calls it at once with the current count
     },
     onUserEmailSupplied: (fn) => onCallback("email", fn),
     reattach_activator: bindActivator,
   };
 
   /** Methods that act even without a session: boot starts one, ready only reports that the script loaded. */
+  /** @type {Record<string, (...args: unknown[]) => unknown>} */
   const alwaysAvailable = {
     boot,
     ready: (fn) => {
-      if (typeof fn === "function") fire([fn]);
+      if (typeof fn === "function") fire([/** @type {SandboxCallback} */ (fn)]);
     },
   };
 
+  /**
+   * @param {unknown} method page input
+   * @param {unknown[]} args page input
+   */
   function dispatch(method, args) {
     try {
       state.calls.push([String(method), jsonSafe(args)]);
@@ -816,6 +941,10 @@
     return method === "getVisitorId" ? result : undefined;
   }
 
+  /**
+   * @param {unknown} method page input
+   * @param {...unknown} args page input
+   */
   function Intercom(method, ...args) {
     try {
       return dispatch(method, args);
@@ -891,16 +1020,19 @@
     get pendingRequests() {
       return state.pending;
     },
+    /** @param {unknown} n */
     simulateUnread(n) {
       guarded(() => {
         if (state.booted) setUnread(n);
       });
     },
+    /** @param {unknown} email */
     simulateUserEmailSupplied(email) {
       guarded(() => {
         if (state.booted) fire(state.callbacks.email, email);
       });
     },
+    /** @returns {Promise<void>} */
     idle() {
       return new Promise((resolve) => {
         state.idleWaiters.push(resolve);
@@ -927,7 +1059,9 @@
     const stub = function () {
       stub.c(arguments);
     };
+    /** @type {ArrayLike<unknown>[]} */
     stub.q = [];
+    /** @param {ArrayLike<unknown>} args */
     stub.c = function (args) {
       stub.q.push(args);
     };
@@ -935,6 +1069,7 @@
     return stub;
   }
 
+  /** @param {IntercomMessenger} fn */
   function markBooted(fn) {
     try {
       fn.booted = true;
@@ -943,22 +1078,23 @@
     }
   }
 
-  function frameElement() {
+  // Not named frameElement: that is a window global (the element embedding this window).
+  function sandboxFrame() {
     const el = document.getElementById(FRAME_ID);
     return el && el.tagName === "IFRAME" ? el : null;
   }
 
   function removeFrame() {
     state.frameGeneration += 1; // a frame start still waiting belongs to the removed frame
-    const el = frameElement();
+    const el = sandboxFrame();
     if (el && el.parentNode) el.parentNode.removeChild(el);
   }
 
   function addFrame() {
-    if (frameElement()) return;
+    if (sandboxFrame()) return;
     const generation = ++state.frameGeneration;
     whenBody(() => {
-      if (generation !== state.frameGeneration || frameElement()) return;
+      if (generation !== state.frameGeneration || sandboxFrame()) return;
       const frame = document.createElement("iframe");
       frame.id = FRAME_ID;
       frame.title = "Intercom";
@@ -971,8 +1107,10 @@
     });
   }
 
+  /** @param {number} generation */
   function startFrame(generation) {
-    if (generation !== state.frameGeneration || !frameElement()) return;
+    if (generation !== state.frameGeneration || !sandboxFrame()) return;
+    /** @type {unknown[][]} */
     const queued = [];
     try {
       const current = w.Intercom;
@@ -1018,20 +1156,34 @@
     });
   }
 
+  // A Turbo/Turbolinks load: the frame comes back if a visit removed it; if it stayed and its Messenger was shut
+  // down, it boots again from intercomSettings (observed with Intercom's real loader: issue 15, intercom-facts.md).
+  function onLoad() {
+    if (!sandboxFrame()) {
+      addFrame();
+      return;
+    }
+    const settings = w.intercomSettings;
+    if (w.Intercom === Intercom && !state.booted && isPlainObject(settings) && settings.app_id) {
+      state.autoBooted = true;
+      boot(settings);
+    }
+  }
+
   if (isBot) {
     // The real loader does nothing at all for crawlers: no stub marked, no frame, no Messenger.
   } else if (loaderRan) {
     safeConsole("warn", "Intercom: the Messenger script was included more than once; the second copy does nothing.");
   } else {
     markBooted(typeof existing === "function" ? existing : installStub());
-    for (const name of ["turbo:visit", "turbolinks:visit", "page:before-change"]) {
-      document.addEventListener(name, onVisit);
+    for (const type of ["turbo:visit", "turbolinks:visit", "page:before-change"]) {
+      document.addEventListener(type, onVisit);
     }
-    for (const name of ["turbo:before-cache", "turbolinks:before-cache"]) {
-      document.addEventListener(name, () => guarded(removeFrame));
+    for (const type of ["turbo:before-cache", "turbolinks:before-cache"]) {
+      document.addEventListener(type, () => guarded(removeFrame));
     }
-    for (const name of ["turbo:load", "turbolinks:load", "page:change"]) {
-      document.addEventListener(name, () => guarded(addFrame));
+    for (const type of ["turbo:load", "turbolinks:load", "page:change"]) {
+      document.addEventListener(type, () => guarded(onLoad));
     }
     addFrame();
   }
