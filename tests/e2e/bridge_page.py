@@ -37,6 +37,21 @@ if (!window.pybridge.__pybridge) {
 """
 
 
+# Records when the tag creates its worker (the moment its runtime downloads begin) on the page's clock.
+WORKER_CLOCK = (
+    "(() => { const W = window.Worker; window.__workerAt = null;"
+    " window.Worker = function (url, options) { if (window.__workerAt === null) window.__workerAt = performance.now();"
+    " return new W(url, options); }; })();"
+)
+# The positive marker before asserting that the runtime did NOT start: the page's load event has fired (the "load"
+# policy starts in it) and an idle callback requested after it has run (idle callbacks run in the order they were
+# requested, so the "idle" policy's, requested in the load event, has run before it).
+PAST_THE_START_POINTS = (
+    "() => new Promise((resolve) => { const idle = () => requestIdleCallback(() => setTimeout(resolve, 0));"
+    " if (document.readyState === 'complete') idle(); else addEventListener('load', idle, {once: true}); })"
+)
+
+
 class BridgePage:
     def __init__(self, page: Page, server: DevServer, sandbox: Sandbox, watch: Watch) -> None:
         self.page = page
@@ -139,6 +154,40 @@ class BridgePage:
         self.js("(m) => window.pybridge.track(m)", marker)
         self.wait_for(lambda: any(c[0] == "trackEvent" and c[1][0] == marker for c in self.calls()), what=marker)
         self.js("() => window.__intercomSandbox.idle()")
+        self.console_seen()
+
+    def handled(self) -> None:
+        """Wait until Python has handled every call sent so far and the page has applied what it decided, when nothing
+        may reach Intercom (consent pending or withdrawn, the widget blocked), so `settle()`'s marker never would.
+
+        The positive marker is a `pybridge.debug.export()` round trip: Python answers it after every item sent before
+        it, and the page applies the answer after those items' commands. Then any sandbox request in flight is awaited.
+        Only after this may a test assert that something did not happen. A `load` command applied on the page is
+        visible at once (`window.Intercom` stub, script element, hints); the request it starts may still be on its way,
+        so assert on those too, not only on `watch.intercom_requests`.
+        """
+        self.js(
+            "async () => { await window.pybridge.debug.export();"
+            " if (window.__intercomSandbox) await window.__intercomSandbox.idle(); }"
+        )
+        self.console_seen()
+
+    def console_seen(self) -> None:
+        """Wait until every console line the page printed so far is in `watch.console`: console messages reach the
+        test asynchronously but in the order the page printed them, so a marker line printed last closes them."""
+        marker = f"[test marker {next(_counter)}]"
+        self.js("(m) => console.debug(m)", marker)
+        self.wait_for(lambda: self.watch.messages(contains=marker), what=marker)
+
+    def intercom_on_the_page(self) -> list[str]:
+        """What loading the Messenger leaves on the page at once: the `window.Intercom` stub, a script or a
+        connection hint naming an Intercom host. Empty on a page that never asked for Intercom."""
+        found: list[str] = self.js(
+            "() => [...(typeof window.Intercom === 'undefined' ? [] : ['window.Intercom']),"
+            " ...Array.from(document.querySelectorAll('script[src], link[href]'))"
+            ".map(e => e.src || e.href).filter(u => /intercom/.test(u))]"
+        )
+        return found
 
     def users(self) -> list[dict[str, Any]]:
         users: Any = self.workspace()["users"]

@@ -32,7 +32,9 @@ def test_a_callback_in_any_position_runs_exactly_once(bridge: BridgePage) -> Non
         " pybridge.alias('u-cb-2', cb('alias')); pybridge.screen('Home', cb('screen')); }"
     )
     bridge.settle()
-    bridge.page.wait_for_timeout(600)  # past the 300 ms bound: a late second run would show here
+    # Not a marker's job: a second run could only come from the 300 ms timer bound, which no call or marker makes
+    # happen sooner; let it elapse (with margin) so a late second run would show here.
+    bridge.page.wait_for_timeout(600)
     counts = callback_counts(bridge)
     expected = [
         "page", "page-name", "page-full", "identify-id", "identify-full", "identify-traits",
@@ -51,7 +53,10 @@ def test_callbacks_of_calls_queued_before_the_tag_and_with_the_widget_blocked_st
     before = f"<script>{SNIPPET}pybridge.track('Queued', {{}}, cb('queued'));</script>"
     bridge.open(before=before)
     bridge.js("() => pybridge.track('Blocked', {}, {}, cb('blocked'))")
-    bridge.page.wait_for_timeout(900)
+    bridge.wait_for(lambda: callback_counts(bridge) == {"queued": 1, "blocked": 1}, timeout_s=1, what="the callbacks")
+    # Then let the 300 ms bound elapse (with margin): a second run can only come from its timer, which no marker
+    # makes happen sooner.
+    bridge.page.wait_for_timeout(600)
     assert callback_counts(bridge) == {"queued": 1, "blocked": 1}
 
 

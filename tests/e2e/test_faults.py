@@ -60,7 +60,7 @@ def test_blocked_widget_warns_once_and_the_page_keeps_working(bridge: BridgePage
     results = bridge.js("() => { for (let i = 0; i < 500; i++) pybridge.track('Offline ' + i); return 'ok'; }")
     assert results == "ok"
     bridge.js("() => pybridge.identify('u-blocked', {email: 'b@example.com'})")
-    bridge.page.wait_for_timeout(300)
+    bridge.handled()  # Python handled the identify and the page applied its decision (the widget cannot answer)
     assert bridge.js("() => window.Intercom.q.length") == queued  # nothing piles up in the stub
     assert bridge.js("() => document.querySelector('h1').textContent") == "Host page"
 
@@ -139,7 +139,7 @@ def test_worker_crash_mid_session_is_detected_and_later_calls_do_not_throw(
     errors = bridge.wait_for(lambda: watch.messages("error", "stopped responding"), timeout_s=30, what="crash report")
     assert len(errors) == 1
     assert bridge.js("() => { for (let i = 0; i < 100; i++) pybridge.track('after crash'); return 'ok'; }") == "ok"
-    page.wait_for_timeout(200)
+    bridge.console_seen()  # the worker is gone, so no marker can cross it: every line printed so far is recorded
     assert len(watch.messages("error", "[py-bridge]")) == 1
 
 
@@ -157,9 +157,8 @@ def test_the_prestart_queue_is_bounded_and_says_when_it_drops(bridge: BridgePage
     before = f"<script>{SNIPPET}for (let i = 0; i < 150; i++) pybridge.track('Bounded', {{i: i}});</script>"
     # calls pushed before the tag are replayed into the bounded queue by embed.js
     bridge.open(before=before, settings={"max_queue": 100})
-    bridge.wait_for(lambda: len(bridge.calls("trackEvent")) >= 100, what="100 events")
-    bridge.page.wait_for_timeout(300)
-    assert [c[1][1]["i"] for c in bridge.calls("trackEvent")] == list(range(100))
+    bridge.settle()  # a marker track made after the start arrives after every replayed call
+    assert [c[1][1]["i"] for c in bridge.calls("trackEvent") if c[1][0] == "Bounded"] == list(range(100))
     assert watch.messages("warning", "pre-start queue is full (100 calls")
     assert watch.messages("warning", "50 call(s) were dropped before Python started")
 
@@ -206,7 +205,8 @@ def test_consent_required_loads_nothing_until_granted_then_replays(bridge: Bridg
     """consent.required: no Intercom request, no intercom-* cookie, no stored id before consent; then replay."""
     bridge.open(settings={"consent": {"required": True}})
     bridge.js("() => { pybridge.identify('u-consent', {email: 'c@example.com'}); pybridge.track('Before Consent'); }")
-    bridge.page.wait_for_timeout(500)
+    bridge.handled()  # Python held both calls; a load it decided would be on the page by now
+    assert bridge.intercom_on_the_page() == []
     assert watch.intercom_requests == []
     assert not [c for c in bridge.page.context.cookies() if c["name"].startswith("intercom")]
     assert bridge.js("() => localStorage.getItem('pybridge.anonymous_id')") is None
@@ -222,7 +222,8 @@ def test_consent_refused_drops_the_held_calls_and_loads_nothing(bridge: BridgePa
     bridge.open(settings={"consent": {"required": True}})
     bridge.js("() => { pybridge.identify('u-no', {}); pybridge.consent(false); pybridge.track('After Refusal'); }")
     bridge.wait_for(lambda: watch.messages("info", "consent refused"), what="refusal")
-    bridge.page.wait_for_timeout(300)
+    bridge.handled()  # the track after the refusal was handled too
+    assert bridge.intercom_on_the_page() == []
     assert watch.intercom_requests == []
 
 

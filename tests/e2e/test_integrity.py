@@ -121,7 +121,7 @@ def test_a_page_without_promise_loses_no_call(bridge: BridgePage, watch: Watch) 
         " setTimeout(() => { window.Promise = P; }, 0); return threw; }"
     )
     assert threw is None
-    bridge.page.wait_for_timeout(100)
+    bridge.wait_for(lambda: bridge.js("() => typeof window.Promise === 'function'"), what="window.Promise restored")
     bridge.js("() => pybridge.track('After Promise')")
     bridge.settle()
     names = [e["name"] for e in bridge.workspace()["events"]]
@@ -254,3 +254,33 @@ def test_a_polluted_object_prototype_is_not_read_as_settings(bridge: BridgePage,
     assert {"One", "Two", "Three"} <= set(names)
     assert not [u for u in urls if "/evil" in u]
     assert not watch.messages(contains="pre-start queue is full")
+
+
+def test_elements_named_add_event_listener_do_not_stop_the_interaction_policy(bridge: BridgePage, watch: Watch) -> None:
+    """`<img name="addEventListener">` / `<form name="addEventListener">` shadow document's and window's method
+    (issue 15, item 13): the interaction policy (Save-Data and 2g visitors' default) still starts on hover."""
+    watch.allow_error(r"Failed to load resource")  # the injected image has no source
+    bridge.open(
+        before='<img name="addEventListener"><form name="addEventListener"></form>',
+        settings={"load": "interaction"},
+        wait_ready=False,
+    )
+    bridge.wait_for(lambda: bridge.js("() => !!(window.pybridge && window.pybridge.__pybridge)"), what="embed.js")
+    assert bridge.js("() => typeof document.addEventListener") == "object"  # clobbered indeed
+    # The tag has armed its interaction listeners. The clobbering goes before the Messenger loads: Intercom's own
+    # loader (and the sandbox standing in for it) calls document.addEventListener itself.
+    bridge.js("() => document.querySelectorAll('[name=addEventListener]').forEach((element) => element.remove())")
+    bridge.page.hover("#help")
+    bridge.wait_ready()
+    bridge.js("() => pybridge.track('Clobbered Listener')")
+    bridge.settle()
+    assert "Clobbered Listener" in [e["name"] for e in bridge.workspace()["events"]]
+
+
+def test_a_polluted_prototype_does_not_make_the_tag_think_it_runs_twice(bridge: BridgePage, watch: Watch) -> None:
+    """`Object.prototype.__pybridge = true` before the tag: only the tag's own marker counts (item 13)."""
+    bridge.open(before="<script>Object.prototype.__pybridge = true; window.pybridge = [];</script>")
+    bridge.js("() => pybridge.track('Not Polluted')")
+    bridge.settle()
+    assert not watch.messages(contains="included more than once")
+    assert "Not Polluted" in [e["name"] for e in bridge.workspace()["events"]]

@@ -64,7 +64,8 @@ def test_a_spa_navigation_becomes_a_page_update_with_the_new_url(bridge: BridgeP
     views = bridge.workspace()["page_views"]
     bridge.js("() => history.pushState(null, '', '/spa/one?tab=2')")
     bridge.wait_for(lambda: bridge.workspace()["page_views"] > views, what="a page view after pushState")
-    assert bridge.users() == [] and any(
+    assert bridge.users() == []
+    assert any(
         str(v.get("last_page_url", "")).endswith("/spa/one?tab=2") for v in bridge.workspace()["visitors"].values()
     )
     bridge.js("() => history.replaceState(null, '', '/spa/two')")
@@ -96,9 +97,9 @@ def test_spa_navigations_and_trait_changes_lose_no_data_to_the_update_throttle(b
     bridge.js("() => pybridge.page()")
     bridge.wait_for(
         lambda: (
-            next((u for u in bridge.users() if u["user_id"] == "u-spa"), {}).get("last_page_url", "").endswith(
-                "/route/100"
-            )
+            next((u for u in bridge.users() if u["user_id"] == "u-spa"), {})
+            .get("last_page_url", "")
+            .endswith("/route/100")
             and next((u for u in bridge.users() if u["user_id"] == "u-spa"), {})
             .get("custom_attributes", {})
             .get("step")

@@ -7,15 +7,9 @@ import time
 
 from playwright.sync_api import Route
 
-from tests.e2e.bridge_page import BridgePage
+from tests.e2e.bridge_page import PAST_THE_START_POINTS, WORKER_CLOCK, BridgePage
 from tests.e2e.conftest import Watch
 
-# Records when the tag creates its worker (the moment its runtime downloads begin) on the page's clock.
-WORKER_CLOCK = (
-    "(() => { const W = window.Worker; window.__workerAt = null;"
-    " window.Worker = function (url, options) { if (window.__workerAt === null) window.__workerAt = performance.now();"
-    " return new W(url, options); }; })();"
-)
 PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
 SLOW_IMAGE = '<img src="/t/slow-hero.png" alt="hero">'
 
@@ -75,7 +69,7 @@ def test_interaction_draws_a_look_alike_launcher_and_replays_the_click_as_show(b
     bridge.page.add_init_script(WORKER_CLOCK)
     bridge.open(settings={"load": "interaction"}, widget_id=None, wait_ready=False)
     bridge.page.wait_for_selector("[data-py-bridge=launcher]")
-    bridge.page.wait_for_timeout(500)
+    bridge.js(PAST_THE_START_POINTS)
     assert bridge.js("() => window.__workerAt") is None
     bridge.js("() => pybridge.identify('u-lazy', {email: 'lazy@example.com'})")  # queued meanwhile
     bridge.page.click("[data-py-bridge=launcher]")
@@ -91,7 +85,8 @@ def test_interaction_with_the_sites_own_launcher_starts_on_hover(bridge: BridgeP
     """With a custom widget_id selector no look-alike is drawn; hovering the site's launcher starts the runtime."""
     bridge.page.add_init_script(WORKER_CLOCK)
     bridge.open(settings={"load": "interaction"}, wait_ready=False)
-    bridge.page.wait_for_timeout(500)
+    bridge.wait_for(lambda: bridge.js("() => !!(window.pybridge && window.pybridge.__pybridge)"), what="embed.js")
+    bridge.js(PAST_THE_START_POINTS)
     assert launcher_count(bridge) == 0
     assert bridge.js("() => window.__workerAt") is None
     bridge.page.hover("#help")
@@ -107,7 +102,7 @@ def test_save_data_falls_back_to_interaction(bridge: BridgePage, watch: Watch) -
     )
     bridge.open(widget_id=None, wait_ready=False)
     bridge.page.wait_for_selector("[data-py-bridge=launcher]")
-    bridge.page.wait_for_timeout(1000)
+    bridge.js(PAST_THE_START_POINTS)
     assert bridge.js("() => window.__workerAt") is None
     bridge.js("() => pybridge.intercom.show()")  # a Messenger control starts it too
     bridge.wait_ready()
@@ -120,3 +115,39 @@ def test_an_unknown_load_policy_is_a_clear_settings_error(bridge: BridgePage, wa
     bridge.open(settings={"load": "lazy"}, wait_ready=False)
     error = bridge.wait_for(lambda: watch.messages("error", "load must be one of"), what="settings error")
     assert "eager | load | idle | interaction" in error[0]
+
+
+def test_debug_export_settles_before_an_interaction_start(bridge: BridgePage) -> None:
+    """Issue 15, item 5: nothing is recorded before Python starts, and the promise says so at once."""
+    bridge.open(settings={"load": "interaction"}, widget_id=None, wait_ready=False)
+    bridge.page.wait_for_selector("[data-py-bridge=launcher]")
+    exported = bridge.page.evaluate(
+        "() => Promise.race([pybridge.debug.export(), new Promise((r) => setTimeout(() => r('pending'), 2000))])"
+    )
+    assert exported == ""
+
+
+def test_the_look_alike_launcher_goes_when_consent_is_refused(bridge: BridgePage) -> None:
+    """Issue 15, item 5: no Messenger will come after consent(false), so the look-alike must not stay, dead."""
+    bridge.open(settings={"load": "interaction", "consent": "required"}, widget_id=None, wait_ready=False)
+    bridge.page.wait_for_selector("[data-py-bridge=launcher]")
+    bridge.js("() => pybridge.consent(false)")
+    bridge.wait_for(lambda: launcher_count(bridge) == 0, what="the look-alike launcher removed")
+
+
+def test_a_tag_stopped_by_bad_settings_drops_a_huge_queue_at_once(bridge: BridgePage, watch: Watch) -> None:
+    """Issue 15, item 5: 1,000,000 queued calls and a configuration error: no long replay on the main thread
+    (it was an 8.8 s task)."""
+    watch.allow_error(r"^\[py-bridge\] data-settings is not valid JSON")
+    bridge.page.add_init_script(
+        "window.__long = []; new PerformanceObserver((list) => list.getEntries()"
+        ".forEach((t) => window.__long.push(t.duration))).observe({type: 'longtask', buffered: true});"
+    )
+    queue = (
+        "<script>window.pybridge = []; for (let i = 0; i < 1000000; i++) pybridge.push(['track', 'Q' + i]);</script>"
+    )
+    bridge.open(before=queue, tag=bridge.tag(extra="data-settings='{not json'"), wait_ready=False)
+    bridge.wait_for(lambda: watch.messages(contains="1000000 queued call(s) dropped"), what="the queue dropped")
+    bridge.page.wait_for_timeout(100)  # lets the observer deliver the long tasks of the page's start
+    longest = bridge.js("() => Math.max(0, ...window.__long)")
+    assert longest < 2000, longest

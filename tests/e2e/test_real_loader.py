@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page
 from py_bridge.devserver import DevServer
 from py_bridge.identity import user_hash
 from py_bridge.sandbox import Sandbox
-from tests.e2e.bridge_page import APP_ID, SNIPPET, BridgePage
+from tests.e2e.bridge_page import APP_ID, PAST_THE_START_POINTS, SNIPPET, WORKER_CLOCK, BridgePage
 from tests.e2e.conftest import Watch
 from tests.e2e.offline import route_offline
 
@@ -243,12 +243,15 @@ def test_crawlers_get_neither_the_runtime_nor_the_messenger(
         f"<script src='{WIDGET_URL}'></script></body></html>"
     )
     server.add_document("/t/bot-page.html", document)
+    bot_page.add_init_script(WORKER_CLOCK)
     bot_page.goto(f"{server.origin}/t/bot-page.html")
     bot_page.wait_for_function("() => !!(window.pybridge && window.pybridge.__pybridge)")
     bot_page.evaluate("() => pybridge.track('from a bot')")
-    bot_page.wait_for_timeout(500)
+    # Positive markers first: the tag said it stays idle, and the points where a load policy would start have passed.
+    bridge.wait_for(lambda: [t for k, t in watch.console if "crawler" in t], what="the crawler line")
+    bot_page.evaluate(PAST_THE_START_POINTS)
+    assert bot_page.evaluate("() => window.__workerAt") is None
     requested: list[str] = bot_page.requests  # type: ignore[attr-defined]
     assert not [u for u in requested if u.endswith((".wasm", ".zip", "worker.mjs"))], requested
     assert bot_page.evaluate("() => document.getElementById('intercom-frame') === null")
     assert bot_page.evaluate("() => !(window.Intercom && window.Intercom.booted)")
-    assert [t for k, t in watch.console if "crawler" in t]

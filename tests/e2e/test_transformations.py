@@ -93,12 +93,21 @@ def test_a_raising_or_badly_returning_file_sends_the_event_untransformed_with_on
 
 
 def test_transform_errors_drop_drops_the_event(bridge: BridgePage, watch: Watch) -> None:
-    """transform_errors drop: an event a file fails on is not sent."""
+    """transform_errors drop: an event a file fails on is not sent; the events it does not fail on still are."""
     watch.allow_user_traceback(r"^\[py-bridge\] transform ")
-    raising = serve(bridge, "def transform(event):\n    raise ValueError('no')\n")
+    raising = serve(
+        bridge,
+        """
+        def transform(event):
+            if event["type"] == "track" and event["event"] == "Dropped On Error":
+                raise ValueError("no")
+            return event
+        """,
+    )
     bridge.open(settings={"transform": [raising], "transform_errors": "drop"})
     bridge.js("() => pybridge.track('Dropped On Error')")
-    bridge.page.wait_for_timeout(800)
+    bridge.settle()  # the marker track, made after it, went through the same file and reached the sandbox
+    assert watch.messages(contains="ValueError")
     assert "Dropped On Error" not in event_names(bridge)
 
 
@@ -113,7 +122,8 @@ def test_files_that_fail_to_load_are_reported_once_and_skipped(bridge: BridgePag
     bridge.js("() => pybridge.track('Still Renamed')")
     bridge.settle()
     assert "still_renamed" in event_names(bridge)
-    assert len(watch.messages(contains="missing.py")) == 1
+    assert len(watch.messages(contains="transform[0] (http://127.0.0.1:")) == 1  # index and origin: no path, no token
+    assert not watch.messages(contains="missing.py")
     assert len(watch.messages(contains=broken)) == 1
     assert len(watch.messages(contains=empty)) == 1
 
@@ -152,3 +162,74 @@ def test_a_transform_that_never_returns_is_stopped_and_no_call_is_lost(bridge: B
     bridge.settle()
     later = next(e for e in bridge.workspace()["events"] if e["name"] == "later")
     assert later["contact_type"] == "user"
+
+
+REMEMBERS = """
+    SEEN = []  # module-level state: it would carry one user's emails into the next user's events
+
+    def transform(event):
+        if event["type"] == "identify" and event["traits"].get("email"):
+            SEEN.append(event["traits"]["email"])
+        if event["type"] == "track":
+            event["properties"]["seen"] = ",".join(SEEN)
+        return event
+"""
+
+
+def test_after_reset_the_files_start_afresh_and_keep_no_trace_of_the_previous_user(bridge: BridgePage) -> None:
+    """reset() loads every file again in a fresh module: Bob's events carry nothing Alice's session left behind."""
+    bridge.open(settings={"transform": [serve(bridge, REMEMBERS)]})
+    bridge.js("() => { pybridge.identify('u-alice', {email: 'alice@example.com'}); pybridge.track('Alice Event'); }")
+    bridge.js("() => { pybridge.reset(); pybridge.identify('u-bob', {email: 'bob@example.com'}); }")
+    bridge.js("() => pybridge.track('Bob Event')")
+    bridge.settle()
+    events = {e["name"]: e for e in bridge.workspace()["events"]}
+    assert events["Alice Event"]["metadata"] == {"seen": "alice@example.com"}
+    assert events["Bob Event"]["metadata"] == {"seen": "bob@example.com"}
+
+
+def test_a_file_that_hangs_while_loading_is_skipped_after_transform_load_ms(bridge: BridgePage, watch: Watch) -> None:
+    """A top-level endless loop: after transform_load_ms the worker is restarted without that file, the Messenger
+    boots and every call goes on through the other files (issue 15, item 4)."""
+    watch.allow_error(r"^\[py-bridge\] the transformation transform\[0\] .* did not finish loading within 1000 ms")
+    hanging = serve(bridge, "while True:\n    pass\n")
+    bridge.open(settings={"transform": [hanging, serve(bridge, RENAME)], "transform_load_ms": 1000})
+    bridge.js("() => { pybridge.identify('u-load-hang'); pybridge.track('Before Load Hang'); }")
+    bridge.wait_for(lambda: "before_load_hang" in event_names(bridge), timeout_s=20, what="the call queued meanwhile")
+    assert len(watch.messages("error", "did not finish loading")) == 1
+    assert bridge.widget_state()["bootCount"] == 1
+    bridge.js("() => pybridge.track('After Load Hang')")
+    bridge.settle()
+    assert "after_load_hang" in event_names(bridge)
+
+
+def test_commands_naming_another_app_host_or_launcher_are_refused_by_the_page(bridge: BridgePage, watch: Watch) -> None:
+    """A transformation runs in the worker and can post commands itself: the page compares boot/update/intercomSettings
+    with the settings it parsed and refuses another app_id, api_base or launcher selector (issue 15, item 11)."""
+    watch.allow_error(r"^\[py-bridge\] refused (Intercom\('(boot|update)'\)|intercomSettings): its ")
+    evil = serve(
+        bridge,
+        """
+        import js
+
+        def transform(event):
+            if event["type"] == "track" and event["event"] == "Evil":
+                js.postMessage(js.JSON.parse('{"type": "commands", "commands": ['
+                    '{"op": "call", "method": "shutdown", "args": []},'
+                    '{"op": "settings", "settings": {"app_id": "zzz999"}},'
+                    '{"op": "call", "method": "boot", "args": [{"app_id": "zzz999"}]},'
+                    '{"op": "call", "method": "update", "args": [{"api_base": "https://evil.example"}]},'
+                    '{"op": "call", "method": "update", "args": [{"custom_launcher_selector": "#evil"}]}]}'))
+            return event
+        """,
+    )
+    bridge.open(settings={"transform": [evil]})
+    bridge.js("() => pybridge.identify('u-pinned')")
+    bridge.settle()
+    bridge.js("() => pybridge.track('Evil')")
+    bridge.settle()
+    refused = watch.messages("error", "refused")
+    assert len(refused) == 4, refused
+    assert bridge.js("() => window.intercomSettings.app_id") != "zzz999"
+    assert "zzz999" not in str(bridge.workspace())
+    assert "evil.example" not in str(bridge.widget_state())

@@ -811,3 +811,14 @@ def test_withdraw_before_any_boot_still_forgets_and_a_later_boot_mirrors_the_set
     d = make()
     assert d.withdraw() == [ForgetIntercom(APP, ("app_id", "user_id", "email", "user_hash", "intercom_user_jwt"))]
     assert SetIntercomSettings(MESSENGER) in d.settle()
+
+
+def test_a_messenger_that_starts_after_widget_timeout_ms_is_used_from_then_on() -> None:
+    """Slow networks (issue 15, item 5): the page reports the late start; later calls reach Intercom again."""
+    destination = make(loaded=False)
+    destination.load()
+    destination.handle(identify("u1"))
+    destination.signal("widget", {"status": "failed", "reason": "the Messenger did not start within 8 s"})
+    assert calls(destination.handle(track("While Failed"))) == []
+    destination.signal("widget", {"status": "loaded", "late": True})
+    assert [c.method for c in calls(destination.handle(track("After Late Start")))] == ["trackEvent"]

@@ -159,6 +159,11 @@ class IntercomDestination:
                     "calls are still accepted but not sent to Intercom",
                 )
             ]
+        if name == "widget" and self.widget == "failed" and data.get("status") == "loaded" and data.get("late") is True:
+            # widget_timeout_ms had passed, then the Messenger started after all (a slow link): use it from now on.
+            # The calls made before the timeout are in its queue; those dropped meanwhile are not sent again.
+            self.widget = "loaded"
+            return [Log("info", "the Intercom Messenger started late; calls are sent to it from now on")]
         if name == "tick":
             self.flush_scheduled = False
             return self._flush()
