@@ -79,8 +79,8 @@ def _id(value: Any, what: str, notes: Notes) -> str | None:
 
 
 def _name(value: str | None) -> str | None:
-    """Page and screen names and categories: trimmed and cut; empty means none."""
-    return value.strip()[:MAX_NAME_LENGTH] or None if isinstance(value, str) else None
+    """Page and screen names and categories: trimmed and cut. An empty string stays one, as analytics.js keeps it."""
+    return value.strip()[:MAX_NAME_LENGTH] if isinstance(value, str) else None
 
 
 def _page_properties(

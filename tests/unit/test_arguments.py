@@ -470,3 +470,17 @@ def test_methods_without_arguments_have_no_resolver() -> None:
 def test_arguments_that_are_not_a_list_mean_no_arguments() -> None:
     """A malformed message never raises."""
     assert resolve("identify", {"0": "u1"}, Notes()) == UserArgs()
+
+
+def test_empty_page_strings_stay_empty_strings() -> None:
+    """Issue 15, item 17, analytics-next's "empty strings" row: ("", "", null, {integrations}) keeps "" and "",
+    properties {} (null holds their place) and the options."""
+    from py_bridge.events import normalise
+    from py_bridge.notes import Notes
+
+    notes = Notes()
+    options = {"integrations": {"Amplitude": {"sessionId": "123"}}}
+    event = normalise("page", ["", "", None, options], {}, notes)
+    assert event is not None
+    assert (event.category, event.name, event.options) == ("", "", options)
+    assert notes.items == []

@@ -51,14 +51,14 @@ def ok(method: str, *args: Any) -> Event:
         (("Intro", {"path": "/d"}), None, "Intro", {"path": "/d", "name": "Intro"}),
         (({"path": "/d"},), None, None, {"path": "/d"}),
         ((None, "Intro"), None, "Intro", {"name": "Intro"}),
-        (("  Docs  ", "   "), "Docs", None, {"category": "Docs"}),
+        (("  Docs  ", "   "), "Docs", "", {"category": "Docs", "name": ""}),
     ],
     ids=["nothing", "name", "category and name", "all three", "name and properties", "properties", "null", "blank"],
 )
 def test_page_category_and_name_are_cleaned_and_copied_into_properties(
     args: tuple[Any, ...], category: str | None, name: str | None, properties: dict[str, Any]
 ) -> None:
-    """Trimmed, empty means none; like analytics.js, the page's properties carry its category and name."""
+    """Trimmed, an empty string kept (analytics-next keeps ""); the page's properties carry its category and name."""
     event = ok("page", *args)
     assert (event.type, event.category, event.name, event.properties) == ("page", category, name, properties)
 
