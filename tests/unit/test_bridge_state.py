@@ -19,6 +19,7 @@ import pytest
 from py_bridge.bridge import Bridge, start_bridge
 from py_bridge.commands import Command, Identity, IntercomCall, LoadWidget, Log, Ready, Schedule, State, to_message
 from py_bridge.worker import WorkerSession
+from tests.unit.test_bridge import Page as PostedMessages
 
 APP = "abc12345"
 MESSENGER = {"app_id": APP, "custom_launcher_selector": "#IntercomDefaultWidget"}
@@ -36,17 +37,8 @@ class Clock:
         return self.now
 
 
-class Page:
-    """Collects what the worker posts, decoded, and the last state it handed the page."""
-
-    def __init__(self) -> None:
-        self.posted: list[str] = []
-
-    def post(self, text: str) -> None:
-        self.posted.append(text)
-
-    def messages(self) -> list[dict[str, Any]]:
-        return [m for text in self.posted for m in json.loads(text)]
+class Page(PostedMessages):
+    """What the worker posts, decoded, also from a given post on."""
 
     def since(self, start: int) -> list[dict[str, Any]]:
         return [m for text in self.posted[start:] for m in json.loads(text)]
