@@ -205,6 +205,35 @@ def _watch(page: Page, seen: _Seen) -> None:
     page.on("request", lambda request: seen.requests.append(request.url))
 
 
+def _widget_urls(seen: _Seen, tag: dict[str, Any] | None) -> list[str]:
+    """The widget script requests the page made: Intercom's, or the local sandbox's when the tag sets sandbox_url."""
+    sandbox_url = _tag_settings(tag).get("sandbox_url")
+    prefix = sandbox_url.rstrip("/") + "/widget/" if isinstance(sandbox_url, str) and sandbox_url else None
+    return [url for url in seen.requests if WIDGET_URL.match(url) or (prefix is not None and prefix in url)]
+
+
+def _widget_failure(seen: _Seen, tag: dict[str, Any] | None) -> str | None:
+    """Why the widget script did not arrive, when every request for it failed (a network error, a DNS failure, a
+    refused or aborted connection, a non-2xx answer); None while one is pending or once one was answered."""
+    urls = set(_widget_urls(seen, tag))
+    if not urls:
+        return None
+    failures: dict[str, str] = {url: f"failed ({failure})" for url, failure in seen.failed if url in urls}
+    answered: set[str] = set()
+    for response in seen.responses:
+        url, status = response["url"], response["status"]
+        if url not in urls or url in failures:
+            continue
+        if 200 <= status < 300 or status == 304:
+            answered.add(url)
+        else:
+            failures[url] = f"answered {status}"
+    if answered or set(failures) != urls:
+        return None
+    url, why = next(iter(failures.items()))
+    return f"{url} {why}"
+
+
 def _consent_required(tag: dict[str, Any] | None) -> bool:
     setting = _tag_settings(tag).get("consent")
     return isinstance(setting, dict) and setting.get("required") is True
@@ -231,12 +260,14 @@ def _observe(page: Page, seen: _Seen, *, live: bool, timeout: float, consent: bo
             for kind, text in seen.console
         )
         consent_required = _consent_required(state["tag"])
+        widget_failed = _widget_failure(seen, state["tag"]) is not None
         if started and consent and consent_required and not consent_given:
             page.evaluate("() => window.pybridge && window.pybridge.consent && window.pybridge.consent(true)")
             consent_given = True
         if (
             (started and state["booted"])
             or stopped
+            or widget_failed  # nothing can boot without the widget script: no waiting for the timeout
             or (state["tag"] is None and loaded_at is not None and now - loaded_at > NO_TAG_GRACE_S)
             or (started_at is not None and consent_required and not consent and now - started_at > CONSENT_GRACE_S)
             or now > deadline
@@ -377,7 +408,6 @@ def _checks(state: dict[str, Any], seen: _Seen, *, live: bool, consent: bool, ti
         checks.append(Check("tag", "PASS", f'{tag["src"]} with data-app-id="{tag["appId"]}"'))
 
     # 2. settings
-    settings = _tag_settings(tag)
     stopped = [e for e in errors if "not started" in e or "data-settings" in e]
     if tag is None:
         checks.append(Check("settings", "SKIP", "no tag"))
@@ -407,11 +437,9 @@ def _checks(state: dict[str, Any], seen: _Seen, *, live: bool, consent: bool, ti
 
     # 5. consent
     required = _consent_required(tag)
-    widget_ids = [m.group(1) for m in (WIDGET_URL.match(u) for u in seen.requests) if m]
-    sandbox_url = settings.get("sandbox_url")
-    if isinstance(sandbox_url, str) and sandbox_url:
-        prefix = sandbox_url.rstrip("/") + "/widget/"
-        widget_ids += [u.split("/widget/", 1)[1].split("?", 1)[0] for u in seen.requests if prefix in u]
+    widget_ids = [url.split("/widget/", 1)[1].split("?", 1)[0].split("#", 1)[0] for url in _widget_urls(seen, tag)]
+    widget_failure = _widget_failure(seen, tag)
+    where = "Intercom" if live else "the local Intercom sandbox"
     pending_consent = required and not consent and not widget_ids
     if tag is None:
         checks.append(Check("consent", "SKIP", "no tag"))
@@ -437,8 +465,9 @@ def _checks(state: dict[str, Any], seen: _Seen, *, live: bool, consent: bool, ti
         checks.append(Check("widget", "FAIL", "never requested" + (disabled or f" within {timeout:g} s")))
     elif expected not in widget_ids:
         checks.append(Check("widget", "FAIL", f"requested for App ID {widget_ids[0]!r}, the tag says {expected!r}"))
+    elif widget_failure is not None:
+        checks.append(Check("widget", "FAIL", f"{where} could not be reached: {widget_failure}"))
     else:
-        where = "Intercom" if live else "the local Intercom sandbox"
         checks.append(Check("widget", "PASS", f"requested for App ID {expected} (answered by {where})"))
 
     # 7. booted
@@ -446,6 +475,8 @@ def _checks(state: dict[str, Any], seen: _Seen, *, live: bool, consent: bool, ti
         checks.append(Check("intercom", "SKIP", "no tag"))
     elif pending_consent:
         checks.append(Check("intercom", "SKIP", "waits for consent"))
+    elif widget_failure is not None and not state["booted"]:
+        checks.append(Check("intercom", "SKIP", "not checked: the widget script did not load (see widget)"))
     elif state["booted"]:
         checks.append(Check("intercom", "PASS", "the Messenger booted" + ("" if live else " (sandbox)")))
     else:

@@ -11,16 +11,17 @@ import itertools
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, BrowserType
 
 from py_bridge.devserver import DevServer
 from py_bridge.doctor import Report, diagnose
-from tests.e2e.offline import CHROMIUM
+from tests.e2e.offline import CHROMIUM, CHROMIUM_ARGS
 
 APP_ID = "abc12345"
 _pages = itertools.count()
@@ -171,6 +172,35 @@ def test_consent_not_answered_is_info_and_granting_it_boots(browser: Browser, se
     granted = run(browser, url, consent=True)
     assert granted.check("intercom").status == "PASS"
     assert granted.ok
+
+
+@pytest.fixture
+def unreachable_browser(browser_type: BrowserType) -> Iterator[Browser]:
+    """A Chromium for which no host but loopback exists: a live check's requests to Intercom fail at once with a
+    DNS error, as on a machine that cannot reach Intercom, and nothing leaves the machine."""
+    offline_args = ["--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"]
+    launched = browser_type.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *offline_args], headless=True)
+    yield launched
+    launched.close()
+
+
+def test_live_mode_with_intercom_unreachable_fails_the_widget_check_at_once(
+    unreachable_browser: Browser, server: DevServer
+) -> None:
+    """The widget request failed: no PASS for it, one FAIL saying why, and no 30 s wait for a boot that cannot come."""
+    started = time.monotonic()
+    report = run(unreachable_browser, host_page(server), live=True, timeout=30.0)
+    elapsed = time.monotonic() - started
+    widget = report.check("widget")
+    assert not any(line.startswith("PASS  widget:") for line in report.lines())
+    assert widget.status == "FAIL"
+    assert widget.reason.startswith("Intercom could not be reached:")
+    assert f"https://widget.intercom.io/widget/{APP_ID}" in widget.reason
+    assert "ERR_NAME_NOT_RESOLVED" in widget.reason
+    assert report.check("intercom").status == "SKIP"
+    assert "widget script did not load" in report.check("intercom").reason
+    assert not report.ok
+    assert elapsed < 15.0, f"doctor took {elapsed:.1f} s"
 
 
 def test_the_command_prints_the_checklist_and_its_exit_status_follows_it(server: DevServer) -> None:
