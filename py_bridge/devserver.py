@@ -14,7 +14,9 @@ the tests with nothing but Python. It serves the bundle as a CDN should:
 
 It may listen on a network address (`--host 0.0.0.0`), so it guards what it holds: the demo transform is Python that
 every visitor's worker runs, and the sandbox's settings decide what the demo and the tests see. A request that
-changes them must come from a page of this server in a browser on this machine (`change_refused`); files are served
+changes them must come from a page of this server in a browser on this machine (`change_refused`), and so must a
+read of what a visitor entered into the sandbox (users, emails, events: `read_refused`, which also checks the Host
+against DNS rebinding; those answers never carry a wildcard Access-Control-Allow-Origin); files are served
 only from inside their root (no `..`, no symlink leading out, precompressed siblings included); a malformed request
 (a NUL in the path, a bad, huge or chunked body length) gets a 4xx at once, never a traceback or a held thread. On
 loopback it answers at every loopback name: 127.0.0.1, localhost, and [::1] (where `localhost` resolves first).
@@ -39,7 +41,7 @@ from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
 from py_bridge.bundle import is_immutable
-from py_bridge.sandbox.app import CONTROL_ROUTES
+from py_bridge.sandbox.app import CONTROL_ROUTES, DATA_ROUTES
 
 __all__ = [
     "IMMUTABLE",
@@ -59,6 +61,7 @@ MAX_DEMO_TRANSFORM: Final = 64 * 1024
 # No route takes more (the sandbox refuses bodies over 1 MB): a longer body is refused without being read.
 MAX_REQUEST_BODY: Final = 1024 * 1024
 SANDBOX_CONTROL: Final = frozenset(f"/sandbox{route}" for route in CONTROL_ROUTES)  # JSON bodies only
+SANDBOX_DATA: Final = frozenset(f"/sandbox{route}" for route in DATA_ROUTES)  # the entered data: own pages only
 READ_ONLY_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 LOOPBACK_NAMES: Final = ("127.0.0.1", "localhost", "[::1]")
 WILDCARD_HOSTS: Final = frozenset({"", "0.0.0.0", "::"})
@@ -251,6 +254,48 @@ class DevServer:
             f"{reason}\n".encode(),
         )
 
+    def own_host(self, host: str, local: str = "") -> bool:
+        """True when a Host header names this server: one of its own names (`own_origins`) and its port. A page of
+        another site that rebinds its DNS name to this machine sends that name, not ours."""
+        host = host.strip().lower()
+        if not re.fullmatch(r"(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:[0-9]{1,5})?", host):
+            return False
+        if not re.search(r":[0-9]+$", host):
+            host += ":80"  # a Host without a port names the scheme's default one
+        return f"http://{host}" in self.own_origins(local)
+
+    def read_refused(
+        self, method: str, path: str, headers: Mapping[str, str], peer: str, local: str
+    ) -> tuple[int, dict[str, str], bytes] | None:
+        """A refusal for a request to the sandbox's entered data (`SANDBOX_DATA`: the workspace, a contact) that
+        does not come from a page of this server in a browser on this machine; None for every other request.
+
+        The client's address stops other machines (with --host 0.0.0.0 they could send any header); the Host stops
+        DNS rebinding (a page of another site whose name now points here reads "same-origin", with no Origin, but
+        its Host is its own name: 421); the Origin stops other sites' pages (403). A same-origin GET carries no
+        Origin and is answered. The Messenger API and the widget script stay open to every origin, as Intercom's."""
+        if self.sandbox is None or path not in SANDBOX_DATA:
+            return None
+        request = {key.lower(): value for key, value in headers.items()}
+        origin = request.get("origin")
+        status = HTTPStatus.FORBIDDEN
+        if not from_this_machine(peer, local):
+            reason = "the sandbox's data is answered only to this machine"
+        elif not self.own_host(request.get("host", ""), local):
+            status, reason = (
+                HTTPStatus.MISDIRECTED_REQUEST,
+                "the sandbox's data is answered only at this server's own names",
+            )
+        elif origin is not None and origin not in self.own_origins(local):
+            reason = "the sandbox's data is answered only to this server's own pages (Origin)"
+        else:
+            return None
+        return (
+            status,
+            {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store", "Vary": "Origin"},
+            f"{reason}\n".encode(),
+        )
+
     def add_document(self, path: str, html: str, headers: Mapping[str, str] | None = None) -> str:
         """Serve `html` at `path` (tests build host pages this way); returns the absolute URL."""
         self.documents[path] = (html.encode("utf-8"), {"Content-Type": "text/html; charset=utf-8", **(headers or {})})
@@ -263,7 +308,14 @@ class DevServer:
         path = parts.path
         if path.startswith("/sandbox/") and self.sandbox is not None:
             response = self.sandbox.handle(method, path[len("/sandbox") :], parts.query, headers, body)
-            return response.status, dict(response.headers), response.body
+            out = dict(response.headers)
+            if path in SANDBOX_DATA:  # entered data: never a wildcard, only this server's own page may read it
+                out.pop("Access-Control-Allow-Origin", None)
+                origin = {key.lower(): value for key, value in headers.items()}.get("origin")
+                if origin is not None and origin in self.own_origins():
+                    out["Access-Control-Allow-Origin"] = origin
+                out["Vary"] = "Origin"
+            return response.status, out, response.body
         if self.demo and path == DEMO_TRANSFORM_PATH:
             return self._demo_transform(method, headers, body)
         if method not in ("GET", "HEAD"):
@@ -371,9 +423,12 @@ class DevServer:
                 headers = dict(self.headers.items())
                 path = urlsplit(self.path).path
                 try:
-                    answer = server.change_refused(
-                        self.command, path, headers, str(self.client_address[0]), str(self.connection.getsockname()[0])
-                    ) or server.route(self.command, self.path, headers, body)
+                    peer, local = str(self.client_address[0]), str(self.connection.getsockname()[0])
+                    answer = (
+                        server.change_refused(self.command, path, headers, peer, local)
+                        or server.read_refused(self.command, path, headers, peer, local)
+                        or server.route(self.command, self.path, headers, body)
+                    )
                 except Exception as error:  # a bug must not cost the demo its thread or print a traceback per request
                     log.error("[py-bridge] dev server failed on %s %s: %r", self.command, path[:200], error)
                     answer = HTTPStatus.INTERNAL_SERVER_ERROR, {"Content-Type": "text/plain"}, b"internal error\n"

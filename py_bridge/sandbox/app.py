@@ -24,6 +24,11 @@ Wire contract (the bodies of real Intercom requests are not public, so the sandb
 ``application/json``, else 415). An HTTP server that mounts the sandbox must let only its own pages reach them (the
 dev server requires its own Origin, a client on this machine and a JSON Content-Type: ``DevServer.change_refused``);
 in-process callers (tests, the bench) call ``handle`` directly, which the network cannot reach.
+
+``/workspace`` and ``/contact`` (``DATA_ROUTES``) answer with what was entered: users, emails, attributes, events.
+In-process (Intercom's hosts routed to the sandbox inside one test browser) they answer any origin, as above; an
+HTTP server that mounts the sandbox must answer them only to its own pages (the dev server checks the client's
+address, the Host and the Origin and never sends a wildcard for them: ``DevServer.read_refused``).
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from urllib.parse import parse_qs
 
 from py_bridge.sandbox.workspace import APP_ID_RE, ENDPOINTS, Workspace
 
-__all__ = ["CONTROL_ROUTES", "MAX_BODY_BYTES", "Sandbox", "SandboxResponse"]
+__all__ = ["CONTROL_ROUTES", "DATA_ROUTES", "MAX_BODY_BYTES", "Sandbox", "SandboxResponse"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +59,9 @@ MAX_BODY_BYTES: Final = 1_000_000
 WIDGET_ROUTE: Final = re.compile(r"/widget/([^/]*)")
 MESSENGER_ROUTE: Final = re.compile(r"/messenger/web/([a-z_]+)")
 CONTROL_ROUTES: Final = frozenset({"/reset", "/config"})  # JSON bodies that change the sandbox's settings
+# The routes that answer with what was entered (users, emails, attributes, events): every other route answers only
+# about the request itself (the widget script, a ping's own outcome, an error).
+DATA_ROUTES: Final = frozenset({"/workspace", "/contact"})
 
 CORS_HEADERS: Final = {"Access-Control-Allow-Origin": "*"}
 NO_STORE: Final = {"Cache-Control": "no-store"}

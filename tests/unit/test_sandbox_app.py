@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -310,3 +311,127 @@ def test_a_non_json_content_type_on_a_settings_route_is_refused_in_process_too()
     assert sb.handle("POST", "/config", "", text, b'{"verification": "jwt"}').status == 415
     assert sb.handle("POST", "/reset", "", FORM, b"").status == 415
     assert workspace(sb)["verification"] == "off"
+
+
+# -- the sandbox's entered data (users, emails, events) is read only by the demo's own pages -------------------------
+
+EMAIL = "ada@example.com"
+
+
+def http_get(
+    dev: DevServer, path: str, headers: dict[str, str], method: str = "GET", host: str = "127.0.0.1"
+) -> tuple[int, bytes, dict[str, str]]:
+    connection = http.client.HTTPConnection(host.strip("[]"), dev.port, timeout=5)
+    try:
+        connection.request(method, path, headers=headers)  # a Host given here is sent as given
+        response = connection.getresponse()
+        return response.status, response.read(), {k.lower(): v for k, v in response.getheaders()}
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def entered(served: tuple[DevServer, Sandbox]) -> DevServer:
+    """The demo server after a visitor entered a user with an email and an event."""
+    dev, sb = served
+    post_form(sb, "ping", user_data=json.dumps({"user_id": "u1", "email": EMAIL, "name": "Ada"}))
+    post_form(sb, "events", user_id="u1", event_name="Secret Plan Chosen", created_at="1700000000")
+    return dev
+
+
+DATA_PATHS = [
+    "/sandbox/workspace",
+    f"/sandbox/contact?app_id={APP}&user_id=u1",
+    f"/sandbox/contact?app_id={APP}&email={EMAIL}",
+]
+
+
+@pytest.mark.parametrize("path", DATA_PATHS, ids=["workspace", "contact by user_id", "contact by email"])
+@pytest.mark.parametrize(
+    "origin", ["http://evil.example", "null", "http://127.0.0.1:1"], ids=["another site", "opaque", "another port"]
+)
+@pytest.mark.parametrize("method", ["GET", "OPTIONS"])
+def test_another_sites_page_cannot_read_the_sandbox_data(
+    entered: DevServer, path: str, origin: str, method: str
+) -> None:
+    """A page of another origin gets a 403 with no data and no Access-Control-Allow-Origin (no wildcard either)."""
+    status, payload, headers = http_get(entered, path, {"Origin": origin}, method)
+    assert status == 403
+    assert EMAIL.encode() not in payload
+    assert b"Secret Plan Chosen" not in payload
+    assert "access-control-allow-origin" not in headers
+
+
+@pytest.mark.parametrize("path", DATA_PATHS, ids=["workspace", "contact by user_id", "contact by email"])
+@pytest.mark.parametrize(
+    "host",
+    ["evil.example:PORT", "127.0.0.1.evil.example:PORT", "evil.example", "localhost.evil.example:PORT", ""],
+    ids=["another name", "a name ending elsewhere", "no port", "a subdomain", "empty"],
+)
+def test_a_request_for_another_host_name_gets_no_sandbox_data(entered: DevServer, path: str, host: str) -> None:
+    """DNS rebinding: a page at http://evil.example:PORT resolving to 127.0.0.1 reads same-origin, without an Origin
+    header, but its Host names the attacker's domain: refused (421) with no data."""
+    status, payload, headers = http_get(entered, path, {"Host": host.replace("PORT", str(entered.port))})
+    assert status in (403, 421)
+    assert EMAIL.encode() not in payload
+    assert b"Secret Plan Chosen" not in payload
+    assert "access-control-allow-origin" not in headers
+
+
+@pytest.mark.parametrize("path", DATA_PATHS, ids=["workspace", "contact by user_id", "contact by email"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "LocalHost"])
+@pytest.mark.parametrize("with_origin", [False, True], ids=["same-origin GET (no Origin)", "with its Origin"])
+def test_the_demo_page_still_reads_the_sandbox_data(
+    entered: DevServer, path: str, host: str, with_origin: bool
+) -> None:
+    """The demo's workspace panel (and the widget panel on the demo page) read the data, at either loopback name;
+    the answer names the page's own origin, never a wildcard."""
+    origin = f"http://{host.lower()}:{entered.port}"
+    headers = {"Host": f"{host}:{entered.port}", **({"Origin": origin} if with_origin else {})}
+    status, payload, answer = http_get(entered, path, headers)
+    assert status == 200
+    assert EMAIL.encode() in payload
+    assert answer.get("access-control-allow-origin") in ((origin,) if with_origin else (None,))
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback on this machine")
+def test_the_demo_page_opened_at_ipv6_loopback_reads_the_sandbox_data(entered: DevServer) -> None:
+    """http://[::1]:PORT/ is one of the demo's own addresses."""
+    origin = f"http://[::1]:{entered.port}"
+    status, payload, answer = http_get(
+        entered, "/sandbox/workspace", {"Host": f"[::1]:{entered.port}", "Origin": origin}, host="[::1]"
+    )
+    assert (status, answer.get("access-control-allow-origin")) == (200, origin)
+    assert EMAIL.encode() in payload
+
+
+def test_another_machine_cannot_read_the_sandbox_data_whatever_headers_it_sends(entered: DevServer) -> None:
+    """With --host 0.0.0.0 a machine on the network could send the demo's own Host and Origin: its address decides."""
+    own = {"Host": f"127.0.0.1:{entered.port}", "Origin": entered.origin}
+    refused = entered.read_refused("GET", "/sandbox/workspace", own, "192.168.1.7", "192.168.1.5")
+    assert refused is not None
+    assert refused[0] == 403
+    assert entered.read_refused("GET", "/sandbox/workspace", own, "127.0.0.1", "127.0.0.1") is None
+
+
+def test_the_messenger_emulator_stays_open_to_other_origins(served: tuple[DevServer, Sandbox]) -> None:
+    """The widget script, the Messenger API and its preflight answer any site's page, as Intercom's do."""
+    dev, sb = served
+    site = {"Origin": "http://site.example"}
+    status, script, headers = http_get(dev, f"/sandbox/widget/{APP}", site)
+    assert (status, headers["access-control-allow-origin"]) == (200, "*")
+    assert b"__SANDBOX_APP_ID__" not in script
+    status, _, headers = http_get(dev, "/sandbox/messenger/web/ping", site, "OPTIONS")
+    assert (status, headers["access-control-allow-origin"]) == (204, "*")
+    form = urlencode({"app_id": APP, "user_data": "{}", "anonymous_id": "v-open"}).encode()
+    assert http_post(dev, "/sandbox/messenger/web/ping", form, {**FORM, **site}) == 200
+    assert "v-open" in workspace(sb)["apps"][APP]["visitors"]
