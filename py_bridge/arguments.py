@@ -4,8 +4,13 @@ analytics.js methods take optional leading arguments and a callback anywhere, so
 things from call to call. Resolution follows Segment's analytics-next argument resolver (its `arguments-resolver`
 module and tests), which RudderStack's SDK mostly agrees with; where they differ, Segment wins:
 
-- page / screen: the first two strings are category and name (one string is the name); the first two plain objects
-  are properties and options; once a name exists, `null` holds an object's place (`page("", "", null, options)`).
+- page / screen (analytics-next since PRs #1246 and #1259: the tests `should accept (null, name, properties, options,
+  callback)`, `(name, null, properties, options, callback)`, `(name, null, properties)`, `(name, null, null,
+  options)`; resolver as published in @segment/analytics-next 1.82.0): one string is the name; of two strings,
+  argument 1 is the category and argument 2 the name. Two plain objects are properties and options; a single object
+  is the options when it is argument 4 (`page("", "", null, options)`) and the properties anywhere else, so
+  `page(name, null, properties)` gives properties. `null` and `undefined` hold no place. Three or more strings (or
+  objects) use none of them, as analytics-next does.
 - track: the name, or an object `{event, properties}` followed by options; `null`/`undefined` properties leave the
   options in third place.
 - identify / group: read left to right: the id (a string or number; `null`/`undefined` keep its place), then
@@ -56,7 +61,8 @@ ALIAS_PARAMETERS: Final = 4  # alias(to, from, options, callback)
 
 
 class _Undefined:
-    """JavaScript `undefined` as an argument: unlike None (`null`), it never holds an object's place in page()."""
+    """JavaScript `undefined` as an argument, kept apart from None (`null`) to say what the page sent; the resolvers
+    treat the two alike (analytics.js's `isNil`), page() included since analytics-next PR #1259."""
 
     def __repr__(self) -> str:
         return "UNDEFINED"
@@ -222,23 +228,59 @@ def _note_unused(method: str, args: Sequence[Any], used: set[int], fits: str, no
 
 
 def _resolve_page_like(method: str, raw_args: Any, notes: Notes) -> PageArgs:
+    """analytics-next's resolvePageArguments since PRs #1246 and #1259, as published in @segment/analytics-next 1.82.0
+    (packages/browser/src/core/arguments-resolver/index.ts): strings and objects are counted, and only positions
+    decide between them. `null` and `undefined` are placeholders that hold nothing, so `page(name, null, {...})`
+    gives properties (its tests `should accept (null, name, properties, options, callback)`, `(name, null,
+    properties, options, callback)`, `(name, null, properties)` and `(name, null, null, options)`). Copying its quirks
+    too (three strings or three objects use none) keeps a page's data where Segment would have put it."""
     args = _arguments(method, raw_args, notes)
     window = [_at(args, i) for i in range(PAGE_PARAMETERS)]
     strings = [i for i, value in enumerate(window) if _is_string(value)]
     used: set[int] = set()
     category: str | None = None
     name: str | None = None
-    if len(strings) >= 2:
-        category, name = window[strings[0]], window[strings[1]]
-        used.update(strings[:2])
-    elif len(strings) == 1:
+    if len(strings) == 1:
         name = window[strings[0]]
         used.add(strings[0])
-    # Once a name exists, null holds an object's place: page("Docs", "Intro", null, options).
-    objects = [i for i, value in enumerate(window) if _is_object(value) or (name is not None and value is None)]
-    used.update(objects[:2])
-    properties = _object(window[objects[0]], f"{method} properties", notes) if objects else {}
-    options = _object(window[objects[1]], f"{method} options", notes) if len(objects) > 1 else {}
+    elif len(strings) == 2:
+        # Of two strings, the category is read only from argument 1 and the name only from argument 2.
+        if _is_string(window[0]):
+            category = window[0]
+            used.add(0)
+        if _is_string(window[1]):
+            name = window[1]
+            used.add(1)
+        for index in sorted(set(strings) - used):
+            notes.warn(
+                f"{method}: argument {index + 1} (a string): of two strings, analytics.js reads the category only "
+                "from argument 1 and the name only from argument 2; ignored"
+            )
+            used.add(index)
+    elif strings:
+        notes.warn(
+            f"{method}: {len(strings)} strings; analytics.js reads a name from one string and a category and name "
+            "from two, so none is used; ignored"
+        )
+        used.update(strings)
+    objects = [i for i, value in enumerate(window) if _is_object(value)]
+    properties: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    if len(objects) == 1:
+        # One object: in the options place (argument 4, with no object in argument 3) it is the options; anywhere
+        # else, the properties.
+        if objects[0] == 3:
+            options = window[3]
+        else:
+            properties = window[objects[0]]
+    elif len(objects) == 2:
+        properties, options = window[objects[0]], window[objects[1]]
+    elif objects:
+        notes.warn(
+            f"{method}: {len(objects)} objects; analytics.js reads properties and options from one or two objects, "
+            "so none is used; ignored"
+        )
+    used.update(objects)
     _note_unused(method, args, used, "a category, name, properties, options or callback", notes)
     return PageArgs(category, name, properties, options, _callback_id(args))
 

@@ -30,8 +30,8 @@ BANANA = {"banana": "phone"}
 BASE_OPTIONS = {"integrations": {"amplitude": False}}
 INTERCOM_OFF = {"integrations": {"intercom": False}}
 TRAITS = {"phone": "555 5555"}
-PROPS = {"props": {}}
-OPTS = {"options": {}}
+PROPS: dict[str, Any] = {"props": {}}
+OPTS: dict[str, Any] = {"options": {}}
 
 
 def cb(number: int = 1) -> dict[str, Any]:
@@ -123,6 +123,14 @@ TABLE = [
         TrackArgs("event", BANANA, OPTS, 8),
     ),
     # -- page: analytics-next resolvePageArguments (browser and core) ------------------------------------------
+    # Rows named "segment page (#1246/#1259)" are the cases analytics-next added with PR #1246 ("Fix argument
+    # resolver interpreting settings arg correctly if first and/or second arg is null", ee838db5) and PR #1259
+    # ("refactor argument resolver to address edge cases"): its tests `should accept (null, name, properties,
+    # options, callback)`, `(name, null, properties, options, callback)`, `(name, null, properties)` and
+    # `(name, null, null, options)`. Expected values follow the resolver those PRs left, as published in
+    # @segment/analytics-next 1.82.0 (packages/browser/src/core/arguments-resolver/index.ts, "The legacy logic is
+    # basically"): the object after a `null` is the properties. (The stored copies of analytics-next's resolver test
+    # files, browser __tests__/index.test.ts @ e14b33c and core __tests__/page.test.ts @ 7e3f3d6, predate these PRs.)
     row(
         "segment page: (category, name, properties, options, callback)",
         "page",
@@ -203,10 +211,49 @@ TABLE = [
     row("rudderstack page: (properties, options)", "page", [PROPS, OPTS], PageArgs(None, None, PROPS, OPTS)),
     row("rudderstack page: (properties)", "page", [PROPS], PageArgs(None, None, PROPS)),
     row(
-        "segment page, not rudderstack: (name, null, object) makes the object options",
+        "segment page (#1246): (null, name, properties, options, callback)",
+        "page",
+        [None, "name", BANANA, BASE_OPTIONS, cb(9)],
+        PageArgs(None, "name", BANANA, BASE_OPTIONS, 9),
+    ),
+    row(
+        "segment page (#1259): (name, null, properties, options, callback)",
+        "page",
+        ["name", None, BANANA, BASE_OPTIONS, cb(10)],
+        PageArgs(None, "name", BANANA, BASE_OPTIONS, 10),
+    ),
+    row(
+        "segment page (#1259): (name, null, properties)", "page", ["name", None, BANANA], PageArgs(None, "name", BANANA)
+    ),
+    row(
+        "segment page (#1259): (name, null, null, options)",
+        "page",
+        ["name", None, None, BASE_OPTIONS],
+        PageArgs(None, "name", {}, BASE_OPTIONS),
+    ),
+    row(
+        "segment page (#1246): PR example (null, name, {url}, {context}) keeps the context in options",
+        "page",
+        [None, "foo", {"url": "https://foo.com"}, {"context": {"__eventOrigin": {"type": "Signal"}}}],
+        PageArgs(None, "foo", {"url": "https://foo.com"}, {"context": {"__eventOrigin": {"type": "Signal"}}}),
+    ),
+    row(
+        "segment page: (name, null, object) makes the object properties",
         "page",
         ["Pricing", None, {"plan": "pro"}],
-        PageArgs(None, "Pricing", {}, {"plan": "pro"}),
+        PageArgs(None, "Pricing", {"plan": "pro"}),
+    ),
+    row(
+        "segment page: one object in the options place is the options, after undefined as after null",
+        "page",
+        ["Docs", "Intro", UNDEFINED, OPTS],
+        PageArgs("Docs", "Intro", {}, OPTS),
+    ),
+    row(
+        "segment page: one object elsewhere is the properties",
+        "page",
+        ["Docs", "Intro", None, None, PROPS],
+        PageArgs("Docs", "Intro", PROPS),
     ),
     row(
         "segment page: (null, name) is the name",
@@ -215,13 +262,13 @@ TABLE = [
         PageArgs(None, "Pricing"),
     ),
     row(
-        "segment page: with no name, null holds no place",
+        "segment page: (null, properties, options): two objects are properties and options",
         "page",
         [None, PROPS, OPTS],
         PageArgs(None, None, PROPS, OPTS),
     ),
     row(
-        "py-bridge page: undefined never holds an object's place",
+        "segment page: two objects are properties and options wherever they stand",
         "page",
         ["Docs", "Intro", UNDEFINED, PROPS, OPTS],
         PageArgs("Docs", "Intro", PROPS, OPTS),
@@ -382,7 +429,20 @@ def test_the_table_covers_every_method_with_arguments() -> None:
         (
             "page",
             ["a", "b", "c"],
-            "page: argument 3 (a string) is not a category, name, properties, options or callback; ignored",
+            "page: 3 strings; analytics.js reads a name from one string and a category and name from two, so none is"
+            " used; ignored",
+        ),
+        (
+            "screen",
+            [PROPS, OPTS, BANANA],
+            "screen: 3 objects; analytics.js reads properties and options from one or two objects, so none is used;"
+            " ignored",
+        ),
+        (
+            "page",
+            ["Docs", PROPS, "Intro"],
+            "page: argument 3 (a string): of two strings, analytics.js reads the category only from argument 1 and the"
+            " name only from argument 2; ignored",
         ),
         ("track", ["x", "text"], "track properties: expected an object, received a string; ignored"),
         ("track", ["x", {}, [1]], "track options: expected an object, received an array; ignored"),
@@ -406,6 +466,24 @@ def test_an_argument_that_fits_no_parameter_is_ignored_with_one_note(method: str
     notes = Notes()
     resolve(method, args, notes)
     assert notes.items == [note]
+
+
+@pytest.mark.parametrize(
+    ("method", "args", "expected"),
+    [
+        ("page", ["a", "b", "c"], PageArgs()),
+        ("screen", [PROPS, OPTS, BANANA, cb(3)], PageArgs(callback_id=3)),
+        ("page", ["Docs", PROPS, "Intro"], PageArgs("Docs", None, PROPS)),
+    ],
+    ids=["three strings", "three objects", "two strings, the second out of place"],
+)
+def test_page_uses_only_the_strings_and_objects_analytics_js_reads(method: str, args: list[Any], expected: Any) -> None:
+    """analytics-next 1.82.0's resolvePageArguments reads a category and name from one or two strings (the category
+    only from argument 1, the name only from argument 2 when there are two) and properties and options from one or
+    two objects; with three or more of a kind it uses none of them. py-bridge does the same, and says so."""
+    notes = Notes()
+    assert resolve(method, args, notes) == expected
+    assert len(notes.items) == 1
 
 
 def test_an_argument_that_cannot_be_decoded_is_noted_once_and_holds_its_place() -> None:

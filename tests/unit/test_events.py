@@ -420,10 +420,12 @@ def test_track_accepts_an_event_object_with_options_and_callback() -> None:
     )
 
 
-def test_page_name_followed_by_null_is_the_name_not_the_category() -> None:
-    """page("Pricing", null, {...}): one string is the name (analytics-next puts the object in options)."""
+def test_page_name_followed_by_null_is_the_name_and_the_object_after_it_the_properties() -> None:
+    """page("Pricing", null, {...}): one string is the name, and the object after the null is the properties, as
+    analytics-next reads it since PR #1259 (its test `should accept (name, null, properties)`)."""
     event = ok("page", "Pricing", None, {"plan": "pro"})
-    assert (event.category, event.name, event.options) == (None, "Pricing", {"plan": "pro"})
+    assert (event.category, event.name, event.options) == (None, "Pricing", {})
+    assert event.properties["plan"] == "pro"
 
 
 # -- alias and screen ---------------------------------------------------------------------------------------------
