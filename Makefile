@@ -4,8 +4,10 @@ PORT ?= 8000
 
 .PHONY: help setup demo test unit e2e lint lint-js typecheck bench bench-quick build clean
 
+# Every target with a `## ` comment (names may hold digits: e2e); a `$(PORT)` in a comment is shown as its value.
 help: ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/\$$(PORT)/$(PORT)/g' \
+	  | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 setup: ## install chromium (apt), .venv, npm packages, build static/
 	@bash scripts/setup.sh

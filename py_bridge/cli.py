@@ -7,11 +7,15 @@ Every mistake on the command line ends as one line on stderr, prefixed `py-bridg
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
 import os
+import shutil
+import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -19,7 +23,8 @@ from py_bridge import __version__
 from py_bridge.errors import BridgeError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
+    from types import FrameType
 
     from py_bridge.devserver import DevServer
 
@@ -108,12 +113,42 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _sigterm_stops_like_ctrl_c() -> Iterator[None]:
+    """SIGTERM (`kill`, a process manager, a closed terminal's job control) ends the demo as Ctrl-C does, through the
+    `finally` blocks that close the sockets and remove the temporary bundle: Python's default SIGTERM exits at once."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():  # signal handlers belong to the main thread
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _demo(args: argparse.Namespace) -> int:
+    """The demo on the given bundle, or on one built into a temporary folder (~45 MB) that goes when the demo stops:
+    after Ctrl-C or SIGTERM, when the port is taken, when the build fails. Only a folder made here is removed."""
+    with _sigterm_stops_like_ctrl_c():
+        if args.bundle:
+            return _run_demo(args, Path(args.bundle))
+        bundle = Path(tempfile.mkdtemp(prefix="py-bridge-demo-"))
+        try:
+            return _run_demo(args, bundle)
+        finally:
+            shutil.rmtree(bundle, ignore_errors=True)
+
+
+def _run_demo(args: argparse.Namespace, bundle: Path) -> int:
     from py_bridge.bundle import build
     from py_bridge.devserver import DevServer, serve
     from py_bridge.sandbox import Sandbox
 
-    bundle = Path(args.bundle) if args.bundle else Path(tempfile.mkdtemp(prefix="py-bridge-demo-"))
     sandbox = Sandbox(secret=args.secret, verification=args.verification)
     # Take the port first: a port in use fails at once, not after the build.
     server = _listen(lambda: DevServer(bundle, host=args.host, port=args.port, sandbox=sandbox), args.host, args.port)
@@ -182,6 +217,10 @@ def _doctor(args: argparse.Namespace) -> int:
 def _user_hash(args: argparse.Namespace) -> int:
     from py_bridge.identity import user_hash
 
+    if not args.user_id:  # identity.user_hash would raise ValueError: a usage mistake, said as one
+        raise CommandError(
+            "user-hash: the user id is empty (give the user's id, or the email of a user without one)", 2
+        )
     secret = os.environ.get(args.secret_env)
     if not secret:
         raise CommandError(f"user-hash: set the secret in the environment variable {args.secret_env}", 2)

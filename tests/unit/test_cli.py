@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -180,6 +183,134 @@ def test_user_hash_without_a_secret_is_one_line(
         2,
         "py-bridge: user-hash: set the secret in the environment variable INTERCOM_IDENTITY_SECRET",
     )
+
+
+def test_user_hash_of_an_empty_user_id_names_the_mistake(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18, item 10a: `py-bridge user-hash ""` is a usage mistake, not an internal error."""
+    monkeypatch.setenv("INTERCOM_IDENTITY_SECRET", "s3cr3t")
+    assert fails(["user-hash", ""], capsys) == (
+        2,
+        "py-bridge: user-hash: the user id is empty (give the user's id, or the email of a user without one)",
+    )
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_make_help_lists_every_documented_target_and_the_port_as_its_value() -> None:
+    """Issue 18, item 10b: every .PHONY target with a `## ` comment is listed (e2e too: its name has a digit), and
+    the demo's port is the value of PORT (8000 unless given), never a literal `$(PORT)`."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("no make on this machine")
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    phony_line = re.search(r"^\.PHONY:(.*)$", makefile, re.MULTILINE)
+    assert phony_line is not None
+    documented = [
+        target
+        for target in phony_line.group(1).split()
+        if re.search(rf"^{re.escape(target)}:[^\n]*## ", makefile, re.MULTILINE)
+    ]
+    assert "e2e" in documented
+    for extra, port in (([], "8000"), (["PORT=8123"], "8123")):
+        done = subprocess.run(
+            [make, "-s", "help", *extra], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        listed = re.findall(r"^  make (\S+)", done.stdout, re.MULTILINE)
+        assert sorted(listed) == sorted(documented), done.stdout
+        assert "$(" not in done.stdout
+        demo = next(line for line in done.stdout.splitlines() if line.startswith("  make demo "))
+        assert f"http://127.0.0.1:{port}" in demo
+
+
+# `py-bridge demo` without --bundle builds into a temporary folder. The real build takes a minute and writes ~45 MB;
+# in these tests a few files, one in a subfolder, stand in for it. Everything else is the installed command.
+DEMO_WITH_A_QUICK_BUILD = """
+import signal
+import sys
+from pathlib import Path
+
+import py_bridge.bundle
+from py_bridge.cli import main
+
+# Ctrl-C as in a terminal, even when the tests themselves run as a shell's background job (SIGINT ignored there).
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def build(out_dir, **options):
+    out = Path(out_dir)
+    (out / "pyodide").mkdir(parents=True, exist_ok=True)
+    (out / "pyodide" / "pyodide.asm.wasm").write_bytes(bytes(4096))
+    (out / "embed.js").write_text("/* embed */")
+    (out / "manifest.json").write_text("{}")
+
+
+py_bridge.bundle.build = build
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+def demo_process(tmp: Path, *argv: str) -> subprocess.Popen[str]:
+    """`py-bridge demo ARGV` with TMPDIR set to `tmp` (and the quick build)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", DEMO_WITH_A_QUICK_BUILD, "demo", *argv],
+        env={**os.environ, "TMPDIR": str(tmp)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl-C", "SIGTERM"])
+def test_a_stopped_demo_leaves_no_temporary_folder(tmp_path: Path, stop: signal.Signals) -> None:
+    """Issue 18, item 10c: the bundle the demo built for itself is removed when the demo is stopped."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    with demo_process(tmp, "--port", "0") as process:
+        try:
+            assert process.stdout is not None
+            banner = process.stdout.readline()
+            assert banner.startswith("py-bridge demo: http://127.0.0.1:"), banner
+            assert list(tmp.iterdir()) != []  # the demo's bundle, while it serves
+            process.send_signal(stop)
+            _, err = process.communicate(timeout=15)
+        finally:
+            process.kill()
+    assert "Traceback" not in err
+    assert list(tmp.iterdir()) == []
+
+
+def test_a_demo_on_a_port_in_use_leaves_no_temporary_folder(tmp_path: Path, busy_port: int) -> None:
+    """Issue 18, item 10c: a demo that cannot start (its port is taken) leaves no empty folder behind."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    with demo_process(tmp, "--port", str(busy_port)) as process:
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert err.splitlines() == [
+        f"py-bridge: port {busy_port} on 127.0.0.1 is already in use (choose another with --port)"
+    ]
+    assert list(tmp.iterdir()) == []
+
+
+def test_a_stopped_demo_keeps_the_bundle_folder_it_was_given(tmp_path: Path, fake_bundle: Path) -> None:
+    """--bundle DIR is the user's folder: stopping the demo removes nothing from it, and nothing is left in TMPDIR."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    before = sorted(path.name for path in fake_bundle.iterdir())
+    with demo_process(tmp, "--port", "0", "--bundle", str(fake_bundle)) as process:
+        try:
+            assert process.stdout is not None
+            assert process.stdout.readline().startswith("py-bridge demo: ")
+            process.send_signal(signal.SIGTERM)
+            process.communicate(timeout=15)
+        finally:
+            process.kill()
+    assert sorted(path.name for path in fake_bundle.iterdir()) == before
+    assert list(tmp.iterdir()) == []
 
 
 def test_doctor_without_playwright_says_how_to_install_it(
