@@ -64,7 +64,7 @@ class Environment:
             native_session=session if raw.get("native_intercom") is True else None,
             selector_valid=raw.get("selector_valid") is not False,
             origins=tuple(o for o in origins if isinstance(o, str))[:2] if isinstance(origins, list) else (),
-            widget=widget if widget in ("idle", "loading", "loaded", "failed") else None,
+            widget=widget if widget in ("idle", "loading", "late", "loaded", "failed") else None,
         )
 
 
@@ -112,6 +112,7 @@ class Bridge:
             native=env.native_intercom,
             native_session=env.native_session,
             messenger_events=settings.track_messenger_events,
+            late_limit=settings.max_queue,
         )
         middleware: list[Middleware] = [event_filter(settings.event_filter)] if settings.event_filter else []
         self.transforms = transforms
@@ -244,7 +245,7 @@ class Bridge:
             self._restore(state, problems)
         except Exception as error:  # contained: a bug of ours must not stop the new worker
             problems.append(f"internal error ({type(error).__name__})")
-        if widget in ("loaded", "failed"):
+        if widget in ("loaded", "late", "failed"):
             self.intercom.widget = str(widget)
         commands: list[Command] = self._transform_reports()
         if problems:
@@ -386,7 +387,7 @@ class Bridge:
         return [*commands, *self.intercom.settle(), *self._maybe_ready()]
 
     def _maybe_ready(self) -> list[Command]:
-        settled = self.intercom.widget in ("loaded", "failed") or not self.consent.open
+        settled = self.intercom.widget in ("loaded", "late", "failed") or not self.consent.open
         if self.ready_sent or not settled:
             return []
         self.ready_sent = True

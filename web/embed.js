@@ -740,7 +740,7 @@
   try {
     nativeIntercom = typeof window.Intercom === "function";
   } catch (e) { /* a throwing getter: not an install we can drive */ }
-  var widget = "idle"; // idle | loading | loaded | failed
+  var widget = "idle"; // idle | loading | late (missed widget_timeout_ms, still watched) | loaded | failed
   /** @type {Record<MessengerEventName, Function[]>} the page's intercom.on() functions */
   var callbacks = { show: [], hide: [], unread: [] };
   /** @type {Function[]} */
@@ -824,34 +824,29 @@
     var timer;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     var poll;
-    var lateWatch = false;
     var lateUntil = 0;
+    var lateWatch = false; // the script's load event came: watchStart polls for the Messenger's start
     /**
      * @param {boolean} ok
      * @param {string} [reason]
      */
     function settled(ok, reason) {
-      if (widget !== "loading") return;
+      if (widget !== "loading" && widget !== "late") return;
       clearTimeout(timer);
-      if (!lateWatch) clearTimeout(poll);
+      clearTimeout(poll);
+      var late = widget === "late";
       widget = ok ? "loaded" : "failed";
       endInteractionWait(); // the Messenger's own launcher takes over (or, failed, there is nothing to open)
-      signal("widget", ok ? { status: "loaded" } : { status: "failed", reason: reason });
+      signal("widget", ok ? (late ? { status: "loaded", late: true } : { status: "loaded" }) : { status: "failed", reason: reason });
     }
     /** @param {number} queuedAtLoad */
     function watchStart(queuedAtLoad) {
-      if (widget === "failed" && lateWatch) {
-        // widget_timeout_ms passed, but a slow network may still bring the Messenger: use it when it comes.
-        if (messengerStarted(stub, queuedAtLoad)) {
-          lateWatch = false;
-          widget = "loaded";
-          signal("widget", { status: "loaded", late: true });
-        } else if (Date.now() < lateUntil) poll = setTimeout(function () { watchStart(queuedAtLoad); }, START_POLL_MS * 4);
-        return;
+      if (widget !== "loading" && widget !== "late") return;
+      if (messengerStarted(stub, queuedAtLoad)) return settled(true);
+      if (widget === "late" && Date.now() >= lateUntil) {
+        return settled(false, "no Messenger started within " + LATE_MESSENGER_MS / 60000 + " minutes after widget_timeout_ms");
       }
-      if (widget !== "loading") return;
-      if (messengerStarted(stub, queuedAtLoad)) settled(true);
-      else poll = setTimeout(function () { watchStart(queuedAtLoad); }, START_POLL_MS);
+      poll = setTimeout(function () { watchStart(queuedAtLoad); }, widget === "late" ? START_POLL_MS * 4 : START_POLL_MS);
     }
     function inject() {
       var element = createElement("script");
@@ -869,14 +864,22 @@
         }
         var queued = 0;
         try { queued = stub.q && typeof stub.q.length === "number" ? stub.q.length : 0; } catch (e) { /* hostile */ }
+        lateWatch = true;
+        clearTimeout(poll);
         watchStart(queued);
       };
       element.onerror = function () { settled(false, "script request failed"); };
       (doc("head") || doc("documentElement")).appendChild(element);
       timer = setTimeout(function () {
-        lateWatch = true; // the script is still loading or starting: keep watching (see watchStart)
+        if (widget !== "loading") return;
+        // A slow link may still bring the Messenger: Python keeps the calls made meanwhile for it (status "late")
+        // while the page watches for its start, up to LATE_MESSENGER_MS; the script's load event starts the watch
+        // if it has not yet arrived.
+        widget = "late";
         lateUntil = Date.now() + LATE_MESSENGER_MS;
-        settled(false, "the Messenger did not start within " + widgetTimeoutMs / 1000 + " s");
+        endInteractionWait();
+        signal("widget", { status: "late", reason: "the Messenger did not start within " + widgetTimeoutMs / 1000 + " s" });
+        if (!lateWatch) poll = setTimeout(function () { settled(false, "the widget script did not arrive within " + LATE_MESSENGER_MS / 60000 + " minutes after widget_timeout_ms"); }, LATE_MESSENGER_MS);
       }, widgetTimeoutMs);
     }
     if (doc("readyState") === "complete") inject();

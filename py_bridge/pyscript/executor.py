@@ -192,8 +192,13 @@ class Executor:
         timeout_ms = self.settings.widget_timeout_ms if self.settings else 30_000
         self.loader.load(src, timeout_ms)
 
-    def _widget_done(self, ok: bool, reason: str) -> None:
-        self._signal("widget", {"status": "loaded"} if ok else {"status": "failed", "reason": reason})
+    def _widget_done(self, status: str, reason: str, late: bool) -> None:
+        data: dict[str, Any] = {"status": status}
+        if status == "loaded" and late:
+            data["late"] = True
+        elif status != "loaded":
+            data["reason"] = reason
+        self._signal("widget", data)
 
     def call_intercom(self, method: str, args: list[Any], *, callback: Any = None) -> None:
         if method not in INTERCOM_METHODS or self.loader.status == "failed" or not self.loader.intercom_is_function():

@@ -21,6 +21,8 @@ __all__ = ["QueueStub", "WidgetLoader", "allowed_script"]
 WIDGET_PREFIX: Final = "https://widget.intercom.io/widget/"
 APP_ID_RE: Final = re.compile(r"[a-z0-9]{1,32}")
 START_POLL_MS: Final = 50  # how often to look whether the Messenger's frame has drained the queue
+LATE_POLL_MS: Final = 200  # the same, after widget_timeout_ms
+LATE_MESSENGER_MS: Final = 120_000  # after widget_timeout_ms, a Messenger that still starts within this is used
 
 
 def allowed_script(src: str, sandbox_url: str | None) -> bool:
@@ -47,12 +49,14 @@ class QueueStub:
 
 
 class WidgetLoader:
-    """Injects the widget once; reports `loaded` or `failed` (with a reason) through `done(ok, reason)`."""
+    """Injects the widget once; reports through `done(status, reason, late)`: "late" when widget_timeout_ms passed
+    (it keeps watching, as embed.js does, for LATE_MESSENGER_MS), then "loaded" (late=True after a "late") or
+    "failed" with a reason."""
 
-    def __init__(self, runtime: Runtime, done: Callable[[bool, str], None]) -> None:
+    def __init__(self, runtime: Runtime, done: Callable[[str, str, bool], None]) -> None:
         self._rt = runtime
         self._done = done
-        self.status = "idle"  # idle | loading | loaded | failed
+        self.status = "idle"  # idle | loading | late | loaded | failed
         self._proxy: Any = None  # the stub's proxy, kept for the page's lifetime like the official stub
 
     def intercom(self) -> Any:
@@ -103,7 +107,7 @@ class WidgetLoader:
     def refuse(self, src: str) -> None:
         self._rt.say("error", f"refused to load a script that is not the Intercom widget: {str(src)[:100]}")
         self.status = "failed"
-        self._done(False, "refused")
+        self._done("failed", "refused", False)
 
     def load(self, src: str, timeout_ms: int) -> None:
         if self.status != "idle":
@@ -122,7 +126,12 @@ class WidgetLoader:
         def still_stub() -> bool:
             now = self.intercom()
             if isinstance(stub, QueueStub):
-                return now is stub
+                # Read back from the page, our stub is a JsProxy of its PyProxy: the same page object as _proxy
+                # (comparing it with the Python object was always False, so the Messenger looked started at load).
+                try:
+                    return now is stub or bool(now == self._proxy)
+                except Exception:
+                    return False
             try:
                 return bool(now == stub)
             except Exception:
@@ -144,30 +153,42 @@ class WidgetLoader:
             except Exception:
                 return 0
 
+        late_until = [0.0]
+        load_seen = [False]
+
         def settled(ok: bool, reason: str, caller: str) -> None:
             for name, handler in handlers.items():
-                if name in ("timer", "poll"):
+                if name in ("timer", "poll", "deadline"):
                     js.clearTimeout(handler)
                 elif name != caller:
                     with contextlib.suppress(Exception):
                         handler.destroy()
             handlers.clear()
-            if self.status != "loading":
+            if self.status not in ("loading", "late"):
                 return
+            late = self.status == "late"
             self.status = "loaded" if ok else "failed"
-            self._done(ok, reason)
+            self._done(self.status, reason, late)
 
         def watch_start(queued_at_load: int, caller: str) -> None:
-            if self.status != "loading":
+            if self.status not in ("loading", "late"):
                 return
             if not still_stub() or (queued_at_load > 0 and queue_length() == 0):
                 settled(True, "", caller)
                 return
+            if self.status == "late" and float(js.Date.now()) >= late_until[0]:
+                minutes = LATE_MESSENGER_MS // 60_000
+                settled(False, f"no Messenger started within {minutes} minutes after widget_timeout_ms", caller)
+                return
             if "poll_fn" not in handlers:
                 handlers["poll_fn"] = self._rt.create_proxy(lambda *_: watch_start(queued_at_load, "poll_fn"))
-            handlers["poll"] = js.setTimeout(handlers["poll_fn"], START_POLL_MS)
+            delay = LATE_POLL_MS if self.status == "late" else START_POLL_MS
+            handlers["poll"] = js.setTimeout(handlers["poll_fn"], delay)
 
         def on_load(*_: Any) -> None:
+            load_seen[0] = True
+            if "deadline" in handlers:
+                js.clearTimeout(handlers.pop("deadline"))
             if not loader_ran():
                 reason = "the script loaded but the Intercom loader did not run (it skips bots, or the script is not "
                 settled(False, reason + "the Messenger)", "load")
@@ -178,7 +199,19 @@ class WidgetLoader:
             settled(False, "script request failed", "error")
 
         def on_timeout(*_: Any) -> None:
-            settled(False, f"the Messenger did not start within {timeout_ms / 1000:g} s", "timeout")
+            if self.status != "loading":
+                return
+            # A slow link may still bring the Messenger: the core keeps the calls made meanwhile ("late").
+            self.status = "late"
+            late_until[0] = float(js.Date.now()) + LATE_MESSENGER_MS
+            self._done("late", f"the Messenger did not start within {timeout_ms / 1000:g} s", False)
+            if not load_seen[0]:
+                minutes = LATE_MESSENGER_MS // 60_000
+                reason = f"the widget script did not arrive within {minutes} minutes after widget_timeout_ms"
+                handlers["deadline_fn"] = self._rt.create_once_callable(
+                    lambda *_: settled(False, reason, "deadline_fn")
+                )
+                handlers["deadline"] = js.setTimeout(handlers["deadline_fn"], LATE_MESSENGER_MS)
 
         def inject(*_: Any) -> None:
             element = js.document.createElement("script")

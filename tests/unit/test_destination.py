@@ -818,7 +818,8 @@ def test_a_messenger_that_starts_after_widget_timeout_ms_is_used_from_then_on() 
     destination = make(loaded=False)
     destination.load()
     destination.handle(identify("u1"))
-    destination.signal("widget", {"status": "failed", "reason": "the Messenger did not start within 8 s"})
-    assert calls(destination.handle(track("While Failed"))) == []
-    destination.signal("widget", {"status": "loaded", "late": True})
+    destination.signal("widget", {"status": "late", "reason": "the Messenger did not start within 8 s"})
+    assert calls(destination.handle(track("While Waiting"))) == []
+    started = destination.signal("widget", {"status": "loaded", "late": True})
+    assert [c.args for c in calls(started)] == [("While Waiting",)]
     assert [c.method for c in calls(destination.handle(track("After Late Start")))] == ["trackEvent"]

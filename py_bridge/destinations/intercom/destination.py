@@ -51,7 +51,7 @@ MIRRORED_KEYS: Final = ("user_id", "email", *CREDENTIAL_KEYS)
 # Messenger settings only the bridge settings set: never taken from call data, whatever the mapping returned.
 LOCKED_SETTINGS: Final = MESSENGER_SETTINGS - PER_CALL_SETTINGS
 MAX_MESSAGE: Final = 1000
-WIDGET_STATES: Final = ("idle", "loading", "loaded", "failed")
+WIDGET_STATES: Final = ("idle", "loading", "late", "loaded", "failed")
 LISTENABLE: Final[tuple[MessengerEvent, ...]] = ("show", "hide", "unread")
 MAX_AHEAD_S: Final = 24 * 3600  # a saved budget charge later than this past the clock is not one this page made
 _MISSING: Final = object()
@@ -97,13 +97,14 @@ class IntercomDestination:
         native_session: NativeSession | None = None,
         budget: UpdateBudget | None = None,
         messenger_events: bool = False,
+        late_limit: int = 10_000,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.native = native
         self.native_session = native_session
         self.budget = budget or UpdateBudget()
-        self.widget = "idle"  # idle -> loading -> loaded | failed
+        self.widget = "idle"  # idle -> loading -> loaded | failed, or loading -> late -> loaded | failed
         self.booted = False
         self.user_id: str | None = None
         self.email: str | None = None
@@ -115,6 +116,12 @@ class IntercomDestination:
         self.fresh_visitor = False  # booted by reset() and untouched since: another reset has nothing to end
         self.stats = Stats()
         self.mirrored: dict[str, Any] | None = None  # what window.intercomSettings holds, as last set
+        # Events that came while the page waited for a Messenger that missed widget_timeout_ms ("late"): sent, in
+        # order, if it starts after all; bounded like the pre-start queue (max_queue).
+        self.late: list[Event] = []
+        self.late_limit = late_limit
+        self.late_dropped = 0
+        self.unregistered: set[MessengerEvent] = set()  # listeners asked for while waiting for a late Messenger
 
     # -- loading ------------------------------------------------------------------------------------------------
     def load(self) -> list[Command]:
@@ -146,28 +153,64 @@ class IntercomDestination:
         return [] if self.booted or not self.available else self._boot({})
 
     def signal(self, name: str, data: dict[str, Any]) -> list[Command]:
+        status = data.get("status")
         if name == "widget" and self.widget == "loading":
-            if data.get("status") == "loaded":
+            if status == "loaded":
                 self.widget = "loaded"
                 return [Log("debug", "Intercom Messenger script loaded")]
-            self.widget = "failed"
-            self.pending.clear()
-            return [
-                Log(
-                    "warn",
-                    f"the Intercom Messenger could not load ({str(data.get('reason', 'unknown'))[:160]}); "
-                    "calls are still accepted but not sent to Intercom",
-                )
-            ]
-        if name == "widget" and self.widget == "failed" and data.get("status") == "loaded" and data.get("late") is True:
-            # widget_timeout_ms had passed, then the Messenger started after all (a slow link): use it from now on.
-            # The calls made before the timeout are in its queue; those dropped meanwhile are not sent again.
-            self.widget = "loaded"
-            return [Log("info", "the Intercom Messenger started late; calls are sent to it from now on")]
+            if status == "late":
+                # widget_timeout_ms passed while the script may still be on its way (a slow link): the page keeps
+                # watching, and calls are kept for the Messenger rather than lost.
+                self.widget = "late"
+                return [
+                    Log(
+                        "warn",
+                        f"the Intercom Messenger has not started yet ({str(data.get('reason', 'unknown'))[:160]}); "
+                        "calls are kept and sent to it if it starts within 2 minutes",
+                    )
+                ]
+            return self._failed(str(data.get("reason", "unknown")))
+        if name == "widget" and self.widget == "late":
+            if status == "loaded":
+                return self._started_late()
+            if status == "failed":
+                return self._failed(str(data.get("reason", "unknown")))
         if name == "tick":
             self.flush_scheduled = False
             return self._flush()
         return []
+
+    def _failed(self, reason: str) -> list[Command]:
+        """No Messenger (blocked, refused, or no start within the late window): what was kept for it is dropped."""
+        kept = len(self.late) + self.late_dropped
+        self.widget = "failed"
+        self.pending.clear()
+        self.late.clear()
+        self.late_dropped = 0
+        dropped = f"; {kept} call(s) kept for it were dropped" if kept else ""
+        return [
+            Log(
+                "warn",
+                f"the Intercom Messenger could not load ({reason[:160]}){dropped}; calls are still accepted but not "
+                "sent to Intercom",
+            )
+        ]
+
+    def _started_late(self) -> list[Command]:
+        """The Messenger started after widget_timeout_ms: the calls made meanwhile go to it, in order, as if it had
+        been there (a user switch among them is still a shutdown and a boot), then any pending update."""
+        self.widget = "loaded"
+        kept, self.late = self.late, []
+        commands: list[Command] = []
+        if self.booted:
+            # Listeners asked for while waiting were never registered with the Messenger.
+            commands += [Listen(e) for e in sorted(self.unregistered)]
+        self.unregistered = set()
+        for event in kept:
+            commands += self.handle(event)
+        commands += self._flush()
+        said = f"; {len(kept)} call(s) made while waiting for it were sent" if kept else ""
+        return [*commands, Log("info", f"the Intercom Messenger started late{said}")]
 
     # -- events -------------------------------------------------------------------------------------------------
     def handle(self, event: Event) -> list[Command]:
@@ -175,6 +218,8 @@ class IntercomDestination:
             return [Log("debug", f"{event.type} has no Intercom equivalent; not sent")]
         if event.skips_destination(self.name):
             return [Log("debug", f"{event.type} not sent: options.integrations turned Intercom off for this call")]
+        if self.widget == "late":
+            return self._keep_for_late_messenger(event)
         if not self.available:
             self.stats.dropped_unavailable += 1
             return [Log("debug", f"{event.type} not sent: the Intercom Messenger is unavailable")]
@@ -192,6 +237,21 @@ class IntercomDestination:
         else:
             commands = self.reset()
         return [*(Log("warn", n) for n in notes), *commands]
+
+    def _keep_for_late_messenger(self, event: Event) -> list[Command]:
+        if len(self.late) < self.late_limit:
+            self.late.append(event)
+            return [Log("debug", f"{event.type} kept until the Intercom Messenger starts")]
+        self.late_dropped += 1
+        if self.late_dropped > 1:
+            return []
+        return [
+            Log(
+                "warn",
+                f"the queue for the late Messenger is full ({self.late_limit} calls, setting max_queue); further "
+                "calls are dropped until it starts",
+            )
+        ]
 
     def _identify(self, event: Event, notes: Notes) -> list[Command]:
         data = user_payload(event, self.settings, notes)
@@ -362,6 +422,9 @@ class IntercomDestination:
         if event in self.listeners:
             return []
         self.listeners.add(event)
+        if self.widget == "late":
+            self.unregistered.add(event)
+            return []
         return [Listen(event)] if self.booted else []
 
     # -- a restarted worker ---------------------------------------------------------------------------------------
