@@ -2,8 +2,9 @@
 
 A site configures py-bridge with `data-app-id`, `data-widget-id` and a `data-settings` JSON object of snake_case keys.
 `parse_settings` checks all of it before anything loads: unknown keys, wrong types and anything that looks like a
-secret stop the bridge with one error naming the field. Values are described, not repeated (see
-`errors.describe_value`): only harmless enum, number and boolean values that do not look like a token are quoted.
+secret stop the bridge with one error naming the field. Each error is meant to be fixed in one read: a misspelt key
+gets the closest known one suggested, and a value that cannot be a secret (selector, enum, URL, number, boolean) is
+shown as JSON; values that could be one (the App ID, an unknown key's) are only described (`errors.describe_value`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import base64
 import contextlib
 import ipaddress
+import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -81,6 +84,13 @@ SECRET_VALUE_RE: Final = re.compile(
 )
 MAX_KEY_SHOWN: Final = 40
 LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "::1"})
+# A known key is suggested for an unknown one at most one edit (a letter added, dropped, changed, or two swapped) per
+# this many of its letters, and always at one: "laod" gets "load", "colour" gets nothing.
+LETTERS_PER_EDIT: Final = 4
+# The keys inside object settings, so a slip there is caught as at the top level.
+CONSENT_KEYS: Final = frozenset({"required"})
+EVENT_FILTER_KEYS: Final = frozenset({"allow", "deny"})
+TRANSFORM_ENTRY_KEYS: Final = frozenset({"url", "sha256"})
 
 
 @dataclass(frozen=True)
@@ -166,11 +176,85 @@ def find_secret(value: Any, path: str = "settings") -> str | None:
     return None
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Letters added, dropped, changed or two neighbours swapped to turn a into b (optimal string alignment).
+
+    Written here rather than taken from difflib: the bundle carries only the standard library the core imports, and
+    difflib would add its weight to every visitor's download for one error message.
+    """
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        row = [i]
+        for j, char_b in enumerate(b, 1):
+            cost = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                cost = min(cost, previous2[j - 2] + 1)
+            row.append(cost)
+        previous2, previous = previous, row
+    return previous[-1]
+
+
+def closest_key(key: str, known: Iterable[str]) -> str | None:
+    """The known key a misspelt one most likely meant, or None when none is close enough to be worth suggesting.
+
+    Names are compared as `normalise_name` spells them, so `widgetId`, `Region` and `hide-default-launcher` are
+    exact matches for `widget_id`, `region` and `hide_default_launcher`; between equally close names (a setting and
+    its legacy camelCase alias) the one closer to the spelling written wins, so `apiBse` suggests `apiBase`.
+    """
+    wanted = normalise_name(key)
+    written = re.sub(r"[-\s]", "_", key.lower())
+    scored = []
+    for name in sorted(known):
+        target = normalise_name(name)
+        distance = edit_distance(wanted, target)
+        if distance <= max(1, len(target) // LETTERS_PER_EDIT):
+            scored.append((distance, edit_distance(written, name.lower()), name))
+    return min(scored)[2] if scored else None
+
+
+def unknown_key_error(key: str, value: Any) -> ConfigError:
+    """The error for a top-level key the schema does not have: named, with the closest setting or legacy alias
+    suggested (settings pasted from Segment use the aliases), so a typo is fixed in one read.
+
+    Its value stays described, not shown (an unknown key's value could be anything, a token included); a key that
+    is itself token-like is only measured and gets no suggestion.
+    """
+    message = f"is not a py-bridge setting (received: {describe_value(value)})"
+    if looks_like_token(key, max_length=MAX_KEY_SHOWN):
+        return ConfigError(f"<a key of {len(key)} characters>", message)
+    meant = closest_key(key, INTERCOM_KEYS | BRIDGE_KEYS | set(LEGACY_ALIASES))
+    if meant is not None:
+        setting = LEGACY_ALIASES.get(meant)
+        legacy = f" (the legacy name of {setting})" if setting else ""
+        message += f"; did you mean {meant}{legacy}?"
+    return ConfigError(key, message)
+
+
+def nested_suggestion(field: str, value: Any, known: frozenset[str]) -> str:
+    """For an object setting's error: its first misspelt key and the key it meant (`; consent.requird: did you mean
+    consent.required?`), or "" when no unknown key is close to a known one (or the object is not one).
+
+    Appended to the setting's own error, which keeps naming the setting and its expected shape; a key that looks
+    like a token is never named.
+    """
+    if not isinstance(value, dict):
+        return ""
+    for key in value:
+        name = str(key)
+        if name in known or looks_like_token(name, max_length=MAX_KEY_SHOWN):
+            continue
+        meant = closest_key(name, known)
+        if meant is not None:
+            return f"; {field}.{name}: did you mean {field}.{meant}?"
+    return ""
+
+
 def _sandbox_url(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ConfigError("sandbox_url", f"must be a URL string (received: {describe_value(value)})")
+        raise ConfigError("sandbox_url", f"must be a URL string (received: {describe_value(value, echo=True)})")
     parts = urlsplit(value)
     host = (parts.hostname or "").lower()
     loopback = host in LOOPBACK_NAMES
@@ -183,7 +267,7 @@ def _sandbox_url(value: Any) -> str | None:
         raise ConfigError(
             "sandbox_url",
             f"must be an http(s) URL on this machine (localhost/127.0.0.1), the local Intercom sandbox "
-            f"(received: {describe_value(value)})",
+            f"(received: {describe_value(value, echo=True)})",
         )
     return value.rstrip("/")
 
@@ -193,10 +277,13 @@ def _event_filter(value: Any) -> EventFilter | None:
         return None
     if isinstance(value, dict) and len(value) == 1:
         ((mode, names),) = value.items()
-        if mode in ("allow", "deny") and isinstance(names, list) and all(isinstance(n, str) for n in names):
+        if mode in EVENT_FILTER_KEYS and isinstance(names, list) and all(isinstance(n, str) for n in names):
             return EventFilter(mode=mode, names=frozenset(n.strip() for n in names))
+    shown = describe_value(value, echo=True)  # event names are not secrets
     raise ConfigError(
-        "event_filter", f'must be {{"allow": [names]}} or {{"deny": [names]}} (received: {describe_value(value)})'
+        "event_filter",
+        f'must be {{"allow": [names]}} or {{"deny": [names]}} (received: {shown})'
+        + nested_suggestion("event_filter", value, EVENT_FILTER_KEYS),
     )
 
 
@@ -219,9 +306,13 @@ def _int(raw: dict[str, Any], key: str, default: int, low: int, high: int) -> in
 def _consent(value: Any) -> bool:
     if value is None:
         return False
-    if isinstance(value, dict) and set(value) <= {"required"} and isinstance(value.get("required", False), bool):
+    if isinstance(value, dict) and set(value) <= CONSENT_KEYS and isinstance(value.get("required", False), bool):
         return bool(value.get("required", False))
-    raise ConfigError("consent", f'must be {{"required": true|false}} (received: {describe_value(value)})')
+    shown = describe_value(value, echo=True)
+    raise ConfigError(
+        "consent",
+        f'must be {{"required": true|false}} (received: {shown})' + nested_suggestion("consent", value, CONSENT_KEYS),
+    )
 
 
 def resolve_aliases(raw: dict[str, Any]) -> dict[str, Any]:
@@ -232,10 +323,15 @@ def resolve_aliases(raw: dict[str, Any]) -> dict[str, Any]:
         name = LEGACY_ALIASES.get(key, key)
         first = spelled.get(name)
         if first is not None and first != key:
+            # Spelt as the site wrote them in JSON: "appId", not Python's 'appId'.
             if name in (first, key):
                 alias = key if first == name else first
-                raise ConfigError(name, f"is set twice, as {name!r} and as its legacy alias {alias!r}; keep one")
-            raise ConfigError(name, f"is set twice, as {first!r} and as {key!r} (both legacy aliases); keep one")
+                raise ConfigError(
+                    name, f"is set twice, as {json.dumps(name)} and as its legacy alias {json.dumps(alias)}; keep one"
+                )
+            raise ConfigError(
+                name, f"is set twice, as {json.dumps(first)} and as {json.dumps(key)} (both legacy aliases); keep one"
+            )
         out[name] = value
         spelled[name] = key
     return out
@@ -244,17 +340,14 @@ def resolve_aliases(raw: dict[str, Any]) -> dict[str, Any]:
 def parse_settings(raw: Any) -> BridgeSettings:
     """Validate everything the tag configures. Raises ConfigError (SecretInSettingsError first of all)."""
     if not isinstance(raw, dict):
-        raise ConfigError("settings", f"must be a JSON object (received: {type(raw).__name__})")
+        raise ConfigError("settings", f"must be a JSON object (received: {describe_value(raw)})")
     secret = find_secret(raw)
     if secret:
         raise SecretInSettingsError(secret)
     settings = resolve_aliases(raw)
     unknown = sorted(set(settings) - INTERCOM_KEYS - BRIDGE_KEYS)
     if unknown:
-        key = unknown[0]
-        # A typo is named so it can be fixed; a "key" that is really a pasted token is only measured.
-        field = f"<a key of {len(key)} characters>" if looks_like_token(key, max_length=MAX_KEY_SHOWN) else key
-        raise ConfigError(field, f"is not a py-bridge setting (received: {describe_value(settings[key])})")
+        raise unknown_key_error(unknown[0], settings[unknown[0]])
     sandbox_url = _sandbox_url(settings.get("sandbox_url"))
     return BridgeSettings(
         intercom=parse_intercom_settings({k: v for k, v in settings.items() if k in INTERCOM_KEYS}, sandbox_url),
@@ -298,10 +391,16 @@ def _transform_urls(value: Any) -> tuple[TransformFile, ...]:
 
 
 def _transform_file(index: int, item: Any) -> TransformFile:
+    """One entry, named by its index. Its URL is only described, never shown: a file's path and query may carry a
+    token (signed CDN URLs), unlike api_base's fixed hosts. A misspelt key (`sha-256`) gets the key it meant."""
     field = f"transform[{index}]"
     url = item.get("url") if isinstance(item, dict) else item
-    if isinstance(item, dict) and not set(item) <= {"url", "sha256"}:
-        raise ConfigError(field, f"may only have the keys url and sha256 (received: {describe_value(item)})")
+    if isinstance(item, dict) and not set(item) <= TRANSFORM_ENTRY_KEYS:
+        raise ConfigError(
+            field,
+            f"may only have the keys url and sha256 (received: {describe_value(item)})"
+            + nested_suggestion(field, item, TRANSFORM_ENTRY_KEYS),
+        )
     if not isinstance(url, str) or len(url) > MAX_URL_LENGTH or not re.match(r"https?://[^/\s]+/", url):
         raise ConfigError(field, f"must be an absolute http(s) URL (received: {describe_value(url)})")
     pin = item.get("sha256") if isinstance(item, dict) else None
@@ -319,8 +418,8 @@ def _sha256_pin(field: str, value: Any) -> str:
     if digest is None or len(digest) != SHA256_BYTES:
         raise ConfigError(
             field,
-            "must be 'sha256-' and the base64 SHA-256 of the file (as in Subresource Integrity), or 64 hex digits "
-            f"(received: {describe_value(value)})",
+            'must be "sha256-" and the base64 SHA-256 of the file (as in Subresource Integrity), or 64 hex digits '
+            f"(received: {describe_value(value, echo=True)})",  # a hash is public, but a pasted token is hidden
         )
     return digest.hex()
 

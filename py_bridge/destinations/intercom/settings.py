@@ -1,11 +1,13 @@
 """Intercom destination settings: a frozen dataclass validated once, with errors naming the field.
 
-Errors describe the value received without repeating it, except for enum, number and boolean fields whose value does
-not look like a token (`errors.describe_value`): a token pasted into the wrong field never reaches the console.
+Errors show the value received as JSON for fields that never hold a secret (selectors, enums, URLs, numbers,
+booleans), unless it looks like a token (`errors.describe_value`); the App ID, where an access token gets pasted, is
+only described. A token pasted into the wrong field never reaches the console.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -13,6 +15,7 @@ from typing import Any, Final, Literal
 from py_bridge.errors import ConfigError, describe_value
 
 __all__ = [
+    "APP_ID_PLACEHOLDER",
     "DEFAULT_WIDGET_ID",
     "INTERCOM_KEYS",
     "LEGACY_ALIASES",
@@ -38,6 +41,8 @@ LEGACY_ALIASES: Final = {
     "hideDefaultLauncher": "hide_default_launcher",
 }
 APP_ID_RE: Final = re.compile(r"[a-z0-9]{1,32}")
+# The App ID in the example tag `py-bridge build` prints and the README shows: a site that kept it is told so.
+APP_ID_PLACEHOLDER: Final = "YOUR_APP_ID"
 APP_ID_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 # A selector is checked for real in the page (querySelector); here we refuse what is never a selector and could
 # be markup or break out of a style context.
@@ -133,11 +138,14 @@ def _padding(raw: dict[str, Any], key: str) -> int | None:
 
 
 def validate_selector(value: Any, field: str = "intercom.widget_id") -> str:
+    """A selector is never a secret: a refused one is shown (`describe_value(echo=True)`) so it is fixed at sight."""
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(field, f"must be a CSS selector such as '#help' (received: {describe_value(value)})")
+        shown = describe_value(value, echo=True)
+        raise ConfigError(field, f'must be a CSS selector such as "#help" (received: {shown})')
     selector = value.strip()
     if len(selector) > MAX_SELECTOR_LENGTH or SELECTOR_FORBIDDEN_RE.search(selector):
-        raise ConfigError(field, f"must be a CSS selector, not markup or code (received: {describe_value(value)})")
+        shown = describe_value(value, echo=True)
+        raise ConfigError(field, f"must be a CSS selector, not markup or code (received: {shown})")
     return selector
 
 
@@ -153,10 +161,13 @@ def _api_base(raw: dict[str, Any], sandbox_url: str | None) -> str:
     if api_base is not None:
         if api_base not in REGIONS.values():
             allowed = ", ".join(REGIONS.values())
-            raise ConfigError("intercom.api_base", f"must be one of {allowed} (received: {describe_value(api_base)})")
+            shown = describe_value(api_base, echo=True)  # a host, not a secret (unless one was pasted into it)
+            raise ConfigError("intercom.api_base", f"must be one of {allowed} (received: {shown})")
         if region is not None and REGIONS[region] != api_base:
             # Both are validated by now (a known region, one of Intercom's public API bases): safe to quote.
-            raise ConfigError("intercom.api_base", f"contradicts region {region!r} (received: {api_base!r})")
+            raise ConfigError(
+                "intercom.api_base", f"contradicts region {json.dumps(region)} (received: {json.dumps(api_base)})"
+            )
         return str(api_base)
     return REGIONS[region or "us"]
 
@@ -183,6 +194,13 @@ def parse_intercom_settings(raw: dict[str, Any], sandbox_url: str | None = None)
     app_id = raw.get("app_id")
     if app_id is None:
         raise ConfigError("intercom.app_id", "is required (received: nothing); set data-app-id on the tag")
+    if isinstance(app_id, str) and app_id.strip() == APP_ID_PLACEHOLDER:
+        # The example tag left as it was: say so, rather than that the format is wrong (uppercase, underscores).
+        raise ConfigError(
+            "intercom.app_id",
+            f"is still the placeholder {APP_ID_PLACEHOLDER}: replace it with your Intercom App ID "
+            "(Intercom > Settings > Workspace > General)",
+        )
     if not isinstance(app_id, str) or not APP_ID_RE.fullmatch(app_id):
         raise ConfigError(
             "intercom.app_id", f"must be lowercase letters and digits, 1 to 32 (received: {_app_id_problem(app_id)})"
@@ -190,7 +208,8 @@ def parse_intercom_settings(raw: dict[str, Any], sandbox_url: str | None = None)
     rich = raw.get("rich_link_properties", ())
     if not isinstance(rich, list | tuple) or not all(isinstance(k, str) and k for k in rich):
         raise ConfigError(
-            "intercom.rich_link_properties", f"must be a list of property names (received: {describe_value(rich)})"
+            "intercom.rich_link_properties",
+            f"must be a list of property names (received: {describe_value(rich, echo=True)})",
         )
     max_keys = raw.get("max_metadata_keys", 10)
     if isinstance(max_keys, bool) or not isinstance(max_keys, int) or not 1 <= max_keys <= 20:
