@@ -11,6 +11,10 @@ is reported once per distinct error (file, line, exception type). A file slower 
 reported at most once a minute. Reports are `Message`s that the caller turns into `[py-bridge]` console lines; each
 event's story ("transformed by f.py (event 'a' -> 'b')") is kept for the debug view.
 
+Reports, stories and tracebacks name a file fetched by URL by its index in the site's `transform` setting and its
+origin (`transform[2] (https://cdn.example)`, see `label_of`), never by the URL: its path or query may carry a
+token. A local file keeps its path.
+
 Pure Python: the same chain runs in the worker and in CPython (`py-bridge transform`, a site's pytest suite).
 """
 
@@ -32,6 +36,7 @@ from typing import IO, Any, Final, Literal
 
 from py_bridge.events import Event
 from py_bridge.spec import SPEC_TYPES, SpecEvent, event_from_spec, from_spec, to_spec
+from py_bridge.transform_files import entry_name
 
 __all__ = [
     "MAX_TRACEBACK_CHARS",
@@ -44,6 +49,7 @@ __all__ = [
     "Transform",
     "TransformChain",
     "describe_change",
+    "label_of",
     "load_transform",
     "replay",
 ]
@@ -69,11 +75,18 @@ class Message:
 
 @dataclass(frozen=True)
 class Transform:
-    """One loaded file: its name (URL or path, as tracebacks show it), module and `transform` function."""
+    """One loaded file: its name (URL or path), `transform` function and module, and `label`, how reports and
+    tracebacks name it (see `label_of`); the watchdog marks and `restart()` use the name."""
 
     name: str
     function: Callable[[Any], Any]
     module: types.ModuleType
+    label: str
+
+    @property
+    def title(self) -> str:
+        """The file as a report's subject: `transform[2] (https://cdn.example)`, or `transform rename.py`."""
+        return _title(self.name, self.label)
 
 
 @dataclass(frozen=True)
@@ -93,8 +106,27 @@ class Outcome:
 # -- loading ------------------------------------------------------------------------------------------------------
 
 
-def _module_name(name: str) -> str:
-    base = os.path.basename(name.split("?")[0].rstrip("/"))
+def label_of(name: str) -> str:
+    """How reports and tracebacks name a file (its code is compiled under this name).
+
+    A fetched entry (`transform_files.EntryUrl`) by its label, the site's index and the origin: `transform[2]
+    (https://cdn.example)`. Any other URL by its origin only, `transform (https://cdn.example)`: a URL's path or
+    query may carry a token, its `user:password@` credentials. A local path (`py-bridge transform`, a site's own
+    tests) as it is."""
+    label = getattr(name, "label", None)
+    if isinstance(label, str) and label:
+        return label
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", name):
+        return entry_name(None, name)
+    return name
+
+
+def _title(name: str, label: str) -> str:
+    return label if label != name else f"transform {name}"
+
+
+def _module_name(name: str, label: str) -> str:
+    base = os.path.basename(name.split("?")[0].rstrip("/")) if label == name else ""  # a URL's path stays out
     stem = re.sub(r"\W", "_", os.path.splitext(base)[0]) or "transform"
     return f"pybridge_transform_{next(_modules)}_{stem}"
 
@@ -125,38 +157,43 @@ def _user_traceback(error: BaseException, files: Iterable[str]) -> tuple[str, in
     return text.rstrip("\n"), line
 
 
-def load_transform(name: str, source: str, on_load: Callable[[str], None] | None = None) -> Transform | Message:
-    """Compile `source` under `name` and run it once as a module of its own; the Transform, or the report why not.
+def load_transform(
+    name: str, source: str, on_load: Callable[[str], None] | None = None, *, label: str | None = None
+) -> Transform | Message:
+    """Compile `source` under its label and run it once as a module of its own; the Transform, or the report why not.
 
-    The source is registered with linecache, so tracebacks show the user's lines even for a file fetched by URL.
+    The label (default `label_of(name)`) is the file name its code, its tracebacks and `__file__` show; the source
+    is registered with linecache under it, so tracebacks show the user's lines even for a file fetched by URL.
     `on_load(name)` is called first: a file whose top-level code never returns can then be named from outside.
     """
+    label = label or label_of(name)
+    title = _title(name, label)
     if on_load is not None:
         on_load(name)
     lines = source.splitlines(keepends=True)
-    linecache.cache[name] = (len(source), None, lines, name)  # mtime None: never re-read from disk
+    linecache.cache[label] = (len(source), None, lines, label)  # mtime None: never re-read from disk
     try:
-        code = compile(source, name, "exec", dont_inherit=True)
+        code = compile(source, label, "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as error:  # ValueError: the source contains a null byte
-        text, line = _user_traceback(error, [name])
+        text, line = _user_traceback(error, [label])
         where = f" at line {line}" if line else ""
-        return Message("error", f"transform {name} is skipped: {type(error).__name__}{where}\n{text}")
-    module = types.ModuleType(_module_name(name))
-    module.__file__ = name
+        return Message("error", f"{title} is skipped: {type(error).__name__}{where}\n{text}")
+    module = types.ModuleType(_module_name(name, label))
+    module.__file__ = label
     # Registered so that dataclasses, pickle and typing can find the module by name, as for any import.
     sys.modules[module.__name__] = module
     try:
         exec(code, module.__dict__)
     except (Exception, SystemExit) as error:
         del sys.modules[module.__name__]
-        text, line = _user_traceback(error, [name])
+        text, line = _user_traceback(error, [label])
         where = f" at line {line}" if line else ""
-        return Message("error", f"transform {name} is skipped: {type(error).__name__}{where} while loading it\n{text}")
+        return Message("error", f"{title} is skipped: {type(error).__name__}{where} while loading it\n{text}")
     function = getattr(module, "transform", None)
     if not callable(function):
         what = "defines no transform function" if function is None else "defines transform, but not as a function"
-        return Message("error", f"transform {name} is skipped: it {what}; define `def transform(event): ...`")
-    return Transform(name, function, module)
+        return Message("error", f"{title} is skipped: it {what}; define `def transform(event): ...`")
+    return Transform(name, function, module, label)
 
 
 # -- running ------------------------------------------------------------------------------------------------------
@@ -253,11 +290,22 @@ class TransformChain:
         self._reported: set[tuple[str, int, str]] = set()
         self._slow_reported: dict[str, float] = {}
         self._sources: dict[str, str] = {}  # the text of each loaded file, for restart()
+        self._labels: dict[str, str] = {}  # each file's label, unique in this chain and kept across restart()
         self._load(list(sources))
+
+    def _label(self, name: str) -> str:
+        """`label_of(name)`, numbered when two URLs of one origin would share it (their lines would mix)."""
+        if name not in self._labels:
+            label, taken, number = label_of(name), set(self._labels.values()), 2
+            unique = label
+            while unique in taken:
+                unique, number = f"{label} #{number}", number + 1
+            self._labels[name] = unique
+        return self._labels[name]
 
     def _load(self, sources: list[tuple[str, str]]) -> None:
         for name, source in sources:
-            loaded = load_transform(name, source, self.on_load)
+            loaded = load_transform(name, source, self.on_load, label=self._label(name))
             if isinstance(loaded, Transform):
                 self.transforms.append(loaded)
                 self._sources[name] = source
@@ -265,7 +313,7 @@ class TransformChain:
                 self.skipped.append(name)
                 self._sources.pop(name, None)
                 self._keep(self._messages, [loaded])
-        self._names = {t.name for t in self.transforms}
+        self._files = {t.label for t in self.transforms}  # the file names the files' code was compiled under
 
     def restart(self) -> None:
         """Start every loaded file afresh: forget its module (and its sys.modules entry) and run its source again.
@@ -319,7 +367,7 @@ class TransformChain:
 
     def _apply(self, event: Event, steps: list[str], messages: list[Message], failures: list[str]) -> Event | None:
         current: dict[str, Any] = dict(to_spec(event))
-        changed_by: list[str] = []
+        changed_by: list[Transform] = []
         for transform in self.transforms:
             result = self._run_one(transform, current, event.type, steps, messages, failures)
             if result is None:
@@ -327,15 +375,16 @@ class TransformChain:
             if result is current:
                 continue
             change = _describe_safely(current, result)
-            steps.append(f"transformed by {transform.name} ({change})")
+            steps.append(f"transformed by {transform.label} ({change})")
             if change != "no change":
-                changed_by.append(transform.name)
+                changed_by.append(transform)
             current = result
         if not changed_by:
             return event  # untouched: the original Event, exactly
         converted, notes = from_spec(current, event)
-        by = ", ".join(dict.fromkeys(changed_by))
-        messages.extend(Message("warn", f"transform {by}: {note}") for note in notes)
+        by = ", ".join(dict.fromkeys(t.label for t in changed_by))
+        subject = by if any(t.label != t.name for t in changed_by) else f"transform {by}"
+        messages.extend(Message("warn", f"{subject}: {note}") for note in notes)
         if converted is None:
             steps.append(f"dropped: the result of {by} is not an event")
         return converted
@@ -361,11 +410,11 @@ class TransformChain:
             return self._failed(transform, error, current, event_type, steps, messages, failures)
         self._check_slow(transform, started, event_type, steps, messages)
         if result is None:
-            steps.append(f"dropped by {transform.name}")
+            steps.append(f"dropped by {transform.label}")
             return None
         if not isinstance(result, dict):
             outcome = "sent untransformed" if self.errors == "send" else "dropped"
-            failures.append(f"{transform.name} returned {_kind(result)}, not a dict or None; {outcome}")
+            failures.append(f"{transform.label} returned {_kind(result)}, not a dict or None; {outcome}")
             steps.append(failures[-1])
             key = (transform.name, 0, f"return {type(result).__name__}")
             if self._first_time(key):
@@ -373,7 +422,7 @@ class TransformChain:
                 messages.append(
                     Message(
                         "error",
-                        f"transform {transform.name} returned {kind} on a {event_type} event; it must return a dict "
+                        f"{transform.title} returned {kind} on a {event_type} event; it must return a dict "
                         f"(the event) or None (drop it). {self._consequence()} (reported once)",
                     )
                 )
@@ -390,16 +439,16 @@ class TransformChain:
         messages: list[Message],
         failures: list[str],
     ) -> dict[str, Any] | None:
-        text, line = _user_traceback(error, self._names)
+        text, line = _user_traceback(error, self._files)
         where = f" at line {line}" if line else ""
         outcome = "sent untransformed" if self.errors == "send" else "dropped"
-        failures.append(f"{transform.name} raised {type(error).__name__}{where}; {outcome}")
+        failures.append(f"{transform.label} raised {type(error).__name__}{where}; {outcome}")
         steps.append(failures[-1])
         if self._first_time((transform.name, line, type(error).__qualname__)):
             messages.append(
                 Message(
                     "error",
-                    f"transform {transform.name} raised {type(error).__name__}{where} on a {event_type} event. "
+                    f"{transform.title} raised {type(error).__name__}{where} on a {event_type} event. "
                     f"{self._consequence()} (reported once per distinct error)\n{text}",
                 )
             )
@@ -425,7 +474,7 @@ class TransformChain:
         elapsed_ms = (now - started) * 1000
         if elapsed_ms <= self.slow_ms:
             return
-        steps.append(f"{transform.name} took {elapsed_ms:.0f} ms")
+        steps.append(f"{transform.label} took {elapsed_ms:.0f} ms")
         last = self._slow_reported.get(transform.name)
         if last is not None and now - last < SLOW_REPORT_INTERVAL_S:
             return
@@ -433,7 +482,7 @@ class TransformChain:
         messages.append(
             Message(
                 "warn",
-                f"transform {transform.name} took {elapsed_ms:.0f} ms on a {event_type} event (limit {self.slow_ms:g} "
+                f"{transform.title} took {elapsed_ms:.0f} ms on a {event_type} event (limit {self.slow_ms:g} "
                 "ms); every call waits for it (reported at most once a minute)",
             )
         )

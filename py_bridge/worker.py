@@ -15,7 +15,14 @@ from typing import Any, Final
 
 from py_bridge.bridge import Bridge, start_bridge
 from py_bridge.commands import Command, Log, State, to_message
-from py_bridge.transform_files import entry_name, refusal
+from py_bridge.transform_files import (
+    CREDENTIALS_REFUSED,
+    EntryUrl,
+    entry_name,
+    has_credentials,
+    refusal,
+    without_urls,
+)
 
 __all__ = ["HEARTBEAT_S", "WorkerSession"]
 
@@ -125,20 +132,25 @@ def _transform_sources(raw: Any) -> tuple[list[tuple[str, str]], list[Command]]:
     """The transformation files worker.mjs fetched: (url, text) for the answers that may run, a warning for the others.
 
     worker.mjs reports what came back ({url, index, status, type, redirected, text} or {url, index, error}); which
-    answers may run is decided by `transform_files.refusal`, as for the PyScript entry. Warnings name the entry by its
-    index and origin, never its path or query."""
+    answers may run is decided by `transform_files.refusal`, as for the PyScript entry. A URL with a user name or
+    password is refused whatever came back (the page refuses it too). Warnings name the entry by its index (the
+    site's, as worker.mjs sends it) and origin, never its path, query or credentials, and so do the reports about the
+    files that run: each source's name is an `EntryUrl` carrying that label."""
     sources: list[tuple[str, str]] = []
     notes: list[Command] = []
     for entry in raw if isinstance(raw, list) else []:
         if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
             continue
         url = entry["url"][:2000]
-        index = entry.get("index")
-        name = entry_name(index if isinstance(index, int) and not isinstance(index, bool) else None, url)
+        raw_index = entry.get("index")
+        index = raw_index if isinstance(raw_index, int) and not isinstance(raw_index, bool) else None
+        name = entry_name(index, url)
         status = entry.get("status")
         content_type = entry.get("type")
-        if entry.get("error") is not None:
-            reason: str | None = f"could not be fetched ({str(entry['error'])[:200]})"
+        if has_credentials(url):
+            reason: str | None = CREDENTIALS_REFUSED
+        elif entry.get("error") is not None:
+            reason = f"could not be fetched ({without_urls(str(entry['error']))[:200]})"
         else:
             reason = refusal(
                 status if isinstance(status, int) and not isinstance(status, bool) else 0,
@@ -148,7 +160,7 @@ def _transform_sources(raw: Any) -> tuple[list[tuple[str, str]], list[Command]]:
         if reason is None and not isinstance(entry.get("text"), str):
             reason = "could not be fetched (no text)"
         if reason is None:
-            sources.append((url, entry["text"]))
+            sources.append((EntryUrl(url, index), entry["text"]))
         else:
             notes.append(Log("warn", f"{name} {reason}; skipped"))
     return sources, notes

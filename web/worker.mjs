@@ -115,6 +115,7 @@ function post(json) {
 //   holds the start.
 // - the bytes are decoded as strict UTF-8 keeping a byte-order mark, so the text's UTF-8 is exactly the bytes the
 //   pin was made from (response.text() would drop a BOM and replace invalid bytes).
+// - a URL with a user name or password is never requested, and an error text never carries a URL (`<url>`).
 // `transformUrls` is the list as the page sent it (an entry is a URL or {url, sha256}): the page's watchdog is told
 // the index of the file that is about to run.
 /**
@@ -122,6 +123,7 @@ function post(json) {
  * @typedef {{ url: string, index: number, status?: number, type?: string | null, redirected?: boolean,
  *   text?: string, error?: string }} TransformAnswer
  */
+const MAX_TRANSFORMS = 20; // py_bridge/settings.py MAX_TRANSFORMS: Python's rule, which refuses a longer list
 /** @type {string[]} */
 let transformUrls = [];
 /** @type {Promise<void> | null} */
@@ -133,14 +135,16 @@ let chain = null; // while an init message waits for its transformation files, e
  */
 function transformList(message) {
   const asked = message.type === "init" && message.settings && message.settings.transform;
-  if (!Array.isArray(asked)) return [];
+  // A list longer than Python's MAX_TRANSFORMS (the page leaves it as the site wrote it) is never cut down and
+  // fetched: nothing of it is, and Python stops the bridge with the settings error.
+  if (!Array.isArray(asked) || asked.length > MAX_TRANSFORMS) return [];
   /** @param {unknown} entry */
   const url = (entry) => {
     if (typeof entry === "string") return entry;
     const pinned = /** @type {{ url?: unknown } | null} */ (entry);
     return pinned && typeof pinned === "object" && typeof pinned.url === "string" ? pinned.url : null;
   };
-  return /** @type {string[]} */ (asked.slice(0, 50).map(url).filter((entry) => entry !== null));
+  return /** @type {string[]} */ (asked.map(url).filter((entry) => entry !== null));
 }
 
 /** @param {WorkerInbound} message */
@@ -162,6 +166,16 @@ function siteIndex(message, index) {
   return typeof original === "number" && Number.isInteger(original) && original >= 0 ? original : index;
 }
 
+/** @param {string} url */
+function hasCredentials(url) {
+  try {
+    const parsed = new URL(url);
+    return !!(parsed.username || parsed.password);
+  } catch (error) {
+    return false; // not a URL: fetch fails, and Python names the entry by index and origin
+  }
+}
+
 /**
  * @param {string} url
  * @param {number} index the entry's index in the site's setting (for warnings)
@@ -169,6 +183,8 @@ function siteIndex(message, index) {
  * @returns {Promise<TransformAnswer>}
  */
 async function fetchTransform(url, index, ms) {
+  // A user name or password in the URL: never requested (the browser's error would quote them); Python refuses it.
+  if (hasCredentials(url)) return { url: url, index: index, error: "not fetched" };
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), ms);
   try {
@@ -192,7 +208,7 @@ async function fetchTransform(url, index, ms) {
   } catch (error) {
     const reason = controller.signal.aborted
       ? "no answer within " + ms + " ms, setting transform_load_ms"
-      : errorText(error).slice(0, 200);
+      : errorText(error).replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>()]*/gi, "<url>").slice(0, 200); // never a URL
     return { url: url, index: index, error: reason };
   } finally {
     clearTimeout(timer);

@@ -17,15 +17,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from py_bridge.commands import Command, Log
-from py_bridge.transform_files import DEFAULT_LOAD_MS, entry_name, refusal
+from py_bridge.settings import MAX_TRANSFORMS
+from py_bridge.transform_files import (
+    CREDENTIALS_REFUSED,
+    DEFAULT_LOAD_MS,
+    EntryUrl,
+    entry_name,
+    has_credentials,
+    refusal,
+    without_urls,
+)
 
 __all__ = ["MAX_TRANSFORMS", "Fetched", "bundle_origin", "fetch_sources", "origin", "resolve_transforms"]
-
-MAX_TRANSFORMS: Final = 20
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,8 @@ class Fetched:
 
 def origin(url: str) -> str | None:
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+    host = parts.netloc.rpartition("@")[2]  # never a user:password@
+    return f"{parts.scheme}://{host}" if parts.scheme in ("http", "https") and host else None
 
 
 def bundle_origin(config: Any, page_url: str) -> str | None:
@@ -57,11 +65,13 @@ def resolve_transforms(
     entry.
 
     An entry is a URL or a {url, sha256} object (kept as an object, its URL resolved; the core checks its keys and
-    pin). None means the setting is not a string, object or list (the core reports it)."""
+    pin). A URL with a user name or password is refused. None means the setting is not a string, object or list, or
+    a list longer than the core's MAX_TRANSFORMS: it stays as the site wrote it, nothing is fetched, and the core
+    reports it (a longer list is never cut down to run)."""
     if isinstance(asked, str | dict):
         entries: list[Any] = [asked]
-    elif isinstance(asked, list | tuple):
-        entries = list(asked)[:MAX_TRANSFORMS]
+    elif isinstance(asked, list | tuple) and len(asked) <= MAX_TRANSFORMS:
+        entries = list(asked)
     else:
         return None, [], []
     allowed = set(origins)
@@ -74,8 +84,10 @@ def resolve_transforms(
             warnings.append(f"transform[{index}] must be a URL or {{url, sha256}}; ignored")
             continue
         url = urljoin(page_url, raw)
-        if origin(url) not in allowed:
-            where = origin(url) or f"{urlsplit(url).scheme}:"
+        where = origin(url) or f"{urlsplit(url).scheme}:"
+        if has_credentials(url):  # the runtime's fetch error would quote them
+            warnings.append(f"transform[{index}] ({where}) {CREDENTIALS_REFUSED}")
+        elif origin(url) not in allowed:
             reason = "only the page's or the bundle's origin may serve transformations"
             warnings.append(f"transform[{index}] ({where}) refused: {reason}")
         else:
@@ -94,28 +106,34 @@ async def fetch_sources(
 
     Each file has `load_ms` to arrive in full (cancelling pyfetch aborts its request), so a silent server never
     holds the start. The text is strict UTF-8 with a byte-order mark kept: its UTF-8 is exactly the bytes a pin was
-    made from. Warnings name `urls[i]` as the site's entry `indexes[i]` (`resolve_transforms`), else as `i`."""
+    made from. Warnings name `urls[i]` as the site's entry `indexes[i]` (`resolve_transforms`), else as `i`, never
+    with a URL (an error that quotes one shows `<url>`), and each source's name is an `EntryUrl` with that label, so
+    the core's reports about the file name it the same way. A URL with a user name or password is never fetched."""
 
-    async def within_limit(url: str) -> Fetched:
+    async def within_limit(url: str) -> Fetched | None:
+        if has_credentials(url):
+            return None
         return await asyncio.wait_for(fetch(url), load_ms / 1000)
 
     sources: list[tuple[str, str]] = []
     notes: list[Command] = []
     results = await asyncio.gather(*(within_limit(url) for url in urls), return_exceptions=True)
     for index, (url, result) in enumerate(zip(urls, results, strict=True)):
+        named = indexes[index] if indexes is not None and index < len(indexes) else index
         reason: str | None
-        if isinstance(result, TimeoutError):
+        if result is None:
+            reason = CREDENTIALS_REFUSED
+        elif isinstance(result, TimeoutError):
             reason = f"could not be fetched (no answer within {load_ms} ms, setting transform_load_ms)"
         elif isinstance(result, BaseException):
-            reason = f"could not be fetched ({str(result)[:200] or type(result).__name__})"
+            reason = f"could not be fetched ({without_urls(str(result))[:200] or type(result).__name__})"
         else:
             reason = refusal(result.status, result.content_type, result.redirected)
             if reason is None:
                 try:
-                    sources.append((url, result.body.decode("utf-8")))
+                    sources.append((EntryUrl(url, named), result.body.decode("utf-8")))
                 except UnicodeDecodeError:
                     reason = "could not be fetched (not UTF-8 text)"
         if reason is not None:
-            named = indexes[index] if indexes is not None and index < len(indexes) else index
             notes.append(Log("warn", f"{entry_name(named, url)} {reason}; skipped"))
     return sources, notes

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
+import re
 
 from playwright.sync_api import Route
 
@@ -19,6 +20,12 @@ PY = {"Content-Type": "text/x-python; charset=utf-8", "Access-Control-Allow-Orig
 RENAME = 'def transform(event):\n    event["event"] = event["event"].lower().replace(" ", "_")\n    return event\n'
 STAMP = (
     'def transform(event):\n    if event["type"] == "track":\n        event["properties"]["stamped"] = True\n'
+    "    return event\n"
+)
+SLOW_RENAME = (
+    "import time\n\ndef transform(event):\n    until = time.perf_counter() + 0.03\n"
+    "    while time.perf_counter() < until:\n        pass\n"
+    '    if event["type"] == "track":\n        event["event"] = event["event"].lower().replace(" ", "_")\n'
     "    return event\n"
 )
 
@@ -162,6 +169,43 @@ def test_warnings_about_transform_entries_never_quote_their_path_or_query(
         " transformations",
     ]
     assert not [text for _, text in watch.console if "s3cr3t" in text]
+
+
+COLLECT_LOG_EVENTS = (
+    "<script>window.__logs = [];"
+    " addEventListener('pybridge:log', (e) => window.__logs.push(JSON.stringify(e.detail)));</script>"
+)
+
+
+def test_a_url_with_credentials_is_refused_and_no_message_quotes_a_transformation_url(
+    bridge: BridgePage, watch: Watch
+) -> None:
+    """A user:pw@ entry on the page's own origin is refused by the page, named by index and origin only; the files
+    that do run (a traceback, a syntax error, a slow file, debug steps) are named `transform[i] (origin)`, and no
+    console line or pybridge:log detail carries a query token or the credentials (issue 22, item 4)."""
+    page = bridge.server.origin
+    # (debug mode repeats a report inside the call's console group, without the prefix)
+    watch.allow_user_traceback(rf"transform\[[12]\] \({re.escape(page)}\) (raised KeyError|is skipped)")
+    with_credentials = page.replace("://", "://user:pw@") + serve(bridge.server, STAMP)
+    raising = serve(bridge.server, "def transform(event):\n    raise KeyError('missing')\n") + "?token=s3cr3t-one"
+    broken = serve(bridge.server, "def transform(event)\n") + "?token=s3cr3t-two"
+    slow = serve(bridge.server, SLOW_RENAME) + "?token=s3cr3t-three"
+    settings = {"debug": True, "transform": [with_credentials, raising, broken, slow], "transform_slow_ms": 5}
+    bridge.open(before=COLLECT_LOG_EVENTS, settings=settings)
+    bridge.js("() => pybridge.track('Named By Index')")
+    bridge.settle()
+    assert event(bridge, "named_by_index") is not None  # the slow file ran: renamed
+    assert watch.messages("warning", "transform[0]") == [
+        f"[py-bridge] transform[0] ({page}) refused: its URL carries a user name or password"
+    ]
+    assert watch.messages("error", f"[py-bridge] transform[1] ({page}) raised KeyError at line 2 on a track event")
+    assert watch.messages("error", f"[py-bridge] transform[2] ({page}) is skipped: SyntaxError at line 1")
+    assert watch.messages("warning", f"[py-bridge] transform[3] ({page}) took ")
+    details: list[str] = bridge.js("() => window.__logs")
+    assert any(f"transform[1] ({page}) raised KeyError" in detail for detail in details)
+    shown = [text for _, text in watch.console] + details
+    assert not [text for text in shown if "token=" in text or "s3cr3t" in text or "pw@" in text or "user:" in text]
+    assert not [u for u in watch.external if "user" in u]
 
 
 def test_a_silent_transformation_server_longer_than_the_watchdog_loses_no_call_and_no_worker(

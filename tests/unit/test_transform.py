@@ -19,6 +19,7 @@ from py_bridge.pipeline import Pipeline
 from py_bridge.settings import parse_settings
 from py_bridge.spec import to_spec
 from py_bridge.transform import SLOW_REPORT_INTERVAL_S, Message, TransformChain, describe_change, replay
+from py_bridge.transform_files import EntryUrl
 
 CONTEXT = {"url": "https://shop.example/", "path": "/", "timestamp": 1714564800123, "anonymous_id": "anon-1"}
 
@@ -200,13 +201,78 @@ def test_the_error_report_shows_the_users_traceback_only() -> None:
         def helper(event):
             return 1 / 0
     """
-    (report,) = errors_of(chain(("https://shop.example/t/divide.py", source)).apply(track()).messages)
-    assert report.startswith("transform https://shop.example/t/divide.py raised ZeroDivisionError at line 6")
-    assert 'File "https://shop.example/t/divide.py", line 3, in transform' in report
-    assert 'File "https://shop.example/t/divide.py", line 6, in helper' in report
+    (report,) = errors_of(chain(("shop/t/divide.py", source)).apply(track()).messages)
+    assert report.startswith("transform shop/t/divide.py raised ZeroDivisionError at line 6")
+    assert 'File "shop/t/divide.py", line 3, in transform' in report
+    assert 'File "shop/t/divide.py", line 6, in helper' in report
     assert "return 1 / 0" in report
     assert report.endswith("ZeroDivisionError: division by zero")
     assert "py_bridge" not in report
+
+
+SECRET_URL = "https://user:pw@static.example/t/{}.py?token=secret"
+FAILS_EVERY_WAY = {
+    "syntax": "def transform(event)\n",
+    "load": "raise RuntimeError('no config')\n",
+    "empty": "x = 1\n",
+    "raises": "def transform(event):\n    return helper(event)\n\ndef helper(event):\n    return 1 / 0\n",
+    "returns": "def transform(event):\n    return 42\n",
+    "field": "def transform(event):\n    event['userId'] = 42\n    return event\n",
+    "drops": "def transform(event):\n    return None\n",
+}
+
+
+def every_report(transforms: TransformChain, *events: Event) -> list[str]:
+    """Every text the chain produced: load reports, per-event reports, debug steps, failures."""
+    texts = [m.text for m in transforms.take_messages()]
+    for event in events:
+        outcome = transforms.apply(event)
+        texts += [m.text for m in outcome.messages] + list(outcome.steps) + list(outcome.failures)
+    return texts
+
+
+def test_reports_about_a_fetched_entry_name_it_by_index_and_origin_never_by_its_url() -> None:
+    """An entry's URL may carry a token or credentials: load failures, tracebacks (their `File "..."` lines too),
+    bad returns, field notes, slow reports and debug steps name it `transform[3] (https://static.example)`, the
+    site's index and the origin, as transform_files.EntryUrl labels it (issue 22, item 4)."""
+    names = {kind: EntryUrl(SECRET_URL.format(kind), index) for index, kind in enumerate(FAILS_EVERY_WAY)}
+    sources = [(names[kind], source) for kind, source in FAILS_EVERY_WAY.items() if kind != "drops"]
+    transforms = TransformChain(sources, slow_ms=0)  # every file is "slow"
+    texts = every_report(transforms, track())
+    texts += every_report(TransformChain([(names["drops"], FAILS_EVERY_WAY["drops"])]), track())
+    assert texts
+    assert not [t for t in texts if "secret" in t or "token" in t or "pw@" in t or "user:" in t or "/t/" in t]
+    origin = "(https://static.example)"
+    assert texts[0].startswith(f"transform[0] {origin} is skipped: SyntaxError at line 1\n")
+    assert f'File "transform[0] {origin}", line 1' in texts[0]
+    assert texts[1].startswith(f"transform[1] {origin} is skipped: RuntimeError at line 1 while loading it")
+    assert texts[2].startswith(f"transform[2] {origin} is skipped: it defines no transform function")
+    report = next(t for t in texts if "ZeroDivisionError" in t)
+    assert report.startswith(f"transform[3] {origin} raised ZeroDivisionError at line 5 on a track event")
+    assert f'File "transform[3] {origin}", line 2, in transform' in report
+    assert f'File "transform[3] {origin}", line 5, in helper' in report
+    assert f"transform[4] {origin} returned a number on a track event" in "\n".join(texts)
+    assert f"transform[5] {origin}: userId must be a string" in "\n".join(texts)
+    assert any(t.startswith(f"transform[5] {origin} took ") for t in texts)
+    assert f"transformed by transform[5] {origin} (userId changed)" in texts
+    assert f"dropped by transform[6] {origin}" in texts
+
+
+def test_a_bare_url_is_named_by_its_origin_only() -> None:
+    """A URL that is not a labelled entry (a site's own tests calling start_bridge): its origin, never its path,
+    query or credentials; two files of one origin still show their own lines."""
+    raising = "def transform(event):\n    raise KeyError('first')\n"
+    second = "def transform(event):\n\n    raise ValueError('second')\n"
+    transforms = chain((SECRET_URL.format("a"), raising), (SECRET_URL.format("b"), second))
+    texts = every_report(transforms, track())
+    assert not [t for t in texts if "secret" in t or "pw@" in t or "/t/" in t]
+    (first,) = [t for t in texts if "KeyError" in t and "Traceback" in t]
+    assert first.startswith("transform (https://static.example) raised KeyError at line 2")
+    assert "raise KeyError('first')" in first
+    (other,) = [t for t in texts if "ValueError" in t and "Traceback" in t]
+    assert other.startswith("transform (https://static.example)")
+    assert "at line 3" in other
+    assert "raise ValueError('second')" in other
 
 
 def test_an_error_is_reported_once_per_file_line_and_type() -> None:

@@ -14,9 +14,12 @@ import pytest
 from py_bridge.bridge import start_bridge
 from py_bridge.commands import Log
 from py_bridge.errors import ConfigError
-from py_bridge.settings import TransformFile, parse_settings
+from py_bridge.events import Event
+from py_bridge.pyscript.transforms import Fetched, fetch_sources, resolve_transforms
+from py_bridge.settings import MAX_TRANSFORMS, TransformFile, parse_settings
 from py_bridge.transform_files import ACCEPTED_TYPES, entry_index, entry_name, refusal
 from py_bridge.worker import WorkerSession
+from tests.unit.pyscript_fake import run_async
 
 APP = "abc12345"
 PAGE = "http://127.0.0.1:8000"
@@ -218,3 +221,95 @@ def test_core_warnings_name_an_entry_as_the_site_numbered_it_when_the_page_dropp
     assert entry_index({"transform_index": [3, True]}, 1) == 1  # not a list of indexes: the position stays
     assert entry_index({}, 0) == 0
     assert entry_index(None, None) is None
+
+
+# -- issue 18 item 5 (one cap) and issue 22 item 4 (no URL in any message) -------------------------------------------
+SECRETS = ("s3cr3t", "token=", "pw@", "user:", "/t/")
+
+
+def leaks(texts: list[str]) -> list[str]:
+    return [t for t in texts if any(secret in t for secret in SECRETS)]
+
+
+def test_more_than_20_entries_are_never_cut_to_20_so_python_refuses_the_setting() -> None:
+    """MAX_TRANSFORMS is Python's one rule: the PyScript entry leaves a longer list as the site wrote it (nothing
+    is refused or fetched from it) and the core stops with the settings error, also when some entries are foreign."""
+    asked = ["https://evil.example/t.py", *(f"/t/{n}.py" for n in range(MAX_TRANSFORMS))]
+    assert resolve_transforms(asked, f"{PAGE}/", [PAGE]) == (None, [], [])
+    assert resolve_transforms(asked[1:], f"{PAGE}/", [PAGE])[0] == [f"{PAGE}/t/{n}.py" for n in range(MAX_TRANSFORMS)]
+    bridge, errors = start_bridge({"app_id": APP, "transform": asked}, {"origins": [PAGE]})
+    assert bridge is None
+    assert errors == [
+        Log(
+            "error",
+            "not started: transform must be a URL, a {url, sha256} object, or a list of at most 20 of them (received: a"
+            " list of 21 items)",
+        )
+    ]
+
+
+def test_the_worker_refuses_a_url_with_credentials_and_no_message_quotes_a_url() -> None:
+    """Through the worker boundary: a user:pw@ entry is refused by index and origin; a fetch error that echoes the
+    URL, a syntax error, a traceback, a bad return and a slow file are named `transform[i] (origin)`, the debug
+    steps too, and nothing posted to the page carries the path, the query or the credentials (issue 22, item 4)."""
+    url = f"{PAGE}/t/{{}}.py?token=s3cr3t-value"
+    with_credentials = "http://user:pw@127.0.0.1:8000/t/creds.py?token=s3cr3t-value"
+    files = {
+        "syntax": "def transform(event)\n",
+        "raises": "def transform(event):\n    raise KeyError('missing')\n",
+        "returns": "def transform(event):\n    return 42\n",
+        "slow": "import time\ndef transform(event):\n    time.sleep(0.01)\n    return event\n",
+    }
+    entries: list[dict[str, Any]] = [
+        {"url": with_credentials, "index": 0, "error": "not fetched"},
+        {"url": url.format("network"), "index": 1, "error": f"Failed to fetch {with_credentials} (net::ERR)"},
+    ]
+    for index, (name, code) in enumerate(files.items(), start=2):
+        answer = {"status": 200, "type": "text/x-python", "redirected": False, "text": code}
+        entries.append({"url": url.format(name), "index": index, **answer})
+    listed = [with_credentials, *(url.format(name) for name in ("network", *files))]
+    settings = {"app_id": APP, "transform": listed, "debug": True, "transform_slow_ms": 1}
+    page = Page()
+    session = WorkerSession(page.post)
+    init = {"type": "init", "settings": settings, "env": {"origins": [PAGE]}, "items": [], "transforms": entries}
+    session.handle(json.dumps(init))
+    track = {"kind": "call", "method": "track", "args": ["Go"], "ctx": {"url": f"{PAGE}/", "timestamp": 1}}
+    session.handle(json.dumps({"type": "batch", "items": [track]}))
+    texts = [str(m.get("message")) for m in page.posted if m.get("op") == "log"]
+    assert not leaks(texts), leaks(texts)
+    assert texts[:2] == [
+        f"transform[0] ({PAGE}) refused: its URL carries a user name or password; skipped",
+        f"transform[1] ({PAGE}) could not be fetched (Failed to fetch <url> (net::ERR)); skipped",
+    ]
+    joined = "\n".join(texts)
+    assert f"transform[2] ({PAGE}) is skipped: SyntaxError at line 1" in joined
+    assert f'File "transform[3] ({PAGE})", line 2, in transform' in joined
+    assert f"transform[4] ({PAGE}) returned a number" in joined
+    assert f"transform[5] ({PAGE}) took " in joined
+
+
+def test_the_pyscript_entry_refuses_credentials_and_names_fetched_files_by_index_and_origin() -> None:
+    """resolve_transforms refuses a user:pw@ URL (the warning shows the origin without them); fetch_sources scrubs
+    a URL out of an error and labels each file, so the core's reports name transform[i] (origin) (issue 22, item 4)."""
+    asked = ["http://user:pw@127.0.0.1:8000/t/a.py?token=s3cr3t", "/t/b.py?token=s3cr3t", "/t/c.py?token=s3cr3t"]
+    kept, indexes, warnings = resolve_transforms(asked, f"{PAGE}/", [PAGE])
+    assert warnings == [f"transform[0] ({PAGE}) refused: its URL carries a user name or password"]
+    assert kept == [f"{PAGE}/t/b.py?token=s3cr3t", f"{PAGE}/t/c.py?token=s3cr3t"]
+    assert indexes == [1, 2]
+
+    async def fetch(url: str) -> Fetched:
+        if "b.py" in url:
+            raise OSError(f"fetch of {url} failed")
+        return Fetched(200, "text/x-python", False, b"def transform(event):\n    raise KeyError('x')\n")
+
+    sources, notes = run_async(fetch_sources([str(u) for u in kept], fetch, 100, indexes))
+    assert notes == [Log("warn", f"transform[1] ({PAGE}) could not be fetched (fetch of <url> failed); skipped")]
+    bridge, errors = start_bridge(
+        {"app_id": APP, "transform": kept}, {"origins": [PAGE], "transform_index": indexes}, transform_sources=sources
+    )
+    assert bridge is not None
+    assert bridge.transforms is not None
+    outcome = bridge.transforms.apply(Event(type="track", name="Go", anonymous_id="a"))
+    texts = [m.text for m in outcome.messages] + [str(n) for n in errors]
+    assert texts[0].startswith(f"transform[2] ({PAGE}) raised KeyError at line 2")
+    assert not leaks(texts), leaks(texts)
