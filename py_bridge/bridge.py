@@ -48,6 +48,11 @@ class Environment:
     selector_valid: bool = True
     origins: tuple[str, ...] = ()  # the page's and the bundle's origin: the only ones that may serve transformations
     widget: str | None = None  # on a worker restart: what the page's Messenger already is (loaded, failed, ...)
+    # The page's own record of the consent answer when it (re)started this worker: "denied" and "pending" restrict
+    # (a refusal the page recorded while the worker was down or stuck wins over any saved state); "granted" never
+    # skips an answer still waiting in the queue.
+    consent: str | None = None
+    ready: bool | None = None  # on a restart: whether the page already ran its ready() callbacks (its own record)
 
     @classmethod
     def from_message(cls, raw: Any) -> Environment:
@@ -65,6 +70,8 @@ class Environment:
             selector_valid=raw.get("selector_valid") is not False,
             origins=tuple(o for o in origins if isinstance(o, str))[:2] if isinstance(origins, list) else (),
             widget=widget if widget in ("idle", "loading", "late", "loaded", "failed") else None,
+            consent=raw.get("consent") if raw.get("consent") in ("pending", "granted", "denied") else None,
+            ready=raw.get("ready") if isinstance(raw.get("ready"), bool) else None,
         )
 
 
@@ -120,6 +127,9 @@ class Bridge:
             middleware.append(transforms)  # after consent and the event filter, before the Intercom mapping
         self.pipeline = Pipeline(middleware, [self.intercom])
         self.consent = ConsentGate(required=settings.consent_required, limit=settings.max_queue)
+        self.page_consent = env.consent
+        self.page_ready = env.ready
+        self._take_the_pages_refusal()
         self.ready_sent = False
         self.calls_handled = 0
         self._warned: Counter[str] = Counter()
@@ -245,6 +255,9 @@ class Bridge:
             self._restore(state, problems)
         except Exception as error:  # contained: a bug of ours must not stop the new worker
             problems.append(f"internal error ({type(error).__name__})")
+        self._take_the_pages_refusal()
+        if self.page_ready is not None:
+            self.ready_sent = self.page_ready  # the page knows whether ready() ran; a saved state may not
         if widget in ("loaded", "late", "failed"):
             self.intercom.widget = str(widget)
         commands: list[Command] = self._transform_reports()
@@ -259,6 +272,15 @@ class Bridge:
         commands += self.intercom.resumed()
         commands += self._maybe_ready()
         return self._finish(commands)
+
+    def _take_the_pages_refusal(self) -> None:
+        """The page's answer restricts what this worker starts from: it was recorded on the page, at once, while
+        this worker did not exist yet; a state handed over from a worker that ran the site's code cannot widen it."""
+        if self.page_consent == "denied":
+            self.consent.state = "denied"
+            self.consent.buffer.clear()
+        elif self.page_consent == "pending" and self.settings.consent_required and self.consent.state == "granted":
+            self.consent.state = "pending"
 
     def _restore(self, state: Any, problems: list[str]) -> None:
         root = Fields(state, "", problems)
@@ -380,7 +402,8 @@ class Bridge:
                 self.user = (None, {})
                 afresh = self._start_transforms_afresh()
                 return [*ended, *forgotten, *afresh, Log("info", f"consent withdrawn: {said}")]
-            return [Log("info", f"consent refused: {held_count} held calls dropped, Intercom not loaded")]
+            refused = Log("info", f"consent refused: {held_count} held calls dropped, Intercom not loaded")
+            return [self.intercom.forget_command(), refused]
         commands = self.intercom.load()
         for item in held:
             commands += self._dispatch(item)

@@ -178,10 +178,14 @@
   // may serve them (relative URLs resolve against the page); anything else is refused here and again in Python.
   // An entry is a URL or {url, sha256}: the object goes on with its URL resolved, and Python checks its keys, its
   // pin's format and the file's bytes against the pin. A warning names an entry by its index and origin only: a
-  // URL's path or query may carry a token. transformUrls holds the entries as Python gets them (a pinned entry's
-  // toString is its URL, so a message that names an entry shows a URL either way).
+  // URL's path or query may carry a token, and a URL with a user name or password is refused (the browser's fetch
+  // error would quote them). transformUrls holds the entries as Python gets them (a pinned entry's toString is its
+  // URL); transformIndex the index each one has in the site's own setting, sent as env.transform_index, so every
+  // message (Python's, the worker's, the watchdog's) names an entry as the site numbered it.
   /** @type {Array<string | { url: string }>} */
   var transformUrls = [];
+  /** @type {number[]} */
+  var transformIndex = [];
   (function () {
     var asked = own(settings, "transform");
     if (asked === undefined) return;
@@ -190,7 +194,9 @@
      * @returns {value is Record<string, unknown>}
      */
     var isEntryObject = function (value) { return !!value && typeof value === "object" && !Array.isArray(value); };
-    var list = typeof asked === "string" || isEntryObject(asked) ? [asked] : Array.isArray(asked) ? asked.slice(0, 20) : null;
+    // At most 20 entries is Python's rule (settings.MAX_TRANSFORMS): a longer list is never cut down to run. It
+    // stays as the site wrote it, the worker fetches none of it, and Python stops the bridge with the settings error.
+    var list = typeof asked === "string" || isEntryObject(asked) ? [asked] : Array.isArray(asked) && asked.length <= 20 ? asked.slice() : null;
     if (!list) return; // Python reports the invalid setting
     var allowed = [location.origin];
     try { if (base) allowed.push(new URL(base).origin); } catch (e) { /* no bundle origin */ }
@@ -209,9 +215,12 @@
         return say("warn", label + " is not a URL; ignored");
       }
       var web = /^https?:$/.test(url.protocol);
+      var where = label + " (" + (web ? url.origin : url.protocol) + ")"; // an origin never shows user:password@
+      if (url.username || url.password) return say("warn", where + " refused: its URL carries a user name or password");
       if (!web || allowed.indexOf(url.origin) === -1) {
-        return say("warn", label + " (" + (web ? url.origin : url.protocol) + ") refused: only the page's or the bundle's origin may serve transformations");
+        return say("warn", where + " refused: only the page's or the bundle's origin may serve transformations");
       }
+      transformIndex.push(index);
       if (!isEntryObject(entry)) return transformUrls.push(url.href);
       var pinned = Object.create(pinnedEntry); // structured clone keeps the own keys only: Python gets plain data
       Object.keys(entry).forEach(function (key) { put(pinned, key, entry[key]); });
@@ -407,6 +416,9 @@
 
   // ---- worker and queue ---------------------------------------------------------------------------------------
   var state = configError ? "failed" : "starting"; // starting -> running | failed
+  // Declared before anything can start the worker: the "eager" policy starts it while this script still runs, and
+  // a `var` met later would reset it (debug.export() then settled at once with nothing).
+  var startRequested = false;
   /** @type {BridgeItem[]} */
   var pending = []; // calls made before Python started, in order
   var droppedBeforeStart = 0;
@@ -425,7 +437,7 @@
   var lastTransform = -1; // the transformation the worker said it is running (index into transformUrls)
   var restarting = false;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
-  var loadTimer; // armed while the worker says it is loading a transformation file
+  var loadTimer; // armed while the worker says a transformation file is loading or running (its time limit)
   var transformLoadMs = boundedInt(own(settings, "transform_load_ms"), 5000, 100, 60000);
   var droppedBusy = 0;
   /** @type {ReturnType<typeof setTimeout> | null} */
@@ -447,6 +459,7 @@
     if (watchdog) clearTimeout(watchdog);
     settleExports();
     endInteractionWait(); // a dead look-alike launcher must not stay on the page
+    fireReady(); // ready(fn) runs once the Messenger has loaded or failed: a bridge that stopped is the latter
     try {
       if (worker) worker.terminate();
     } catch (e) { /* already gone */ }
@@ -512,17 +525,19 @@
   }
   // A transformation that never returns blocks the worker: start a new one without that file, rebuild its state
   // from the calls already handled (their commands are not applied again) and hand it every call not yet handled.
-  /** @param {number} index */
+  // The file is named as the site numbered it (transformIndex), whatever earlier refusals and restarts removed.
   /**
-   * @param {number} index
+   * @param {number} index the file's position in transformUrls (the list the worker got)
    * @param {string} [why] what the file did (default: it did not return from a call)
    */
   function restartWithout(index, why) {
     var stuck = transformUrls.splice(index, 1)[0];
-    var stuckUrl = String(stuck);
-    var where = "transform[" + index + "]";
-    try { where += " (" + new URL(stuckUrl).origin + ")"; } catch (e) { /* named by index only */ }
+    var site = transformIndex.splice(index, 1)[0];
+    var where = "transform[" + (typeof site === "number" ? site : index) + "]";
+    try { where += " (" + new URL(String(stuck)).origin + ")"; } catch (e) { /* named by index only */ }
     clearTimeout(loadTimer);
+    if (watchdog) clearTimeout(watchdog); // the old worker's: the new one is watched from its first message
+    watchdog = null;
     say("error", "the transformation " + where + " " + (why || "did not return within " + WATCHDOG_MS / 1000 + " s") + "; the worker was restarted without it (no call lost)");
     put(settings, "transform", transformUrls.slice());
     /** @type {BridgeItem[]} */
@@ -578,8 +593,10 @@
     var message = received.data;
     if (!message || typeof message !== "object" || state === "failed") return;
     heard();
-    // Any other message means the worker came back from the transformation it last named.
-    if (message.type !== "transform") {
+    // Only the worker's own sign that Python came back from the transformation it last named clears that record:
+    // the ack of the message, or the mark of the next file. Anything else may come from the file itself (a log
+    // line, stderr, its own postMessage) while it hangs.
+    if (message.type === "ack" || message.type === "transform") {
       lastTransform = -1;
       clearTimeout(loadTimer);
     }
@@ -595,6 +612,7 @@
         if (restarting) {
           if (lastState) init.state = lastState; // a restart: go on from the previous worker's state
           init.env.widget = widget;
+          init.env.ready = readyFired;
           restarting = false;
         }
         post(init, items.length);
@@ -608,14 +626,17 @@
         heard();
         break;
       case "transform":
-        if (typeof message.index === "number") lastTransform = message.index;
-        clearTimeout(loadTimer);
-        if (message.phase === "load" && lastTransform >= 0) {
-          // Loading a file has a time limit (a top-level endless loop): after it, go on without that file.
-          var loading = lastTransform;
+        if (typeof message.index === "number" && message.index < transformUrls.length) lastTransform = message.index;
+        if (lastTransform >= 0) {
+          // Each file has a time limit from its mark, which no other message resets (a file that keeps posting
+          // while it hangs keeps the watchdog quiet): loading it, transform_load_ms (a top-level endless loop);
+          // running it on an event, the watchdog's WATCHDOG_MS. After it, go on without that file.
+          var running = lastTransform;
+          var loading = message.phase === "load";
           loadTimer = setTimeout(function () {
-            if (lastTransform === loading && state !== "failed") restartWithout(loading, "did not finish loading within " + transformLoadMs + " ms (setting transform_load_ms)");
-          }, transformLoadMs);
+            if (lastTransform !== running || state === "failed") return;
+            restartWithout(running, loading ? "did not finish loading within " + transformLoadMs + " ms (setting transform_load_ms)" : undefined);
+          }, loading ? transformLoadMs : WATCHDOG_MS);
         }
         break;
       case "commands":
@@ -667,7 +688,8 @@
     var origins = [location.origin];
     try { origins.push(new URL(/** @type {string} */ (base)).origin); } catch (e) { /* no bundle origin */ }
     /** @type {Record<string, unknown>} */
-    var env = { native_intercom: nativeIntercom, selector_valid: selectorValid, origins: origins };
+    var env = { native_intercom: nativeIntercom, selector_valid: selectorValid, origins: origins, consent: consentAnswer };
+    if (transformUrls.length) env.transform_index = transformIndex.slice(); // the site's index of each entry sent
     var session = nativeSession();
     if (session) env.native_session = session;
     return env;
@@ -741,6 +763,16 @@
     nativeIntercom = typeof window.Intercom === "function";
   } catch (e) { /* a throwing getter: not an install we can drive */ }
   var widget = "idle"; // idle | loading | late (missed widget_timeout_ms, still watched) | loaded | failed
+  // The page's own record of the visitor's answer, set the moment pybridge.consent() is called. Commands that
+  // reach Intercom are applied only while it says "granted": whatever the worker sends (decided before a
+  // withdrawal, or from a state a transformation forged), nothing reaches Intercom after a refusal.
+  var consentAnswer = consentRequired ? "pending" : "granted";
+  /** @param {string} what for the debug line */
+  function consentAllows(what) {
+    if (consentAnswer === "granted") return true;
+    if (debugOn) say("debug", what + " not applied: consent is " + consentAnswer);
+    return false;
+  }
   /** @type {Record<MessengerEventName, Function[]>} the page's intercom.on() functions */
   var callbacks = { show: [], hide: [], unread: [] };
   /** @type {Function[]} */
@@ -901,8 +933,37 @@
   }
   /** @param {BridgeCommand} command */
   function forgetIntercom(command) {
+    forget(Array.isArray(command.settings_keys) ? command.settings_keys : [], Array.isArray(command.cookies) ? command.cookies : []);
+  }
+  /**
+   * Consent refused or withdrawn, applied by the page at once and by itself (the worker may be starting, stuck or
+   * dead): a Messenger that is up is shut down, calls still waiting in the widget's queue (a boot for the user) are
+   * dropped before its frame can drain them, and the intercomSettings keys and cookies are forgotten. The names
+   * are the ones Python's `forget` command carries (py_bridge/destinations/intercom/destination.py).
+   */
+  function forgetNow() {
+    var app = String(own(settings, "app_id") || own(settings, "appId") || "");
+    try {
+      var intercom = window.Intercom;
+      if (typeof intercom === "function" && !Array.isArray(intercom.q) && consentAnswer !== "denied") {
+        intercom("shutdown"); // the Messenger's API is in place: end its session now, not when Python answers
+      }
+    } catch (e) { /* a Messenger that throws: its cookies are expired below all the same */ }
+    forget(["app_id", "user_id", "email"].concat(CREDENTIAL_KEYS), ["id", "session", "device-id"].map(function (kind) {
+      return "intercom-" + kind + "-" + app;
+    }));
+    try { window.sessionStorage.removeItem(DEBUG_KEY); } catch (e) { /* storage blocked */ }
+  }
+  /**
+   * @param {unknown[]} keys intercomSettings keys
+   * @param {unknown[]} cookieNames Intercom's cookies (only names of its three kinds are touched)
+   */
+  function forget(keys, cookieNames) {
+    try {
+      var queue = window.Intercom && window.Intercom.q;
+      if (Array.isArray(queue)) queue.splice(0, queue.length); // not yet drained by the Messenger's frame: never will be
+    } catch (e) { /* a hostile getter: nothing queued we can reach */ }
     var current = window.intercomSettings;
-    var keys = Array.isArray(command.settings_keys) ? command.settings_keys : [];
     if (current && typeof current === "object") {
       keys.forEach(function (key) {
         try {
@@ -913,7 +974,7 @@
     // not document.cookie: clobbering
     var setCookie = /** @type {{ set: (this: Document, cookie: string) => void }} */ (Object.getOwnPropertyDescriptor(DOC, "cookie")).set;
     var domains = cookieDomains();
-    (Array.isArray(command.cookies) ? command.cookies : []).forEach(function (cookieName) {
+    cookieNames.forEach(function (cookieName) {
       if (typeof cookieName !== "string" || !FORGETTABLE_COOKIE.test(cookieName)) return;
       domains.forEach(function (domain) {
         try {
@@ -971,7 +1032,8 @@
     app_id: configured(["app_id", "appId"]),
     api_base: sandboxUrl ? [sandboxUrl] : configured(["api_base", "apiBase"]).concat(
       [own(REGION_HOSTS, String(own(settings, "region") || "us")) || REGION_HOSTS.us]),
-    custom_launcher_selector: configured(["widget_id", "activator"]).concat(["#IntercomDefaultWidget"])
+    // Only the launcher the site configured; Intercom's default only where the site configured none.
+    custom_launcher_selector: configured(["widget_id", "activator"]).length ? configured(["widget_id", "activator"]) : ["#IntercomDefaultWidget"]
   };
   /**
    * The key of a payload that differs from this page's settings, or null when it matches.
@@ -992,6 +1054,7 @@
    * @param {unknown} args
    */
   function callIntercom(method, args) {
+    if (!consentAllows("Intercom('" + String(method).slice(0, 20) + "')")) return;
     if (typeof method !== "string" || !Object.prototype.hasOwnProperty.call(INTERCOM_METHODS, method) || !Array.isArray(args)) return;
     if (widget === "failed" || typeof window.Intercom !== "function") return;
     var foreign = method === "boot" || method === "update" ? foreignKey(args[0]) : null;
@@ -1089,11 +1152,12 @@
     if (!command || typeof command !== "object") return;
     switch (command.op) {
       case "settings":
+        if (!consentAllows("intercomSettings")) break;
         var foreignSetting = foreignKey(command.settings);
         if (foreignSetting) say("error", "refused intercomSettings: its " + foreignSetting + " is not the one this page configured");
         else if (command.settings && typeof command.settings === "object") window.intercomSettings = command.settings;
         break;
-      case "load": loadWidget(command.src); break;
+      case "load": if (consentAllows("the Messenger's script")) loadWidget(command.src); break;
       case "call": callIntercom(command.method, command.args); break;
       case "listen": listen(command.event); break;
       case "log":
@@ -1186,7 +1250,8 @@
   api.ready = guarded("ready", function (fn) {
     if (typeof fn !== "function") {
       say("warn", "ready(fn): fn must be a function; ignored");
-    } else if (readyFired) {
+    } else if (readyFired || state === "failed") {
+      readyFired = true;
       setTimeout(function () { runReady(fn); }, 0);
     } else {
       readyCallbacks.push(fn);
@@ -1203,7 +1268,9 @@
       storageAllowed = !consentRequired;
       forgetAnonymousId();
       endInteractionWait(); // no Messenger will come: the look-alike launcher goes
+      forgetNow();
     }
+    consentAnswer = granted === true ? "granted" : "denied";
     send({ kind: "consent", granted: granted === true, anonymous_id: anonymousId });
   });
   // Read-only views of who the bridge believes the user is, as analytics.js offers them.
@@ -1309,6 +1376,11 @@
   if (Array.isArray(existing) && state === "failed") {
     // Stopped before it started (a configuration error): the queue is dropped at once, never replayed call by call.
     if (existing.length) say("warn", existing.length + " queued call(s) dropped");
+    // ...but a queued ready(fn) still runs: the page awaits it, and "failed" is an answer.
+    for (var r = 0; r < existing.length; r++) {
+      var queued = /** @type {unknown[]} */ (existing[r]); // page input: checked before use
+      if (Array.isArray(queued) && queued[0] === "ready") api.ready(queued[1]);
+    }
   } else if (Array.isArray(existing)) {
     for (var q = 0; q < existing.length; q++) {
       if (queueFull()) {
@@ -1321,14 +1393,37 @@
 
   if (configError) {
     say("error", configError + "; py-bridge is disabled on this page (your page keeps working)");
+    fireReady();
   } else if (BOTS.test(String(navigator.userAgent))) {
     // Intercom's loader ignores crawlers, so nothing would reach Intercom: spare them the runtime download.
     state = "failed";
     say("info", "a crawler user agent: py-bridge stays idle (Intercom's Messenger does not load for bots either)");
+    fireReady();
   } else if (typeof Worker !== "function") {
     fail("this browser has no Web Workers");
   } else {
     startWhenPolicyAllows();
+    afterLoad(checkLauncher);
+  }
+
+  // A launcher selector that matches nothing leaves the site's button unbound and says nothing: check once the page
+  // has loaded, and again a little later for pages that render their button after load, then warn once.
+  function checkLauncher() {
+    var selector = own(settings, "widget_id");
+    if (typeof selector !== "string" || selector === "#IntercomDefaultWidget") return;
+    /** @param {number} attempt */
+    function check(attempt) {
+      var found = null;
+      try {
+        found = DOC.querySelector.call(document, selector);
+      } catch (e) {
+        return; // not a valid selector: Python reports it once started
+      }
+      if (found || state === "failed") return;
+      if (attempt === 0) return void setTimeout(function () { check(1); }, 2000);
+      say("warn", "the launcher selector " + JSON.stringify(selector.slice(0, 200)) + " (data-widget-id) matches no element on this page; the Messenger opens from Intercom's own launcher only if hide_default_launcher is off");
+    }
+    check(0);
   }
 
   // ---- when to start: the load policy ----------------------------------------------------------------------------
@@ -1347,7 +1442,6 @@
     return slow ? "interaction" : policy;
   }
 
-  var startRequested = false;
   /** @param {string} reason */
   function requestStart(reason) {
     if (startRequested || state !== "starting") return;

@@ -17,7 +17,8 @@ from typing import Any, Concatenate, Final, ParamSpec
 
 from py_bridge import __version__
 from py_bridge.bridge import Bridge, start_bridge
-from py_bridge.commands import Command
+from py_bridge.commands import Command, ForgetIntercom
+from py_bridge.destinations.intercom.destination import MIRRORED_KEYS
 from py_bridge.errors import ConfigError
 from py_bridge.pyscript.encoding import encode_args, is_function
 from py_bridge.pyscript.executor import LISTEN_METHODS, Executor
@@ -139,6 +140,7 @@ class PyBridge:
         self._export_seq = 0
         self._timezone: str | None = None
         self._starting: asyncio.Future[None] | None = None  # fetching the transformation files
+        self._app_id = ""
 
     @property
     def widget(self) -> str:
@@ -156,6 +158,7 @@ class PyBridge:
             self.executor.debug = raw.get("debug") is True
             consent = raw.get("consent")
             self._consent_required = isinstance(consent, dict) and consent.get("required") is True
+            self._app_id = str(raw.get("app_id") or raw.get("appId") or "")
             self._storage_allowed = not self._consent_required
             self._anonymous_id = self._stored_anonymous_id() or str(uuid.uuid4())
             self._save_anonymous_id()
@@ -306,6 +309,12 @@ class PyBridge:
         else:
             self._storage_allowed = not self._consent_required
             self._forget_anonymous_id()
+            with contextlib.suppress(Exception):
+                self.js.sessionStorage.removeItem(DEBUG_KEY)
+            if self.state != "running" and self._app_id:
+                # The core is not there yet (fetching transformations) or failed: forget Intercom now, as the embed
+                # does, instead of when (if ever) the core answers.
+                self.executor.apply_all([ForgetIntercom(self._app_id, ("app_id", *MIRRORED_KEYS))])
         self._send({"kind": "consent", "granted": granted is True, "anonymous_id": self._anonymous_id})
 
     def user(self) -> User:

@@ -170,6 +170,13 @@ class Executor:
         """Consent withdrawn, as embed.js applies it: intercomSettings loses the keys that let Intercom's loader boot
         again, and the Messenger's cookies are expired host-only and on each parent domain."""
         js = self._rt.js
+        # Calls still waiting in the widget's queue (a boot for the user, queued before the withdrawal while the
+        # Messenger's frame loads) are dropped before the frame can drain them.
+        target = self.loader.intercom()
+        with contextlib.suppress(Exception):
+            queue = target.q if isinstance(target, QueueStub) else getattr(target, "q", None)
+            if queue is not None and js.Array.isArray(queue):
+                queue.splice(0, queue.length)
         current = js.window.intercomSettings
         for key in command.settings_keys:
             with contextlib.suppress(Exception):  # no object there, or a frozen one: nothing more to do

@@ -371,7 +371,12 @@ class IntercomDestination:
         commands: list[Command] = [IntercomCall("shutdown")] if self.booted else []
         self._forget()
         self.mirrored = None  # a later grant's boot writes intercomSettings again
-        return [*commands, ForgetIntercom(self.settings.app_id, ("app_id", *MIRRORED_KEYS))]
+        return [*commands, self.forget_command()]
+
+    def forget_command(self) -> ForgetIntercom:
+        """What the page removes so that nothing of Intercom's stays: also sent on a plain refusal, which must not
+        keep the cookies an earlier, consented visit left (the page half applies the same at once, by itself)."""
+        return ForgetIntercom(self.settings.app_id, ("app_id", *MIRRORED_KEYS))
 
     def reset(self) -> list[Command]:
         """Logout: end the session, forget the user, and boot a fresh visitor (the CDPs leave the Messenger dead).
