@@ -364,6 +364,8 @@ def test_user_payload_never_contains_credentials() -> None:
         ("2021-01-01T00:00+0000", JAN_2021),
         (True, None),
         (-1, None),
+        (datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC), 0),  # found by hypothesis: a Date before 1970
+        ("1969-12-31T23:59:59Z", 0),
         (float("inf"), None),
         (1e308, None),
         (10**400, None),

@@ -169,7 +169,7 @@ def to_unix_seconds(value: Any) -> int | None:
         return None
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return int(moment.timestamp())
+        return max(0, int(moment.timestamp()))  # before 1970: the epoch, as for an ISO string
     if isinstance(value, int | float):
         if value < 0 or value > MAX_SECONDS * 1000 or not math.isfinite(value):
             return None
