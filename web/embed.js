@@ -1358,8 +1358,15 @@
           });
         }
         sendCall(method, args, context);
-      } else if (method === "ready" || method === "consent") {
+      } else if (method === "ready" || method === "consent" || method === "debug") {
         api[method].apply(api, args);
+      } else if (method === "debug.export") {
+        // The snippet's debug.export() before the load, `["debug.export", fn]`: fn gets what it answers now.
+        var done = args[0];
+        api.debug.export().then(/** @param {string} jsonl */ function (jsonl) {
+          if (typeof done !== "function") return;
+          try { done(jsonl); } catch (e) { say("warn", "a debug.export() callback threw: " + messageOf(e)); }
+        });
       } else if (method.indexOf("intercom.") === 0 && CONTROLS.indexOf(method.slice(9)) !== -1) {
         api.intercom[method.slice(9)].apply(api, args);
       } else if (method === "intercom.on") {
@@ -1380,11 +1387,17 @@
     for (var r = 0; r < existing.length; r++) {
       var queued = /** @type {unknown[]} */ (existing[r]); // page input: checked before use
       if (Array.isArray(queued) && queued[0] === "ready") api.ready(queued[1]);
+      else if (Array.isArray(queued) && queued[0] === "debug.export") replay(queued); // its promise settles ("")
     }
   } else if (Array.isArray(existing)) {
     for (var q = 0; q < existing.length; q++) {
       if (queueFull()) {
         droppedBeforeStart += existing.length - q - 1; // the rest, without encoding each one
+        // A debug.export() among them still settles: with "", as nothing is recorded before Python starts.
+        for (; q < existing.length; q++) {
+          var dropped = /** @type {unknown[]} */ (existing[q]); // page input: checked before use
+          if (Array.isArray(dropped) && dropped[0] === "debug.export") replay(dropped);
+        }
         break;
       }
       replay(existing[q]);

@@ -5,8 +5,10 @@ from __future__ import annotations
 import html
 import itertools
 import json
+import textwrap
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from playwright.sync_api import Page
@@ -21,20 +23,25 @@ T = TypeVar("T")
 APP_ID = "abc12345"
 _counter = itertools.count()
 
-SNIPPET = """
-window.pybridge = window.pybridge || [];
-if (!window.pybridge.__pybridge) {
-  ["page", "identify", "track", "group", "reset", "ready", "consent"].forEach(function (m) {
-    window.pybridge[m] = window.pybridge[m] || function () {
-      var call = [m].concat(Array.prototype.slice.call(arguments));
-      call.ctx = {url: location.href, path: location.pathname, search: location.search,
-                  referrer: document.referrer, title: document.title, timestamp: Date.now()};
-      window.pybridge.push(call);
-      return window.pybridge;
-    };
-  });
-}
-"""
+README = Path(__file__).resolve().parents[2] / "README.md"
+SNIPPET_HEADING = "### Calling before the tag has loaded"
+
+
+def readme_snippet(readme: Path = README) -> str:
+    """The pre-load snippet exactly as README.md documents it: the script of the fenced html block right under its
+    heading. Every test pastes this one, so the README cannot drift from what is tested."""
+    text = readme.read_text(encoding="utf-8")
+    _, heading, section = text.partition(f"\n{SNIPPET_HEADING}\n")
+    intro, fence, block = section.partition("\n```html\n")
+    code, closed, _ = block.partition("\n```\n")
+    if not (heading and fence and closed) or "\n#" in intro:
+        raise LookupError(f"README.md: no ```html block right under {SNIPPET_HEADING!r}")
+    if not (code.startswith("<script>\n") and code.endswith("\n</script>")):
+        raise LookupError(f"README.md: the block under {SNIPPET_HEADING!r} is not one <script> element")
+    return textwrap.dedent(code[len("<script>\n") : -len("\n</script>")]) + "\n"
+
+
+SNIPPET = readme_snippet()
 
 
 # Records when the tag creates its worker (the moment its runtime downloads begin) on the page's clock.
