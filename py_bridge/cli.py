@@ -182,18 +182,44 @@ def _serve(args: argparse.Namespace) -> int:
         integrity = json.loads((bundle / "manifest.json").read_text(encoding="utf-8")).get("embed_integrity")
     except (OSError, ValueError, AttributeError):
         raise CommandError(f"{bundle} is not a built bundle (its manifest.json is not readable JSON)") from None
-    server = _listen(lambda: DevServer(bundle, host=args.host, port=args.port, demo=False), args.host, args.port)
-    embed = f"{_url(args.host, server.port)}/py-bridge/embed.js"
+    pages = Path(args.pages) if args.pages else None
+    if pages is not None and not pages.is_dir():
+        raise CommandError(f"no folder {pages} (--pages takes the folder holding your own HTML pages)")
+    sandbox = None
+    if args.sandbox:
+        from py_bridge.sandbox import Sandbox
+
+        sandbox = Sandbox(secret=args.secret, verification=args.verification)
+    server = _listen(
+        lambda: DevServer(bundle, host=args.host, port=args.port, demo=False, sandbox=sandbox, pages_dir=pages),
+        args.host,
+        args.port,
+    )
+    origin = _url(args.host, server.port)
+    embed = f"{origin}/py-bridge/embed.js"
     sri = f' integrity="{integrity}" crossorigin="anonymous"' if isinstance(integrity, str) else ""
-    tag = f'<script async src="{embed}"{sri} data-app-id="YOUR_APP_ID" data-widget-id="#help"></script>'
+    extra = ""
+    if sandbox is not None:
+        # sandbox_url sends the Messenger to this machine's emulator instead of Intercom (loopback addresses only).
+        extra = f" data-settings='{json.dumps({'sandbox_url': f'{origin}/sandbox'})}'"
+    tag = f'<script async src="{embed}"{sri} data-app-id="YOUR_APP_ID" data-widget-id="#help"{extra}></script>'
+    notes = [f"py-bridge serve: {embed}  (the bundle in {bundle}; Ctrl-C to stop)", tag]
+    if pages is not None:
+        notes.append(f"your pages: {origin}/pages/<file>  (from {pages})")
+    if sandbox is not None:
+        notes.append(
+            "Intercom sandbox: any App ID of lowercase letters and digits; "
+            f"what it received: {origin}/sandbox/workspace"
+        )
     server.add_document(
         "/",
         "<!doctype html><meta charset=utf-8><title>py-bridge bundle</title>"
         f"<p>The bundle in {_escape(str(bundle.resolve()))} is served at <a href='{embed}'>{embed}</a>.</p>"
-        f"<p>Tag for a page: <code>{_escape(tag)}</code></p>",
+        f"<p>Tag for a page: <code>{_escape(tag)}</code></p>"
+        + (f"<p>Your pages: <a href='{origin}/pages/'>{origin}/pages/&lt;file&gt;</a></p>" if pages else "")
+        + (f"<p>What the sandbox received: <a href='{origin}/sandbox/workspace'>workspace</a></p>" if sandbox else ""),
     )
-    banner = f"py-bridge serve: {embed}  (the bundle in {bundle}; Ctrl-C to stop)\n{tag}"
-    serve(bundle, args.port, server=server, banner=banner)
+    serve(bundle, args.port, server=server, banner="\n".join(notes))
     return 0
 
 
@@ -286,6 +312,14 @@ def _parser() -> argparse.ArgumentParser:
     serving.add_argument("dir", metavar="DIR", help="a folder written by py-bridge build")
     serving.add_argument("--port", type=_port, default=8000, help="port (default 8000; 0 picks a free one)")
     serving.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serving.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="also serve the local Intercom sandbox, so a page works without an Intercom account or network",
+    )
+    serving.add_argument("--pages", metavar="PAGES", help="also serve your own HTML pages from PAGES at /pages/")
+    serving.add_argument("--secret", default="sandbox-secret", help="with --sandbox: its identity verification secret")
+    serving.add_argument("--verification", choices=("off", "user_hash", "jwt"), default="off")
     serving.set_defaults(run=_serve)
 
     doctor = commands.add_parser("doctor", help="open a page in headless Chromium and check its py-bridge tag")

@@ -141,6 +141,11 @@
   var settings = {};
   var configError = null;
   if (!base) configError = "could not find its own <script> tag; load embed.js with a src attribute (not as a module or from a bundler)";
+  if (location.protocol === "file:") {
+    // Browsers give a file:// page an opaque origin: its worker and fetches fail, which would otherwise read as a
+    // missing file or a CSP problem.
+    configError = "this page was opened from a file:// URL, where browsers do not run py-bridge's worker; serve it over http (for example: py-bridge serve BUNDLE --sandbox --pages FOLDER)";
+  }
   if (script && script.getAttribute("data-settings")) {
     try {
       var parsed = JSON.parse(script.getAttribute("data-settings"));

@@ -18,7 +18,7 @@ from py_bridge.sandbox import Sandbox
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "INTERCOM_HOSTS", "LOCAL", "route_offline"]
 
-LOCAL: Final = re.compile(r"^(https?://(127\.0\.0\.1|localhost)(:\d+)?/|blob:|data:|about:)")
+LOCAL: Final = re.compile(r"^(https?://(127\.0\.0\.1|localhost)(:\d+)?/|blob:|data:|about:|file:)")
 
 
 def route_offline(

@@ -376,3 +376,13 @@ def test_serve_serves_the_bundle_with_cors_cache_and_types(fake_bundle: Path) ->
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def test_serve_with_a_pages_folder_that_does_not_exist_says_so(
+    fake_bundle: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, line = fails(["serve", str(fake_bundle), "--sandbox", "--pages", str(tmp_path / "nowhere")], capsys)
+    assert (status, line) == (
+        1,
+        f"py-bridge: no folder {tmp_path / 'nowhere'} (--pages takes the folder holding your own HTML pages)",
+    )
