@@ -3,28 +3,31 @@
 Both transports drive this same object: the embed's worker (page -> postMessage -> worker) and the PyScript entry
 (Python in the page). It owns settings, consent, the pipeline and the destination, and it never raises: every
 failure becomes a `[py-bridge]` log command.
+
+Its parts live beside it: consent.py (the gate, and what an answer changes), page_user.py (`pybridge.user()`),
+handover.py (the state a restarted worker goes on from), log_filter.py (what reaches the console), and the
+destination's package (everything Intercom).
 """
 
 from __future__ import annotations
 
-import json
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Final, cast
+from typing import Any, Final
 from urllib.parse import urlsplit
 
-from py_bridge.commands import Callback, Command, Emit, Export, Identity, Log, Ready, WatchPages
+from py_bridge.commands import Callback, Command, Emit, Export, Log, Ready, WatchPages
 from py_bridge.consent import ConsentGate
-from py_bridge.consent import State as ConsentState
 from py_bridge.destinations.intercom import IntercomDestination
-from py_bridge.destinations.intercom.destination import NativeSession
+from py_bridge.destinations.intercom.session import NativeSession
 from py_bridge.errors import ConfigError, describe_value
 from py_bridge.events import normalise
+from py_bridge.handover import read_state, unusable, write_state
+from py_bridge.log_filter import LogFilter
 from py_bridge.notes import Notes
+from py_bridge.page_user import PageUser, User
 from py_bridge.pipeline import Middleware, Pipeline, event_filter
-from py_bridge.saved_state import STATE_VERSION, Fields, is_json
 from py_bridge.settings import BridgeSettings, parse_settings
 from py_bridge.spec import spec_record
 from py_bridge.trace import Tracer
@@ -33,10 +36,7 @@ from py_bridge.transform_files import entry_index, entry_name, pin_matches
 
 __all__ = ["Bridge", "Environment", "PageClock", "start_bridge"]
 
-WARNING_REPEATS: Final = 5  # identical warnings after this many are summarised once, so a loop cannot flood the console
-MAX_DISTINCT_WARNINGS: Final = 1000
 MESSENGER_EVENTS: Final = {"show": "Messenger Opened", "hide": "Messenger Closed"}
-MAX_SHOWN_PROBLEMS: Final = 5
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,9 @@ class PageClock:
 
 
 class Bridge:
+    """The facade both entries drive: it routes each item from the page (a call, a control, a consent answer, a
+    signal) through consent and the pipeline to the destination, and turns the parts' answers into commands."""
+
     def __init__(
         self,
         settings: BridgeSettings,
@@ -129,14 +132,18 @@ class Bridge:
         self.consent = ConsentGate(required=settings.consent_required, limit=settings.max_queue)
         self.page_consent = env.consent
         self.page_ready = env.ready
-        self._take_the_pages_refusal()
+        self.consent.respect(self.page_consent)
         self.ready_sent = False
         self.calls_handled = 0
-        self._warned: Counter[str] = Counter()
+        self.log_filter = LogFilter()
         self.tracer = Tracer(settings.debug, to_record=spec_record)
-        # For the page's read-only pybridge.user(): the user id and the traits as plain JSON (what the page shows).
-        self.user: tuple[str | None, dict[str, Any]] = (None, {})
+        self.page_user = PageUser()  # for the page's read-only pybridge.user()
         self._transforms_fresh = True  # no event has run through the transformations since they were (re)loaded
+
+    @property
+    def user(self) -> User:
+        """What the page's read-only pybridge.user() shows: the user id and the traits."""
+        return self.page_user.current
 
     # -- entry points -------------------------------------------------------------------------------------------
     def start(self, queued: Iterable[Any] = ()) -> list[Command]:
@@ -209,7 +216,7 @@ class Bridge:
         event = normalise(str(item.get("method")), item.get("args"), item.get("context"), notes)
         commands: list[Command] = [Log("warn", n) for n in notes]
         if event is not None:
-            if self._another_person(event):
+            if self.page_user.another_person(event):
                 commands += self._start_transforms_afresh()
             self.calls_handled += 1
             self.tracer.record(event)
@@ -217,28 +224,27 @@ class Bridge:
             if event.type != "reset":  # a reset never reaches the transformations (it has no spec shape)
                 self._transforms_fresh = False
             commands += self._transform_reports()
-            commands += self._identity(event)
+            commands += self.page_user.follow(event)
         commands = self.tracer.trace(item, commands)
         callback_id = _callback_id(item.get("args"))
         # analytics.js: the callback runs once the call has been handled, whatever became of it.
         return [*commands, Callback(callback_id)] if callback_id is not None else commands
 
-    # -- a restarted worker -------------------------------------------------------------------------------------
+    # -- a restarted worker (the JSON and its checks: handover.py) --------------------------------------------------
     def state(self) -> dict[str, Any]:
         """The session as plain JSON, for the page to hand a worker that replaces this one (`resume`).
 
         Cheap enough to take after every message (the worker sends it only when it changed). The transformations'
         module state is not in it: a new worker loads the files afresh and never runs them over past calls.
         """
-        return {
-            "v": STATE_VERSION,
-            "ready_sent": self.ready_sent,
-            "calls_handled": self.calls_handled,
-            "user": [self.user[0], self.user[1]],
-            "debug": self.tracer.enabled,
-            "consent": {"state": self.consent.state, "held": list(self.consent.buffer)},
-            "intercom": self.intercom.export_state(),
-        }
+        return write_state(
+            ready_sent=self.ready_sent,
+            calls_handled=self.calls_handled,
+            user=self.user,
+            debug=self.tracer.enabled,
+            consent=self.consent,
+            intercom=self.intercom.export_state(),
+        )
 
     def resume(self, state: Any, widget: Any) -> list[Command]:
         """A restarted worker: go on from the `state()` the previous worker handed the page. Never raises.
@@ -255,74 +261,32 @@ class Bridge:
             self._restore(state, problems)
         except Exception as error:  # contained: a bug of ours must not stop the new worker
             problems.append(f"internal error ({type(error).__name__})")
-        self._take_the_pages_refusal()
+        self.consent.respect(self.page_consent)
         if self.page_ready is not None:
             self.ready_sent = self.page_ready  # the page knows whether ready() ran; a saved state may not
         if widget in ("loaded", "late", "failed"):
             self.intercom.widget = str(widget)
-        commands: list[Command] = self._transform_reports()
-        if problems:
-            shown = ", ".join(dict.fromkeys(problems[:MAX_SHOWN_PROBLEMS]))
-            more = f" and {len(problems) - MAX_SHOWN_PROBLEMS} more" if len(problems) > MAX_SHOWN_PROBLEMS else ""
-            commands.append(
-                Log("warn", f"worker restarted: part of the saved state was unusable ({shown}{more}); it starts afresh")
-            )
+        commands: list[Command] = [*self._transform_reports(), *unusable(problems)]
         if self.consent.open and self.intercom.widget == "idle":
             commands += self.intercom.load()  # the old worker never loaded the Messenger: load it now
         commands += self.intercom.resumed()
         commands += self._maybe_ready()
         return self._finish(commands)
 
-    def _take_the_pages_refusal(self) -> None:
-        """The page's answer restricts what this worker starts from: it was recorded on the page, at once, while
-        this worker did not exist yet; a state handed over from a worker that ran the site's code cannot widen it."""
-        if self.page_consent == "denied":
-            self.consent.state = "denied"
-            self.consent.buffer.clear()
-        elif self.page_consent == "pending" and self.settings.consent_required and self.consent.state == "granted":
-            self.consent.state = "pending"
-
     def _restore(self, state: Any, problems: list[str]) -> None:
-        root = Fields(state, "", problems)
-        if not root.data or root.data.get("v") != STATE_VERSION:
-            if isinstance(state, dict):
-                problems.append("state" if not state else "v")
+        saved = read_state(state, problems, debug=self.tracer.enabled, consent=self.consent)
+        if saved is None:
             self.ready_sent = True  # the old worker's Ready, if any, was applied: never fire it twice
             return
-        ready_sent = root.flag("ready_sent", True)
-        calls_handled = root.count("calls_handled")
-        debug = root.flag("debug", self.tracer.enabled)
-        user = self._saved_user(root)
-        consent = root.object("consent")
-        consent_state = consent.choice("state", ("pending", "granted", "denied"), self.consent.state)
-        held = consent.objects("held", self.consent.limit)
-        self.intercom.restore_state(root.object("intercom"))
-        self.ready_sent = ready_sent
-        self.calls_handled = calls_handled
-        self.tracer.enabled = debug
-        self.user = user
-        self.consent.state = cast(ConsentState, consent_state)  # one of the three, checked above
-        self.consent.buffer.clear()
-        self.consent.buffer.extend(held if consent_state == "pending" else [])
+        self.intercom.restore_state(saved.intercom)
+        self.ready_sent = saved.ready_sent
+        self.calls_handled = saved.calls_handled
+        self.tracer.enabled = saved.debug
+        self.page_user.current = saved.user
+        self.consent.restore(saved.consent, saved.held)
         latest = self.intercom.latest_charge()
         if latest is not None and self.intercom.clock is self.page_clock:
             self.page_clock.observe(latest * 1000)  # the new worker's clock never reads before the last charge
-
-    @staticmethod
-    def _saved_user(root: Fields) -> tuple[str | None, dict[str, Any]]:
-        value = root.data.get("user")
-        if value is None:
-            return (None, {})
-        if (
-            isinstance(value, list)
-            and len(value) == 2
-            and (value[0] is None or isinstance(value[0], str))
-            and isinstance(value[1], dict)
-            and is_json(value[1])
-        ):
-            return (value[0], dict(value[1]))
-        root.problems.append("user")
-        return (None, {})
 
     def _transform_reports(self) -> list[Command]:
         """What the transformations said: load failures and user tracebacks as warnings, their steps for debug."""
@@ -330,35 +294,6 @@ class Bridge:
             return []
         reports: list[Command] = [Log(m.level, m.text) for m in self.transforms.take_messages()]
         return reports + [Log("debug", step) for step in self.transforms.take_steps()]
-
-    def _identity(self, event: Any) -> list[Command]:
-        """Keep the page's read-only `pybridge.user()` in step with identify and reset.
-
-        As analytics.js: an identify with a user id other than the known one is another person, whose traits
-        replace the previous user's; otherwise (same id, no id, the first id) the traits are merged.
-        """
-        user_id, traits = self.user
-        if event.type == "reset":
-            updated: tuple[str | None, dict[str, Any]] = (None, {})
-        elif event.type == "identify":
-            plain = json.loads(json.dumps(event.traits, default=str))  # plain JSON (decoded traits hold datetimes)
-            if self._another_person(event):
-                updated = (event.user_id, plain)
-            else:
-                updated = (event.user_id or user_id, {**traits, **plain})
-        else:
-            return []
-        if updated == self.user:
-            return []
-        self.user = updated
-        return [Identity(updated[0], updated[1])]
-
-    def _another_person(self, event: Any) -> bool:
-        """A reset, or an identify naming a user other than the known one: someone else is on the page now."""
-        if event.type == "reset":
-            return True
-        known = self.user[0]
-        return event.type == "identify" and bool(event.user_id) and known is not None and event.user_id != known
 
     def _start_transforms_afresh(self) -> list[Command]:
         """Load the transformation files again in fresh modules, so no module state outlives the person it was
@@ -378,34 +313,25 @@ class Bridge:
         return commands + self._maybe_ready()
 
     def _answer_consent(self, granted: bool, anonymous_id: Any = None) -> list[Command]:
-        previous = self.consent.state
-        held_count = len(self.consent.buffer)
-        held = self.consent.answer(granted)
-        if granted and isinstance(anonymous_id, str) and anonymous_id:
-            # The page adopts the browser's stored anonymous id only once storage is allowed: calls held until now
-            # carry a provisional one, and must not create one more Intercom visitor each page view.
-            for item in held:
-                context = item.get("context") if isinstance(item, dict) else None
-                if isinstance(context, dict):
-                    context["anonymous_id"] = anonymous_id
-        if previous != "pending" and granted == (previous == "granted"):
-            return []  # no change
-        if not granted:
-            if previous == "granted":
-                # Withdrawn mid-session: end the session and forget the user (and anything pending for them, even
-                # when nothing was booted yet), and have the page forget Intercom (intercomSettings, its cookies)
-                # so its loader cannot boot again; nothing more is sent until consent is given again.
-                booted = self.intercom.booted
-                ended = self.intercom.withdraw()
-                said = "Intercom session shut down" if booted else "nothing more is sent to Intercom"
-                forgotten: list[Command] = [] if self.user == (None, {}) else [Identity(None, {})]
-                self.user = (None, {})
-                afresh = self._start_transforms_afresh()
-                return [*ended, *forgotten, *afresh, Log("info", f"consent withdrawn: {said}")]
-            refused = Log("info", f"consent refused: {held_count} held calls dropped, Intercom not loaded")
+        """What the page's answer does (the gate says what it changed, see ConsentGate.take)."""
+        answer = self.consent.take(granted, anonymous_id)
+        if answer.change == "withdrawn":
+            # Withdrawn mid-session: end the session and forget the user (and anything pending for them, even
+            # when nothing was booted yet), and have the page forget Intercom (intercomSettings, its cookies)
+            # so its loader cannot boot again; nothing more is sent until consent is given again.
+            booted = self.intercom.booted
+            ended = self.intercom.withdraw()
+            said = "Intercom session shut down" if booted else "nothing more is sent to Intercom"
+            forgotten = self.page_user.forget()
+            afresh = self._start_transforms_afresh()
+            return [*ended, *forgotten, *afresh, Log("info", f"consent withdrawn: {said}")]
+        if answer.change == "refused":
+            refused = Log("info", f"consent refused: {answer.dropped} held calls dropped, Intercom not loaded")
             return [self.intercom.forget_command(), refused]
+        if answer.change == "none":
+            return []
         commands = self.intercom.load()
-        for item in held:
+        for item in answer.held:
             commands += self._dispatch(item)
         return [*commands, *self.intercom.settle(), *self._maybe_ready()]
 
@@ -417,23 +343,7 @@ class Bridge:
         return [Ready()]
 
     def _finish(self, commands: list[Command]) -> list[Command]:
-        """Drop debug lines unless asked for, and summarise repeated warnings."""
-        out: list[Command] = []
-        for command in commands:
-            if isinstance(command, Log):
-                if command.level == "debug" and not self.tracer.enabled:
-                    continue
-                if command.level in ("warn", "error"):
-                    if len(self._warned) >= MAX_DISTINCT_WARNINGS:
-                        self._warned.clear()  # bounded memory: hostile input can make every message distinct
-                    self._warned[command.message] += 1
-                    seen = self._warned[command.message]
-                    if seen > WARNING_REPEATS:
-                        continue
-                    if seen == WARNING_REPEATS:
-                        command = Log(command.level, command.message + " (further identical warnings suppressed)")
-            out.append(command)
-        return out
+        return self.log_filter(commands, debug=self.tracer.enabled)
 
 
 def _callback_id(args: Any) -> int | None:
