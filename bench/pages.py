@@ -124,9 +124,9 @@ INIT_SCRIPT = """
   addEventListener("pybridge:log", (event) => {
     const d = event.detail || {};
     const m = typeof d.message === "string" ? d.message : "";
-    if (m.startsWith("Python started in")) {
-      b.pythonStartMs = parseFloat(m.slice("Python started in".length));
-      b.fromSnapshot = m.includes("(from snapshot)");
+    if (d.started && typeof d.started === "object") {
+      b.pythonStartMs = Number(d.started.ms);
+      b.fromSnapshot = d.started.mode === "snapshot";
     }
     if (d.level === "error" || d.level === "warn") b.logs.push(d.level + ": " + m);
   });

@@ -50,8 +50,8 @@ from pathlib import Path
 from typing import Final
 
 from py_bridge import __version__
-from py_bridge.credentials import embed_credential_names
 from py_bridge.errors import BridgeError
+from py_bridge.page_constants import page_constants_json, with_page_constants
 
 __all__ = [
     "IMMUTABLE_NAME",
@@ -73,7 +73,9 @@ RUNTIME_FILES: Final = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "p
 CARRIED: Final = Path(__file__).resolve().parent / "_runtime"
 CARRIED_MANIFEST: Final = "MANIFEST.json"
 # Modules that only make sense in CPython (tooling, server-side helpers, the dev server) stay out of the browser.
-NOT_IN_BROWSER: Final = frozenset({"cli.py", "bundle.py", "devserver.py", "doctor.py", "identity.py"})
+NOT_IN_BROWSER: Final = frozenset(
+    {"cli.py", "bundle.py", "devserver.py", "doctor.py", "identity.py", "page_constants.py"}
+)
 NOT_IN_BROWSER_DIRS: Final = frozenset({"sandbox", "demo", "__pycache__"})
 # Core modules the worker never imports (the PyScript boundary runs in the page): kept out of the snapshot.
 NOT_IN_SNAPSHOT: Final = frozenset({"py_bridge.pyscript"})
@@ -112,7 +114,8 @@ STDLIB_ALLOWLIST: Final = (
     "linecache",
     "textwrap",
 )
-# Drives one session through every kind of message in the traced run, so lazy imports show up in sys.modules.
+# Drives one session through every kind of message and item and every signal (py_bridge.protocol; a unit test checks
+# the list) in the traced run, so lazy imports show up in sys.modules.
 EXERCISE: Final = r"""
 import json
 from py_bridge.worker import WorkerSession
@@ -147,9 +150,11 @@ items = [
     {"kind": "control", "method": "startTour", "args": [12]},
     {"kind": "listen", "event": "show"},
     {"kind": "listen", "event": "unread"},
+    {"kind": "signal", "name": "widget", "data": {"status": "loaded"}},
+    {"kind": "signal", "name": "messenger", "data": {"event": "show"}},
     {"kind": "signal", "name": "tick", "data": {}},
-    {"kind": "signal", "name": "intercom", "data": {"event": "show"}},
-    {"kind": "signal", "name": "route", "data": {"url": "https://example.com/b", "path": "/b", "title": "B"}},
+    {"kind": "debug", "on": True},
+    {"kind": "export", "id": 1},
     {"kind": "nonsense"},
 ]
 settings = [
@@ -667,9 +672,9 @@ def _build_into(out: Path, *, snapshot: bool, compress: bool) -> BuildResult:
         for name in (f"{runtime}/pyodide.asm.wasm", f"{runtime}/python_stdlib.zip", stdlib, empty)
         if name
     }
+    constants = page_constants_json()
     worker = (
-        (sources.web / "worker.mjs")
-        .read_text(encoding="utf-8")
+        with_page_constants((sources.web / "worker.mjs").read_text(encoding="utf-8"), constants, built=True)
         .replace("__PY_BRIDGE_RUNTIME__", f"{runtime}/")
         .replace("__PY_BRIDGE_CORE_ZIP__", core_zip)
         .replace("__PY_BRIDGE_ZIP_SHA256__", zip_sha)
@@ -683,7 +688,7 @@ def _build_into(out: Path, *, snapshot: bool, compress: bool) -> BuildResult:
         .replace('"__PY_BRIDGE_FILE_SHA256__"', json.dumps(checked, sort_keys=True))
     )
     (out / "worker.mjs").write_text(worker, encoding="utf-8")
-    embed = embed_credential_names((sources.web / "embed.js").read_text(encoding="utf-8"))
+    embed = with_page_constants((sources.web / "embed.js").read_text(encoding="utf-8"), constants, built=True)
     embed = embed.replace("__PY_BRIDGE_VERSION__", __version__)
     (out / "embed.js").write_text(embed, encoding="utf-8")
     integrity = "sha384-" + base64.b64encode(hashlib.sha384(embed.encode("utf-8")).digest()).decode("ascii")

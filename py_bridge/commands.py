@@ -1,13 +1,16 @@
 """Commands: the values the Python core returns and the boundary applies.
 
 Mapping never performs calls; it returns these. The JavaScript executor in the page accepts only the operations
-named in `OPS` (and re-checks script origins and Intercom method names), so a command is data, never code.
+named in `OPS` (py_bridge.protocol.COMMANDS: every op and its fields, written once) and re-checks script origins and
+Intercom method names, so a command is data, never code.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeAlias
+
+from py_bridge.protocol import OPS
 
 __all__ = [
     "INTERCOM_METHODS",
@@ -33,7 +36,7 @@ __all__ = [
 
 JSON: TypeAlias = Any
 
-# Every Intercom method the bridge may call; the executor in embed.js holds the same list.
+# Every Intercom method the bridge may call; the executor in embed.js gets the same list (py_bridge.protocol).
 INTERCOM_METHODS = frozenset(
     {
         "boot",
@@ -208,25 +211,6 @@ Command: TypeAlias = (
     | Export
     | ForgetIntercom
     | State
-)
-
-OPS = frozenset(
-    {
-        "call",
-        "settings",
-        "load",
-        "listen",
-        "log",
-        "ready",
-        "emit",
-        "watch_pages",
-        "callback",
-        "identity",
-        "trace",
-        "export",
-        "forget",
-        "state",
-    }
 )
 
 

@@ -5,15 +5,16 @@ per call in `options.integrations.Intercom`. Pages spell them several ways (`use
 `jwt`), and every place that reads or hides them must agree on the same list: the mapping that takes them from the
 options, the debug traces and `debug.export()` that must never show one, the `pybridge:log` events of both entries,
 and the settings check that refuses one pasted into the tag. A name added here is read and hidden everywhere (embed.js
-receives the list when the bundle is built). Pure: no JavaScript here.
+receives the list through py_bridge.protocol's page constants). Pure: no JavaScript here.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any, Final
+
+from py_bridge.values import MAX_DEPTH
 
 __all__ = [
     "CREDENTIAL_ALIASES",
@@ -21,7 +22,6 @@ __all__ = [
     "CREDENTIAL_NAMES",
     "MAX_DEPTH",
     "REDACTED",
-    "embed_credential_names",
     "is_credential_key",
     "normalise_key",
     "redact_deep",
@@ -33,12 +33,9 @@ CREDENTIAL_ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
     "intercom_user_jwt": ("intercom_user_jwt", "intercomUserJwt", "jwt"),
 }
 CREDENTIAL_KEYS: Final = tuple(CREDENTIAL_ALIASES)  # Intercom's names, the keys of the payloads it receives
-# Every accepted spelling, sorted: what embed.js receives at build time.
+# Every accepted spelling, sorted: what embed.js receives (py_bridge.protocol.page_constants).
 CREDENTIAL_NAMES: Final = tuple(sorted({name for names in CREDENTIAL_ALIASES.values() for name in names}))
 REDACTED: Final = "[redacted]"
-MAX_DEPTH: Final = 32  # as deep as a call's values may nest (embed.js cuts deeper ones)
-# In embed.js, a comment before an array literal: the source stays valid JavaScript, the build writes the list in.
-EMBED_PLACEHOLDER_RE: Final = re.compile(r"/\*__PY_BRIDGE_CREDENTIAL_KEYS__\*/\[[^\]]*\]")
 
 
 def normalise_key(key: str) -> str:
@@ -63,8 +60,3 @@ def redact_deep(value: Any, depth: int = 0) -> Any:
     if isinstance(value, list | tuple):
         return [redact_deep(v, depth + 1) for v in value]
     return value
-
-
-def embed_credential_names(source: str) -> str:
-    """embed.js's source with its credential list replaced by `CREDENTIAL_NAMES` (the build does this)."""
-    return EMBED_PLACEHOLDER_RE.sub(lambda _: json.dumps(list(CREDENTIAL_NAMES)), source)

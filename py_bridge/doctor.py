@@ -56,7 +56,12 @@ OBSERVER: Final = """
   window.addEventListener("pybridge:log", (e) => {
     try {
       const detail = e.detail || {};
-      d.logs.push({level: String(detail.level), message: String(detail.message || "")});
+      const entry = {level: String(detail.level), message: String(detail.message || "")};
+      const started = detail.started;  // the worker's start-up figures, on the "Python started" line
+      if (started && typeof started === "object") {
+        entry.started = {ms: Number(started.ms), mode: String(started.mode)};
+      }
+      d.logs.push(entry);
     } catch (_) { /* a detail we cannot read */ }
   });
   document.addEventListener("securitypolicyviolation", (e) => {
@@ -234,6 +239,22 @@ def _widget_failure(seen: _Seen, tag: dict[str, Any] | None) -> str | None:
     return f"{url} {why}"
 
 
+def _started(logs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The worker's start-up figures ({ms, mode}) from the bridge's "Python started" log event, once it came."""
+    for log in logs:
+        started = log.get("started")
+        if isinstance(started, dict):
+            return started
+    return None
+
+
+def _figure(value: Any) -> str:
+    """A number of milliseconds as the log line shows it (900, not 900.0)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _consent_required(tag: dict[str, Any] | None) -> bool:
     setting = _tag_settings(tag).get("consent")
     return isinstance(setting, dict) and setting.get("required") is True
@@ -251,8 +272,7 @@ def _observe(page: Page, seen: _Seen, *, live: bool, timeout: float, consent: bo
         state = page.evaluate(STATE, live)
         if state["loaded"] and loaded_at is None:
             loaded_at = now
-        messages = [log["message"] for log in state["logs"]]
-        started = any(m.startswith("Python started in") for m in messages)
+        started = _started(state["logs"]) is not None
         if started and started_at is None:
             started_at = now
         stopped = any(
@@ -397,7 +417,7 @@ def _diagnose(browser: Browser, url: str, *, timeout: float, live: bool, consent
 
 def _checks(state: dict[str, Any], seen: _Seen, *, live: bool, consent: bool, timeout: float) -> list[Check]:
     tag = state["tag"]
-    logs: list[dict[str, str]] = state["logs"]
+    logs: list[dict[str, Any]] = state["logs"]
     errors = [text for kind, text in seen.console if kind == "error" and text.startswith("[py-bridge]")]
     checks: list[Check] = []
 
@@ -422,12 +442,13 @@ def _checks(state: dict[str, Any], seen: _Seen, *, live: bool, consent: bool, ti
     checks.append(_bundle_check(seen, tag, state["origin"]))
 
     # 4. Python
-    started = next((log["message"] for log in logs if log["message"].startswith("Python started in")), None)
+    started = _started(logs)
     other = [e.removeprefix("[py-bridge] ") for e in errors if e not in stopped]
     if tag is None:
         checks.append(Check("python", "SKIP", "no tag"))
     elif started:
-        checks.append(Check("python", "PASS", started.lower().replace("python started", "started")))
+        snapshot = " (from snapshot)" if started.get("mode") == "snapshot" else ""
+        checks.append(Check("python", "PASS", f"started in {_figure(started.get('ms'))} ms{snapshot}"))
     elif stopped:
         checks.append(Check("python", "FAIL", "not started: the settings stopped the bridge"))
     elif other:

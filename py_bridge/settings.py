@@ -29,11 +29,32 @@ from py_bridge.destinations.intercom.settings import (
 from py_bridge.errors import ConfigError, SecretInSettingsError, describe_value, looks_like_token
 from py_bridge.transform_files import DEFAULT_LOAD_MS, MAX_LOAD_MS, MIN_LOAD_MS
 
-__all__ = ["BRIDGE_KEYS", "DEFAULT_MAX_QUEUE", "BridgeSettings", "EventFilter", "TransformFile", "parse_settings"]
+__all__ = [
+    "BRIDGE_KEYS",
+    "DEFAULT_LOAD",
+    "DEFAULT_MAX_QUEUE",
+    "LOAD_POLICIES",
+    "MAX_TRANSFORMS",
+    "WHOLE_NUMBERS",
+    "BridgeSettings",
+    "EventFilter",
+    "TransformFile",
+    "parse_settings",
+]
 
 DEFAULT_MAX_QUEUE: Final = 10_000
 DEFAULT_START_TIMEOUT_MS: Final = 20_000
 DEFAULT_WIDGET_TIMEOUT_MS: Final = 30_000
+DEFAULT_TRANSFORM_SLOW_MS: Final = 50
+# The whole-number settings: (default, lowest, highest). embed.js and worker.mjs read some of them before Python runs
+# (py_bridge.protocol hands them these bounds); Python validates all of them.
+WHOLE_NUMBERS: Final[dict[str, tuple[int, int, int]]] = {
+    "max_queue": (DEFAULT_MAX_QUEUE, 1, 100_000),
+    "start_timeout_ms": (DEFAULT_START_TIMEOUT_MS, 1_000, 120_000),
+    "widget_timeout_ms": (DEFAULT_WIDGET_TIMEOUT_MS, 1_000, 120_000),
+    "transform_slow_ms": (DEFAULT_TRANSFORM_SLOW_MS, 1, 60_000),
+    "transform_load_ms": (DEFAULT_LOAD_MS, MIN_LOAD_MS, MAX_LOAD_MS),
+}
 BRIDGE_KEYS: Final = frozenset(
     {
         "debug",
@@ -58,6 +79,7 @@ SHA256_BYTES: Final = 32  # a transform entry's pin
 MAX_URL_LENGTH: Final = 2000
 # When embed.js starts the runtime (it reads the setting itself, before Python runs; Python validates it).
 LOAD_POLICIES: Final = ("eager", "load", "idle", "interaction")
+DEFAULT_LOAD: Final = "load"
 # Parts of a key name that mark a secret, matched after normalising the name (lowercase; `-`, `_`, spaces dropped),
 # so `api-key`, `X-API-KEY`, `apiKey` and `api_key` are all caught.
 SECRET_NAME_PARTS: Final = (
@@ -129,13 +151,13 @@ class BridgeSettings:
     # How long the Messenger may take to start (its frame drains the queue) before it is reported as not loading.
     widget_timeout_ms: int = DEFAULT_WIDGET_TIMEOUT_MS
     fast_start: bool = True  # read by embed.js/worker.mjs: start from the cached memory snapshot on revisits
-    load: str = "load"  # read by embed.js: when the runtime's downloads may start (LOAD_POLICIES)
+    load: str = DEFAULT_LOAD  # read by embed.js: when the runtime's downloads may start (LOAD_POLICIES)
     # Transformations: absolute URLs (embed.js resolves them against the page and keeps only the page's and the
     # bundle's origins; the bridge checks the origins again), each with an optional SHA-256 pin, run in order before
     # the Intercom mapping.
     transform: tuple[TransformFile, ...] = ()
     transform_errors: str = "send"  # "send" the event untransformed when a file fails on it, or "drop" it
-    transform_slow_ms: int = 50  # a file slower than this on one event is reported
+    transform_slow_ms: int = DEFAULT_TRANSFORM_SLOW_MS  # a file slower than this on one event is reported
     transform_load_ms: int = DEFAULT_LOAD_MS  # a file not received by then is skipped: a silent server holds no start
 
 
@@ -294,7 +316,8 @@ def _bool(raw: dict[str, Any], key: str, default: bool = False) -> bool:
     raise ConfigError(key, f"must be true or false (received: {describe_value(value, echo=True)})")
 
 
-def _int(raw: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
+def _int(raw: dict[str, Any], key: str) -> int:
+    default, low, high = WHOLE_NUMBERS[key]
     value = raw.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ConfigError(
@@ -356,15 +379,15 @@ def parse_settings(raw: Any) -> BridgeSettings:
         track_pages=_bool(settings, "track_pages"),
         event_filter=_event_filter(settings.get("event_filter")),
         track_messenger_events=_bool(settings, "track_messenger_events"),
-        max_queue=_int(settings, "max_queue", DEFAULT_MAX_QUEUE, 1, 100_000),
-        start_timeout_ms=_int(settings, "start_timeout_ms", DEFAULT_START_TIMEOUT_MS, 1_000, 120_000),
-        widget_timeout_ms=_int(settings, "widget_timeout_ms", DEFAULT_WIDGET_TIMEOUT_MS, 1_000, 120_000),
+        max_queue=_int(settings, "max_queue"),
+        start_timeout_ms=_int(settings, "start_timeout_ms"),
+        widget_timeout_ms=_int(settings, "widget_timeout_ms"),
         fast_start=_bool(settings, "fast_start", default=True),
-        load=_load_policy(settings.get("load", "load")),
+        load=_load_policy(settings.get("load", DEFAULT_LOAD)),
         transform=_transform_urls(settings.get("transform")),
         transform_errors=_choice(settings, "transform_errors", ("send", "drop"), "send"),
-        transform_slow_ms=_int(settings, "transform_slow_ms", 50, 1, 60_000),
-        transform_load_ms=_int(settings, "transform_load_ms", DEFAULT_LOAD_MS, MIN_LOAD_MS, MAX_LOAD_MS),
+        transform_slow_ms=_int(settings, "transform_slow_ms"),
+        transform_load_ms=_int(settings, "transform_load_ms"),
     )
 
 

@@ -13,14 +13,13 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
-__all__ = ["OnDemandStdlib", "import_stdlib", "install"]
+__all__ = ["OnDemandStdlib", "install"]
 
 
 class OnDemandStdlib(importlib.abc.MetaPathFinder):
@@ -69,21 +68,3 @@ def install(fetch: Callable[[], str]) -> OnDemandStdlib:
     finder = OnDemandStdlib(fetch)
     sys.meta_path.append(finder)
     return finder
-
-
-def import_stdlib(name: str) -> str:
-    """Import one standard module by name; JSON {ok, full_stdlib, error}. The worker's `import` message uses it."""
-    finder = next((f for f in sys.meta_path if isinstance(f, OnDemandStdlib)), None)
-    result: dict[str, object] = {"ok": False}
-    if not isinstance(name, str) or name.partition(".")[0] not in sys.stdlib_module_names:
-        result["error"] = "not a standard library module"
-    else:
-        try:
-            importlib.import_module(name)
-            result["ok"] = True
-        except ImportError as error:
-            result["error"] = f"{type(error).__name__}: {error}"[:300]
-    result["full_stdlib"] = finder is not None and finder.path is not None
-    if finder is not None and finder.error:
-        result["fetch_error"] = finder.error
-    return json.dumps(result)

@@ -14,11 +14,26 @@ from typing import Any, Final
 
 from py_bridge.notes import Notes
 
-__all__ = ["MAX_DEPTH", "MAX_ITEMS", "MAX_STRING", "POISON_KEYS", "decode", "is_date"]
+__all__ = [
+    "MAX_CHARS",
+    "MAX_DEPTH",
+    "MAX_ITEMS",
+    "MAX_KEY",
+    "MAX_NODES",
+    "MAX_STRING",
+    "POISON_KEYS",
+    "decode",
+    "is_date",
+]
 
+# The transport's bounds, applied by both entries' encoders (embed.js reads them from py_bridge.protocol, the PyScript
+# entry from here) and again when decoding.
 MAX_DEPTH: Final = 32  # deeper structures are dropped; nothing Intercom accepts is more than 2 levels deep
-MAX_ITEMS: Final = 1000  # per object or array, matching embed.js
-MAX_STRING: Final = 10_000  # embed.js cuts longer strings; Intercom itself stops at 255
+MAX_ITEMS: Final = 1000  # per object or array
+MAX_STRING: Final = 10_000  # longer strings are cut; Intercom itself stops at 255
+MAX_NODES: Final = 20_000  # values per call: shared references can make a small object graph enormous as a tree
+MAX_CHARS: Final = 1_000_000  # characters per call (strings and object keys)
+MAX_KEY: Final = 255  # characters in one object key: embed.js drops a longer key
 POISON_KEYS: Final = frozenset({"__proto__", "constructor", "prototype"})
 
 
@@ -65,7 +80,8 @@ def _marker(value: dict[str, Any], path: str, notes: Notes, depth: int) -> Any:
         notes.warn(f"{path}: nested too deeply; dropped")
         return DROP
     if kind == "too_large":
-        notes.warn(f"{path}: the call carries too much data (over 20,000 values or 1,000,000 characters); rest dropped")
+        limits = f"over {MAX_NODES:,} values or {MAX_CHARS:,} characters"
+        notes.warn(f"{path}: the call carries too much data ({limits}); rest dropped")
         return DROP
     if kind == "unsupported":
         notes.warn(f"{path}: a {value.get('type', 'value')} cannot be sent; dropped")

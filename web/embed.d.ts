@@ -151,6 +151,8 @@ export interface PyBridgeLogDetail {
   message?: string;
   method?: string;
   args?: unknown[];
+  /** On the "Python started in N ms" line: how long the worker took to start Python, and from what. */
+  started?: { ms: number; mode: "snapshot" | "normal" };
 }
 
 declare global {

@@ -6,34 +6,24 @@
 
   var PREFIX = "[py-bridge]";
   var VERSION = "__PY_BRIDGE_VERSION__";
-  var WIDGET_PREFIX = "https://widget.intercom.io/widget/";
-  var INTERCOM_METHODS = {
-    boot: 1, update: 1, shutdown: 1, trackEvent: 1, show: 1, hide: 1, showMessages: 1, showNewMessage: 1,
-    showSpace: 1, showArticle: 1, startTour: 1, startSurvey: 1, onShow: 1, onHide: 1, onUnreadCountChange: 1,
-    reattach_activator: 1
-  };
-  var CONTROLS = ["show", "hide", "showMessages", "showNewMessage", "showSpace", "showArticle", "startTour", "startSurvey"];
-  var CALLS = ["page", "identify", "track", "group", "reset", "alias", "screen"];
-  var LATE_MESSENGER_MS = 120000; // after widget_timeout_ms, a Messenger that still starts within this is used
-  var CALLBACK_TIMEOUT_MS = 300; // analytics.js: a callback runs when the call is handled, or after 300 ms
-  var LISTEN_METHODS = { show: "onShow", hide: "onHide", unread: "onUnreadCountChange" };
-  var CREDENTIAL_KEYS = /*__PY_BRIDGE_CREDENTIAL_KEYS__*/["intercomUserJwt", "intercom_user_jwt", "jwt", "userHash", "user_hash"]; // py_bridge/credentials.py, written in by the build
-  var MAX_STRING = 10000;
-  var MAX_ITEMS = 1000;
-  var MAX_DEPTH = 32;
-  var MAX_NODES = 20000;
-  var MAX_CHARS = 1000000;
-  var MAX_KEY = 255; // characters in one object key
-  var MAX_ARGS = 8; // arguments of one call
+  // Every constant this tag shares with Python: py_bridge/page_constants.py, one JSON object written in
+  // by the build (and by `python -m py_bridge.page_constants --write` here; a unit test keeps the two equal).
+  var PROTOCOL = /*__PY_BRIDGE_PROTOCOL__*/{"limits": {"max_string": 10000, "max_items": 1000, "max_depth": 32, "max_nodes": 20000, "max_chars": 1000000, "max_key": 255, "max_args": 8}, "settings": {"max_queue": {"default": 10000, "min": 1, "max": 100000}, "start_timeout_ms": {"default": 20000, "min": 1000, "max": 120000}, "widget_timeout_ms": {"default": 30000, "min": 1000, "max": 120000}, "transform_load_ms": {"default": 5000, "min": 100, "max": 60000}}, "max_transforms": 20, "load_policies": ["eager", "load", "idle", "interaction"], "default_load": "load", "calls": ["page", "identify", "track", "group", "reset", "alias", "screen"], "controls": ["show", "hide", "showMessages", "showNewMessage", "showSpace", "showArticle", "startTour", "startSurvey"], "listen_methods": {"show": "onShow", "hide": "onHide", "unread": "onUnreadCountChange"}, "intercom_methods": ["boot", "hide", "onHide", "onShow", "onUnreadCountChange", "reattach_activator", "show", "showArticle", "showMessages", "showNewMessage", "showSpace", "shutdown", "startSurvey", "startTour", "trackEvent", "update"], "region_hosts": {"us": "https://api-iam.intercom.io", "eu": "https://api-iam.eu.intercom.io", "au": "https://api-iam.au.intercom.io"}, "widget_origin": "https://widget.intercom.io", "intercom_cdn": "https://js.intercomcdn.com", "app_id_pattern": "[a-z0-9]{1,32}", "intercom_cookies": ["intercom-id", "intercom-session", "intercom-device-id"], "forget_settings_keys": ["app_id", "user_id", "email", "intercomUserJwt", "intercom_user_jwt", "jwt", "userHash", "user_hash"], "credential_keys": ["intercomUserJwt", "intercom_user_jwt", "jwt", "userHash", "user_hash"], "callback_timeout_ms": 300, "late_messenger_ms": 120000, "start_poll_ms": 50, "late_poll_ms": 200, "heartbeat_ms": 1000, "storage": {"anonymous_id": "pybridge.anonymous_id", "debug": "pybridge.debug"}, "anonymous_id_pattern": "[A-Za-z0-9_-]{8,64}"};
+  var LIMITS = PROTOCOL.limits;
+  var INTERCOM_METHODS = PROTOCOL.intercom_methods;
+  var CONTROLS = PROTOCOL.controls;
+  var CALLS = PROTOCOL.calls;
+  var LISTEN_METHODS = PROTOCOL.listen_methods;
+  var CREDENTIAL_KEYS = PROTOCOL.credential_keys;
+  var REGION_HOSTS = PROTOCOL.region_hosts;
+  var WIDGET_PREFIX = PROTOCOL.widget_origin + "/widget/";
+  var APP_ID = new RegExp("^(?:" + PROTOCOL.app_id_pattern + ")$");
+  var ANONYMOUS_ID = new RegExp("^(?:" + PROTOCOL.anonymous_id_pattern + ")$");
+  var ANON_KEY = PROTOCOL.storage.anonymous_id;
+  var DEBUG_KEY = PROTOCOL.storage.debug;
   var BATCH_MAX = 500; // calls per message to the worker
   var MAX_BACKLOG = 50000; // calls the worker has not handled yet; beyond it new calls are dropped and counted
-  var DEFAULT_MAX_QUEUE = 10000;
-  var DEFAULT_START_TIMEOUT_MS = 20000;
-  var WIDGET_TIMEOUT_MS = 30000;
-  var START_POLL_MS = 50;
   var WATCHDOG_MS = 15000;
-  var ANON_KEY = "pybridge.anonymous_id";
-  var DEBUG_KEY = "pybridge.debug";
   // The user agents Intercom's loader ignores (intercom-facts.md, "Loading").
   var BOTS = /bot|googlebot|crawler|spider|robot|crawling|facebookexternalhit/i;
 
@@ -164,18 +154,19 @@
   if (debugOn) put(settings, "debug", true);
 
   /**
-   * @param {unknown} value
-   * @param {number} fallback
-   * @param {number} low
-   * @param {number} high
+   * A whole-number setting the tag needs before Python runs: the page's value within Python's bounds, else the
+   * default (Python reports a wrong one).
+   * @param {keyof typeof PROTOCOL.settings} key
    */
-  function boundedInt(value, fallback, low, high) {
-    return typeof value === "number" && value % 1 === 0 && value >= low && value <= high ? value : fallback;
+  function wholeNumber(key) {
+    var bounds = PROTOCOL.settings[key];
+    var value = own(settings, key);
+    return typeof value === "number" && value % 1 === 0 && value >= bounds.min && value <= bounds.max ? value : bounds.default;
   }
   // Every setting is read as an own property: a polluted Object.prototype must never become configuration.
-  var maxQueue = boundedInt(own(settings, "max_queue"), DEFAULT_MAX_QUEUE, 1, 100000);
-  var startTimeoutMs = boundedInt(own(settings, "start_timeout_ms"), DEFAULT_START_TIMEOUT_MS, 1000, 120000);
-  var widgetTimeoutMs = boundedInt(own(settings, "widget_timeout_ms"), WIDGET_TIMEOUT_MS, 1000, 120000);
+  var maxQueue = wholeNumber("max_queue");
+  var startTimeoutMs = wholeNumber("start_timeout_ms");
+  var widgetTimeoutMs = wholeNumber("widget_timeout_ms");
   var consentRequired = own(own(settings, "consent"), "required") === true;
 
   // The sandbox (a local Intercom emulator) is only ever enabled explicitly, and only on this machine.
@@ -199,9 +190,10 @@
      * @returns {value is Record<string, unknown>}
      */
     var isEntryObject = function (value) { return !!value && typeof value === "object" && !Array.isArray(value); };
-    // At most 20 entries is Python's rule (settings.MAX_TRANSFORMS): a longer list is never cut down to run. It
-    // stays as the site wrote it, the worker fetches none of it, and Python stops the bridge with the settings error.
-    var list = typeof asked === "string" || isEntryObject(asked) ? [asked] : Array.isArray(asked) && asked.length <= 20 ? asked.slice() : null;
+    // At most max_transforms entries is Python's rule (settings.MAX_TRANSFORMS): a longer list is never cut down to
+    // run. It stays as the site wrote it, the worker fetches none of it, and Python stops the bridge with the
+    // settings error.
+    var list = typeof asked === "string" || isEntryObject(asked) ? [asked] : Array.isArray(asked) && asked.length <= PROTOCOL.max_transforms ? asked.slice() : null;
     if (!list) return; // Python reports the invalid setting
     var allowed = [location.origin];
     try { if (base) allowed.push(new URL(base).origin); } catch (e) { /* no bundle origin */ }
@@ -259,7 +251,7 @@
   function readStoredAnonymousId() {
     try {
       var stored = window.localStorage.getItem(ANON_KEY);
-      if (typeof stored === "string" && /^[\w-]{8,64}$/.test(stored)) return stored;
+      if (typeof stored === "string" && ANONYMOUS_ID.test(stored)) return stored;
     } catch (e) { /* storage blocked: keep it in memory */ }
     return null;
   }
@@ -301,7 +293,7 @@
       if (--budget.nodes < 0) return { $pybridge: "too_large" };
       switch (typeof value) {
         case "string":
-          var keep = Math.min(value.length, MAX_STRING, budget.chars);
+          var keep = Math.min(value.length, LIMITS.max_string, budget.chars);
           if (keep <= 0 && value.length > 0) return { $pybridge: "too_large" };
           budget.chars -= keep;
           return keep < value.length ? value.slice(0, keep) : value;
@@ -318,13 +310,13 @@
       if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Map || value instanceof Set) {
         return { $pybridge: "unsupported", type: "binary_or_collection" };
       }
-      if (depth >= MAX_DEPTH) return { $pybridge: "too_deep" };
+      if (depth >= LIMITS.max_depth) return { $pybridge: "too_deep" };
       if (seen.has(value)) return { $pybridge: "circular" };
       seen.add(value);
       var out;
       if (Array.isArray(value)) {
         out = [];
-        var itemCount = Math.min(value.length, MAX_ITEMS);
+        var itemCount = Math.min(value.length, LIMITS.max_items);
         for (var i = 0; i < itemCount; i++) {
           var item = encode(value[i], depth + 1, seen, budget);
           out.push(item === undefined ? null : item);
@@ -332,11 +324,11 @@
       } else {
         out = {};
         var keys = Object.keys(/** @type {object} */ (value));
-        for (var k = 0; k < keys.length && k <= MAX_ITEMS; k++) {
+        for (var k = 0; k < keys.length && k <= LIMITS.max_items; k++) {
           var key = keys[k];
           // Keys are bounded like values: a long key is dropped (and charged), never carried to Intercom.
-          budget.chars -= Math.min(key.length, MAX_KEY + 1);
-          if (key.length > MAX_KEY || budget.chars < 0) {
+          budget.chars -= Math.min(key.length, LIMITS.max_key + 1);
+          if (key.length > LIMITS.max_key || budget.chars < 0) {
             budget.droppedKeys++;
             continue;
           }
@@ -350,11 +342,11 @@
       return { $pybridge: "unsupported", type: "object" };
     }
   }
-  // Per call, at most MAX_NODES values and MAX_CHARS characters cross to the worker: shared references can make a
+  // Per call, at most max_nodes values and max_chars characters cross to the worker: shared references can make a
   // small object graph enormous when walked as a tree, and that walk must never freeze the page.
   /** @returns {EncodeBudget} */
   function newBudget() {
-    return { nodes: MAX_NODES, chars: MAX_CHARS, droppedKeys: 0 };
+    return { nodes: LIMITS.max_nodes, chars: LIMITS.max_chars, droppedKeys: 0 };
   }
   /**
    * @param {ArrayLike<unknown>} args page input (a call's arguments)
@@ -363,7 +355,7 @@
   function encodeArgs(args, withCallback) {
     var out = [];
     var budget = newBudget();
-    var count = Math.min(args.length, MAX_ARGS);
+    var count = Math.min(args.length, LIMITS.max_args);
     var callbackTaken = !withCallback;
     for (var i = 0; i < count; i++) {
       if (!callbackTaken && typeof args[i] === "function") {
@@ -374,7 +366,7 @@
       var item = encode(args[i], 0, new Set(), budget);
       out.push(item === undefined ? { $pybridge: "undefined" } : item);
     }
-    if (budget.droppedKeys) warnOnce("keys", "object keys longer than " + MAX_KEY + " characters (or past the per-call size bound) were dropped");
+    if (budget.droppedKeys) warnOnce("keys", "object keys longer than " + LIMITS.max_key + " characters (or past the per-call size bound) were dropped");
     return out;
   }
   // ---- callbacks passed in calls: run once, when Python says the call was handled or after 300 ms ---------------
@@ -384,7 +376,7 @@
   /** @param {unknown} fn a function the page passed (the caller checked its type) */
   function registerCallback(fn) {
     var id = ++callbackSeq;
-    pageCallbacks[id] = { fn: /** @type {() => void} */ (fn), timer: setTimeout(function () { runCallback(id); }, CALLBACK_TIMEOUT_MS) };
+    pageCallbacks[id] = { fn: /** @type {() => void} */ (fn), timer: setTimeout(function () { runCallback(id); }, PROTOCOL.callback_timeout_ms) };
     return id;
   }
   /** @param {number} id */
@@ -443,7 +435,7 @@
   var restarting = false;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   var loadTimer; // armed while the worker says a transformation file is loading or running (its time limit)
-  var transformLoadMs = boundedInt(own(settings, "transform_load_ms"), 5000, 100, 60000);
+  var transformLoadMs = wholeNumber("transform_load_ms");
   var droppedBusy = 0;
   /** @type {ReturnType<typeof setTimeout> | null} */
   var watchdog = null;
@@ -621,15 +613,19 @@
           restarting = false;
         }
         post(init, items.length);
+        // The figures travel as data (`started`): the line is for people, readers use the field.
+        var mode = message.mode === "snapshot" ? "snapshot" : "normal";
         emit("pybridge:log", {
           level: "info",
-          message: "Python started in " + message.ms + " ms" + (message.mode === "snapshot" ? " (from snapshot)" : "")
+          message: "Python started in " + message.ms + " ms" + (mode === "snapshot" ? " (from snapshot)" : ""),
+          started: { ms: message.ms, mode: mode }
         });
         break;
       case "ack":
         acknowledge(message.seq);
         heard();
         break;
+      case "alive": break; // a busy worker, not a dead one: heard() above was all it needed
       case "transform":
         if (typeof message.index === "number" && message.index < transformUrls.length) lastTransform = message.index;
         if (lastTransform >= 0) {
@@ -795,9 +791,9 @@
   /** @param {unknown} src */
   function allowedScript(src) {
     if (typeof src !== "string") return false;
-    if (src.indexOf(WIDGET_PREFIX) === 0) return /^[a-z0-9]{1,32}$/.test(src.slice(WIDGET_PREFIX.length));
+    if (src.indexOf(WIDGET_PREFIX) === 0) return APP_ID.test(src.slice(WIDGET_PREFIX.length));
     if (sandboxUrl && src.indexOf(sandboxUrl + "/widget/") === 0) {
-      return /^[a-z0-9]{1,32}$/.test(src.slice(sandboxUrl.length + 8));
+      return APP_ID.test(src.slice(sandboxUrl.length + 8));
     }
     return false;
   }
@@ -881,9 +877,9 @@
       if (widget !== "loading" && widget !== "late") return;
       if (messengerStarted(stub, queuedAtLoad)) return settled(true);
       if (widget === "late" && Date.now() >= lateUntil) {
-        return settled(false, "no Messenger started within " + LATE_MESSENGER_MS / 60000 + " minutes after widget_timeout_ms");
+        return settled(false, "no Messenger started within " + PROTOCOL.late_messenger_ms / 60000 + " minutes after widget_timeout_ms");
       }
-      poll = setTimeout(function () { watchStart(queuedAtLoad); }, widget === "late" ? START_POLL_MS * 4 : START_POLL_MS);
+      poll = setTimeout(function () { watchStart(queuedAtLoad); }, widget === "late" ? PROTOCOL.late_poll_ms : PROTOCOL.start_poll_ms);
     }
     function inject() {
       var element = createElement("script");
@@ -910,13 +906,13 @@
       timer = setTimeout(function () {
         if (widget !== "loading") return;
         // A slow link may still bring the Messenger: Python keeps the calls made meanwhile for it (status "late")
-        // while the page watches for its start, up to LATE_MESSENGER_MS; the script's load event starts the watch
+        // while the page watches for its start, up to late_messenger_ms; the script's load event starts the watch
         // if it has not yet arrived.
         widget = "late";
-        lateUntil = Date.now() + LATE_MESSENGER_MS;
+        lateUntil = Date.now() + PROTOCOL.late_messenger_ms;
         endInteractionWait();
         signal("widget", { status: "late", reason: "the Messenger did not start within " + widgetTimeoutMs / 1000 + " s" });
-        if (!lateWatch) poll = setTimeout(function () { settled(false, "the widget script did not arrive within " + LATE_MESSENGER_MS / 60000 + " minutes after widget_timeout_ms"); }, LATE_MESSENGER_MS);
+        if (!lateWatch) poll = setTimeout(function () { settled(false, "the widget script did not arrive within " + PROTOCOL.late_messenger_ms / 60000 + " minutes after widget_timeout_ms"); }, PROTOCOL.late_messenger_ms);
       }, widgetTimeoutMs);
     }
     if (doc("readyState") === "complete") inject();
@@ -927,7 +923,12 @@
   // Messenger keeps its visitor in cookies on the site's top-level domain. Remove the keys Python names from
   // whatever object intercomSettings is (the page's own install included) and expire only Intercom's cookies,
   // host-only and on each parent domain up to the last two labels.
-  var FORGETTABLE_COOKIE = /^intercom-(id|session|device-id)-[a-z0-9]{1,32}$/;
+  /** @param {string} cookie only Intercom's own cookies: one of its prefixes, then an App ID */
+  function forgettableCookie(cookie) {
+    return PROTOCOL.intercom_cookies.some(function (prefix) {
+      return cookie.indexOf(prefix + "-") === 0 && APP_ID.test(cookie.slice(prefix.length + 1));
+    });
+  }
   function cookieDomains() {
     var host = String(location.hostname);
     var domains = [""];
@@ -954,9 +955,7 @@
         intercom("shutdown"); // the Messenger's API is in place: end its session now, not when Python answers
       }
     } catch (e) { /* a Messenger that throws: its cookies are expired below all the same */ }
-    forget(["app_id", "user_id", "email"].concat(CREDENTIAL_KEYS), ["id", "session", "device-id"].map(function (kind) {
-      return "intercom-" + kind + "-" + app;
-    }));
+    forget(PROTOCOL.forget_settings_keys, PROTOCOL.intercom_cookies.map(function (prefix) { return prefix + "-" + app; }));
     try { window.sessionStorage.removeItem(DEBUG_KEY); } catch (e) { /* storage blocked */ }
   }
   /**
@@ -980,7 +979,7 @@
     var setCookie = /** @type {{ set: (this: Document, cookie: string) => void }} */ (Object.getOwnPropertyDescriptor(DOC, "cookie")).set;
     var domains = cookieDomains();
     cookieNames.forEach(function (cookieName) {
-      if (typeof cookieName !== "string" || !FORGETTABLE_COOKIE.test(cookieName)) return;
+      if (typeof cookieName !== "string" || !forgettableCookie(cookieName)) return;
       domains.forEach(function (domain) {
         try {
           setCookie.call(document, cookieName + "=; path=/; max-age=0" + domain);
@@ -1014,7 +1013,7 @@
     function bare(key) { return String(key).toLowerCase().replace(/[-_\s]/g, ""); }
     var level = depth || 0;
     if (!value || typeof value !== "object") return value;
-    if (level > MAX_DEPTH) return "[too deep]";
+    if (level > LIMITS.max_depth) return "[too deep]";
     if (Array.isArray(value)) return value.map(function (item) { return redact(item, level + 1); });
     var object = /** @type {Record<string, unknown>} */ (value);
     var copy = {};
@@ -1027,7 +1026,10 @@
 
   // The page re-checks what it applies: a boot, update or intercomSettings naming another app, API host or launcher
   // than the settings this page parsed is refused, whoever produced it (a transformation's code runs in the worker).
-  var REGION_HOSTS = { us: "https://api-iam.intercom.io", eu: "https://api-iam.eu.intercom.io", au: "https://api-iam.au.intercom.io" };
+  // The API host of the configured region (the US one for none, or for an unknown one: Python reports it).
+  function regionHost() {
+    return own(REGION_HOSTS, String(own(settings, "region") || "us")) || REGION_HOSTS.us;
+  }
   /** @param {string[]} names the setting and its legacy alias */
   function configured(names) {
     return names.map(function (key) { return own(settings, key); }).filter(function (value) { return value !== undefined; });
@@ -1036,7 +1038,7 @@
   var PINNED = {
     app_id: configured(["app_id", "appId"]),
     api_base: sandboxUrl ? [sandboxUrl] : configured(["api_base", "apiBase"]).concat(
-      [own(REGION_HOSTS, String(own(settings, "region") || "us")) || REGION_HOSTS.us]),
+      [regionHost()]),
     // Only the launcher the site configured; Intercom's default only where the site configured none.
     custom_launcher_selector: configured(["widget_id", "activator"]).length ? configured(["widget_id", "activator"]) : ["#IntercomDefaultWidget"]
   };
@@ -1060,7 +1062,7 @@
    */
   function callIntercom(method, args) {
     if (!consentAllows("Intercom('" + String(method).slice(0, 20) + "')")) return;
-    if (typeof method !== "string" || !Object.prototype.hasOwnProperty.call(INTERCOM_METHODS, method) || !Array.isArray(args)) return;
+    if (typeof method !== "string" || INTERCOM_METHODS.indexOf(method) === -1 || !Array.isArray(args)) return;
     if (widget === "failed" || typeof window.Intercom !== "function") return;
     var foreign = method === "boot" || method === "update" ? foreignKey(args[0]) : null;
     if (foreign) return say("error", "refused Intercom('" + method + "'): its " + foreign + " is not the one this page configured");
@@ -1347,10 +1349,10 @@
         say("warn", "pybridge.push(): expected [method, ...args]; ignored");
         return;
       }
-      // Read at most MAX_ARGS arguments by index: a hostile `length` must not make us walk billions of slots.
+      // Read at most max_args arguments by index: a hostile `length` must not make us walk billions of slots.
       var entryLength = Number(entry.length);
       var args = [];
-      for (var i = 1; i <= MAX_ARGS && i < entryLength; i++) args.push(entry[i]);
+      for (var i = 1; i <= LIMITS.max_args && i < entryLength; i++) args.push(entry[i]);
       if (CALLS.indexOf(method) !== -1) {
         // The snippet captures where and when; the browser facts it leaves out (locale, user agent, timezone) and the
         // anonymous id come from now.
@@ -1451,7 +1453,7 @@
   // are queued as before.
   function loadPolicy() {
     var asked = own(settings, "load");
-    var policy = asked === "eager" || asked === "load" || asked === "idle" || asked === "interaction" ? asked : "load";
+    var policy = PROTOCOL.load_policies.indexOf(asked) !== -1 ? asked : PROTOCOL.default_load;
     var connection = navigator.connection;
     var slow = false;
     try {
@@ -1497,9 +1499,7 @@
   // loading (its `load` command): before that not even a preconnect may tell Intercom this visitor exists.
   function preconnect() {
     if (sandboxUrl) return;
-    var region = own(settings, "region");
-    var apiHost = region === "eu" ? "https://api-iam.eu.intercom.io" : region === "au" ? "https://api-iam.au.intercom.io" : "https://api-iam.intercom.io";
-    ["https://widget.intercom.io", "https://js.intercomcdn.com", apiHost].forEach(function (href) {
+    [PROTOCOL.widget_origin, PROTOCOL.intercom_cdn, regionHost()].forEach(function (href) {
       try {
         var link = createElement("link");
         link.rel = "preconnect";

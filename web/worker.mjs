@@ -25,14 +25,15 @@ const SNAPSHOT_STDLIB = "__PY_BRIDGE_SNAPSHOT_STDLIB__"; // an empty zip: the sn
 const FILE_SHA256 = "__PY_BRIDGE_FILE_SHA256__"; // {bundle-relative path: sha256}
 /** @type {Record<string, unknown> | string} */
 const LOCK_INFO = "__PY_BRIDGE_LOCK_INFO__"; // pyodide-lock.json's "info": we load no packages, so no lock fetch
+// The constants shared with Python: py_bridge/page_constants.py, written in by the build (and by
+// `python -m py_bridge.page_constants --write` here; a unit test keeps the two equal).
+const PROTOCOL = /*__PY_BRIDGE_PROTOCOL__*/{"limits": {"max_string": 10000, "max_items": 1000, "max_depth": 32, "max_nodes": 20000, "max_chars": 1000000, "max_key": 255, "max_args": 8}, "settings": {"max_queue": {"default": 10000, "min": 1, "max": 100000}, "start_timeout_ms": {"default": 20000, "min": 1000, "max": 120000}, "widget_timeout_ms": {"default": 30000, "min": 1000, "max": 120000}, "transform_load_ms": {"default": 5000, "min": 100, "max": 60000}}, "max_transforms": 20, "load_policies": ["eager", "load", "idle", "interaction"], "default_load": "load", "calls": ["page", "identify", "track", "group", "reset", "alias", "screen"], "controls": ["show", "hide", "showMessages", "showNewMessage", "showSpace", "showArticle", "startTour", "startSurvey"], "listen_methods": {"show": "onShow", "hide": "onHide", "unread": "onUnreadCountChange"}, "intercom_methods": ["boot", "hide", "onHide", "onShow", "onUnreadCountChange", "reattach_activator", "show", "showArticle", "showMessages", "showNewMessage", "showSpace", "shutdown", "startSurvey", "startTour", "trackEvent", "update"], "region_hosts": {"us": "https://api-iam.intercom.io", "eu": "https://api-iam.eu.intercom.io", "au": "https://api-iam.au.intercom.io"}, "widget_origin": "https://widget.intercom.io", "intercom_cdn": "https://js.intercomcdn.com", "app_id_pattern": "[a-z0-9]{1,32}", "intercom_cookies": ["intercom-id", "intercom-session", "intercom-device-id"], "forget_settings_keys": ["app_id", "user_id", "email", "intercomUserJwt", "intercom_user_jwt", "jwt", "userHash", "user_hash"], "credential_keys": ["intercomUserJwt", "intercom_user_jwt", "jwt", "userHash", "user_hash"], "callback_timeout_ms": 300, "late_messenger_ms": 120000, "start_poll_ms": 50, "late_poll_ms": 200, "heartbeat_ms": 1000, "storage": {"anonymous_id": "pybridge.anonymous_id", "debug": "pybridge.debug"}, "anonymous_id_pattern": "[A-Za-z0-9_-]{8,64}"};
 const FULL_STDLIB_PATH = "/lib/python_stdlib_full.zip";
 const LEGACY_CACHE = "py-bridge-snapshot"; // Cache Storage of earlier builds (a 31 MB raw snapshot): dropped
 /** @type {WorkerInbound[]} */
 const queued = []; // messages that arrived before Python was ready
 /** @type {WorkerSessionProxy | null} */
 let session = null;
-/** @type {StdlibModule | null} */
-let stdlib = null; // py_bridge.stdlib, for the `import` message
 /** @type {string[]} */
 let startupErrors = []; // Pyodide's stderr during start-up, folded into one fatal message instead of many lines
 
@@ -65,18 +66,6 @@ function errorText(error) {
 
 /** @param {WorkerInbound} message */
 function deliver(message) {
-  if (message.type === "import") {
-    // Imports one standard-library module by name (tests use it to prove the on-demand standard library).
-    let result;
-    try {
-      if (!stdlib) throw new Error("Python has not started");
-      result = JSON.parse(stdlib.import_stdlib(String(message.module)));
-    } catch (error) {
-      result = { ok: false, error: errorText(error).slice(0, 300) };
-    }
-    self.postMessage({ type: "imported", module: String(message.module), ...result });
-    return;
-  }
   try {
     if (!session) throw new Error("Python has not started");
     session.handle(JSON.stringify(message));
@@ -123,7 +112,6 @@ function post(json) {
  * @typedef {{ url: string, index: number, status?: number, type?: string | null, redirected?: boolean,
  *   text?: string, error?: string }} TransformAnswer
  */
-const MAX_TRANSFORMS = 20; // py_bridge/settings.py MAX_TRANSFORMS: Python's rule, which refuses a longer list
 /** @type {string[]} */
 let transformUrls = [];
 /** @type {Promise<void> | null} */
@@ -137,7 +125,7 @@ function transformList(message) {
   const asked = message.type === "init" && message.settings && message.settings.transform;
   // A list longer than Python's MAX_TRANSFORMS (the page leaves it as the site wrote it) is never cut down and
   // fetched: nothing of it is, and Python stops the bridge with the settings error.
-  if (!Array.isArray(asked) || asked.length > MAX_TRANSFORMS) return [];
+  if (!Array.isArray(asked) || asked.length > PROTOCOL.max_transforms) return [];
   /** @param {unknown} entry */
   const url = (entry) => {
     if (typeof entry === "string") return entry;
@@ -150,7 +138,8 @@ function transformList(message) {
 /** @param {WorkerInbound} message */
 function transformLoadMs(message) {
   const ms = message.settings && message.settings.transform_load_ms;
-  return typeof ms === "number" && Number.isInteger(ms) && ms >= 100 && ms <= 60000 ? ms : 5000; // Python checks it
+  const bounds = PROTOCOL.settings.transform_load_ms; // Python checks it
+  return typeof ms === "number" && Number.isInteger(ms) && ms >= bounds.min && ms <= bounds.max ? ms : bounds.default;
 }
 
 /**
@@ -224,7 +213,7 @@ async function withTransforms(message) {
   const ms = transformLoadMs(message);
   // The page's watchdog (15 s) waits for this message's ack; transform_load_ms may be longer. A worker waiting for
   // the network is alive: say so every second, as Python does while it works through a backlog.
-  const beat = setInterval(() => self.postMessage({ type: "alive" }), 1000);
+  const beat = setInterval(() => self.postMessage({ type: "alive" }), PROTOCOL.heartbeat_ms);
   try {
     const fetching = transformUrls.map((url, index) => fetchTransform(url, siteIndex(message, index), ms));
     const transforms = await Promise.all(fetching);
@@ -659,7 +648,7 @@ async function start(config) {
   const mode = pyodide ? "snapshot" : "normal";
   if (!pyodide) pyodide = await startNormally(loadPyodide, prefetched);
   mark("python");
-  stdlib = /** @type {StdlibModule} */ (pyodide.pyimport("py_bridge.stdlib"));
+  const stdlib = /** @type {StdlibModule} */ (pyodide.pyimport("py_bridge.stdlib"));
   stdlib.install(fullStdlibFetcher(pyodide));
   const WorkerSession = pyodide.pyimport("py_bridge.worker").WorkerSession;
   session = WorkerSession.callKwargs(post, () => self.postMessage({ type: "alive" }), { mark: markTransform });

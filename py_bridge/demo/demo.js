@@ -56,7 +56,7 @@
   var UPDATE_LIMIT = 20; // the sandbox widget emulates Intercom's 20 updates per 30 minutes per page load
 
   var t0 = Date.now();
-  var startedMs = null; // from the bridge's "Python started in N ms" info log
+  var startedMs = null; // from the `started` figures of the bridge's "Python started" log event
   var isReady = false;
   var failed = false;
   var dom = null; // element references once the DOM is there
@@ -156,9 +156,8 @@
       return;
     }
     var message = String(detail.message);
-    var started = /^Python started in (\d+(?:\.\d+)?) ms/.exec(message);
-    if (started) {
-      startedMs = Math.round(Number(started[1]));
+    if (detail.started && typeof detail.started.ms === "number") {
+      startedMs = Math.round(detail.started.ms);
       updateStatus();
     }
     log(detail.level === "warn" || detail.level === "error" || detail.level === "debug" ? detail.level : "info", message);

@@ -20,6 +20,7 @@ from py_bridge.bridge import Bridge, start_bridge
 from py_bridge.commands import Command, ForgetIntercom
 from py_bridge.destinations.intercom.destination import MIRRORED_KEYS
 from py_bridge.errors import ConfigError
+from py_bridge.protocol import ANON_KEY, ANONYMOUS_ID_PATTERN, DEBUG_KEY
 from py_bridge.pyscript.encoding import encode_args, is_function
 from py_bridge.pyscript.executor import LISTEN_METHODS, Executor
 from py_bridge.pyscript.runtime import Runtime
@@ -28,9 +29,7 @@ from py_bridge.settings import DEFAULT_MAX_QUEUE, BridgeSettings, parse_settings
 
 __all__ = ["Debug", "IntercomControls", "PyBridge", "User"]
 
-ANON_KEY: Final = "pybridge.anonymous_id"  # shared with embed.js: both entries keep the same visitor
-DEBUG_KEY: Final = "pybridge.debug"  # sessionStorage, as embed.js: debug mode for this tab
-ANON_RE: Final = re.compile(r"[A-Za-z0-9_-]{8,64}")
+ANON_RE: Final = re.compile(ANONYMOUS_ID_PATTERN)
 P = ParamSpec("P")
 
 

@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, time
 from typing import Any, Final
 
 from py_bridge.credentials import redact_deep
+from py_bridge.events import MAX_ARGS
+from py_bridge.values import MAX_CHARS, MAX_DEPTH, MAX_ITEMS, MAX_NODES, MAX_STRING
 
 __all__ = [
     "MAX_ARGS",
@@ -24,10 +26,6 @@ __all__ = [
     "redact",
 ]
 
-MAX_STRING: Final = 10_000
-MAX_ITEMS: Final = 1000
-MAX_DEPTH: Final = 32
-MAX_ARGS: Final = 8
 MAX_SAFE_INT: Final = 2**53
 
 
@@ -35,8 +33,8 @@ MAX_SAFE_INT: Final = 2**53
 class Budget:
     """What one call may carry, as in embed.js: shared references can make a small graph enormous as a tree."""
 
-    nodes: int = 20_000
-    chars: int = 1_000_000
+    nodes: int = MAX_NODES
+    chars: int = MAX_CHARS
 
 
 def _date_marker(moment: datetime) -> dict[str, Any]:

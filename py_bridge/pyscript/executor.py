@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from py_bridge.commands import (
+    INTERCOM_COOKIE_PREFIXES,
     INTERCOM_METHODS,
     Callback,
     Command,
@@ -34,15 +35,15 @@ from py_bridge.commands import (
     Trace,
     WatchPages,
 )
+from py_bridge.destinations.intercom.settings import APP_ID_RE
+from py_bridge.protocol import CALLBACK_TIMEOUT_MS, LISTEN_METHODS
 from py_bridge.pyscript.encoding import redact
 from py_bridge.pyscript.loader import QueueStub, WidgetLoader, allowed_script
 from py_bridge.pyscript.runtime import PREFIX, Runtime
-from py_bridge.settings import BridgeSettings
+from py_bridge.settings import DEFAULT_WIDGET_TIMEOUT_MS, BridgeSettings
 
 __all__ = ["CALLBACK_TIMEOUT_MS", "LISTEN_METHODS", "Executor"]
 
-CALLBACK_TIMEOUT_MS: Final = 300  # analytics.js: a callback runs when the call is handled, or after 300 ms
-LISTEN_METHODS: Final = {"show": "onShow", "hide": "onHide", "unread": "onUnreadCountChange"}
 LOG_LEVELS: Final = {"error": "error", "warn": "warn", "info": "info"}
 MAX_TIMEOUT_MS: Final = 2**31 - 1
 MAX_LINE: Final = 2000
@@ -55,7 +56,8 @@ def _error(error: BaseException) -> str:
     return f"{type(error).__name__}: {str(error)[:200]}"
 
 
-_FORGETTABLE_COOKIE: Final = re.compile(r"intercom-(id|session|device-id)-[a-z0-9]{1,32}")
+# Only the Messenger's own cookies: one of its prefixes and an App ID.
+_FORGETTABLE_COOKIE: Final = re.compile(f"({'|'.join(map(re.escape, INTERCOM_COOKIE_PREFIXES))})-{APP_ID_RE.pattern}")
 
 
 def cookie_domains(host: str) -> list[str]:
@@ -196,7 +198,7 @@ class Executor:
         if not isinstance(src, str) or not allowed_script(src, sandbox):
             self.loader.refuse(str(src))
             return
-        timeout_ms = self.settings.widget_timeout_ms if self.settings else 30_000
+        timeout_ms = self.settings.widget_timeout_ms if self.settings else DEFAULT_WIDGET_TIMEOUT_MS
         self.loader.load(src, timeout_ms)
 
     def _widget_done(self, status: str, reason: str, late: bool) -> None:

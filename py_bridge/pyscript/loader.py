@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from collections.abc import Callable
 from typing import Any, Final
 
+from py_bridge.destinations.intercom.settings import APP_ID_RE, WIDGET_ORIGIN
+from py_bridge.protocol import LATE_MESSENGER_MS, LATE_POLL_MS, START_POLL_MS
 from py_bridge.pyscript.encoding import is_function
 from py_bridge.pyscript.runtime import Runtime
 
 __all__ = ["QueueStub", "WidgetLoader", "allowed_script"]
 
-WIDGET_PREFIX: Final = "https://widget.intercom.io/widget/"
-APP_ID_RE: Final = re.compile(r"[a-z0-9]{1,32}")
-START_POLL_MS: Final = 50  # how often to look whether the Messenger's frame has drained the queue
-LATE_POLL_MS: Final = 200  # the same, after widget_timeout_ms
-LATE_MESSENGER_MS: Final = 120_000  # after widget_timeout_ms, a Messenger that still starts within this is used
+WIDGET_PREFIX: Final = f"{WIDGET_ORIGIN}/widget/"
 
 
 def allowed_script(src: str, sandbox_url: str | None) -> bool:

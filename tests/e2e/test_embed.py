@@ -257,8 +257,11 @@ def test_settings_with_a_secret_refuse_to_start_without_echoing_it(bridge: Bridg
     assert "belong on your server" in text
 
 
+# The log lines, and the start-up figures the "Python started" line carries as data (`started`: {ms, mode}).
 LOG_CAPTURE = (
-    "window.__logs = []; addEventListener('pybridge:log', e => window.__logs.push(String(e.detail.message || '')));"
+    "window.__logs = []; window.__started = []; addEventListener('pybridge:log', e => {"
+    " window.__logs.push(String(e.detail.message || ''));"
+    " if (e.detail.started) window.__started.push(e.detail.started); });"
 )
 
 
@@ -266,7 +269,12 @@ def test_python_starts_from_the_builds_memory_snapshot_and_works(bridge: BridgeP
     """Default fast_start: Python starts from the compact snapshot (first visit too) and handles calls as usual."""
     bridge.page.add_init_script(LOG_CAPTURE)
     bridge.open()
-    assert any("(from snapshot)" in m for m in bridge.js("() => window.__logs"))
+    logs = bridge.js("() => window.__logs")
+    assert any(m.startswith("Python started in") and m.endswith(" ms (from snapshot)") for m in logs), logs
+    (started,) = bridge.js("() => window.__started")
+    assert started["mode"] == "snapshot"
+    assert isinstance(started["ms"], int)
+    assert started["ms"] > 0
     bridge.js("() => pybridge.identify('u-snap', {email: 'snap@example.com', plan: 'pro'})")
     bridge.settle()
     user = next(u for u in bridge.users() if u["user_id"] == "u-snap")
@@ -280,5 +288,4 @@ def test_fast_start_false_never_fetches_the_snapshot(bridge: BridgePage, watch: 
     bridge.page.add_init_script(LOG_CAPTURE)
     bridge.open(settings={"fast_start": False})
     assert not [u for u in requests if "snapshot-" in u]
-    logs = bridge.js("() => window.__logs")
-    assert any(m.startswith("Python started in") and "snapshot" not in m for m in logs), logs
+    assert [started["mode"] for started in bridge.js("() => window.__started")] == ["normal"]

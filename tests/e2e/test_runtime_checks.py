@@ -10,8 +10,23 @@ import pytest
 from playwright.sync_api import Page, Route
 
 from py_bridge.devserver import DevServer
+from tests.e2e.bridge_page import BridgePage
 from tests.e2e.conftest import Watch
 from tests.e2e.test_runtime_files import manifest, open_worker_page, wait_message
+
+IMPORTS_DIFFLIB = """
+try:
+    import difflib
+    RESULT = "ok"
+except ImportError as error:
+    RESULT = type(error).__name__
+
+
+def transform(event):
+    if event["type"] == "track":
+        event["properties"] = {"difflib": RESULT}
+    return event
+"""
 
 
 def tamper(page: Page, bundle_dir: Path, name: str) -> None:
@@ -53,14 +68,16 @@ def test_a_tampered_trimmed_standard_library_stops_the_start(
 
 
 def test_a_tampered_full_standard_library_is_not_imported(
-    page: Page, server: DevServer, bundle_dir: Path, watch: Watch
+    bridge: BridgePage, page: Page, bundle_dir: Path, watch: Watch
 ) -> None:
+    """A transformation's `import difflib` (not in the trimmed standard library) fetches the full one: tampered, it is
+    never used; the import fails and the page says why."""
     tamper(page, bundle_dir, manifest(bundle_dir)["stdlib_full"])
     watch.allow_error(r".")
-    open_worker_page(page, server, snapshot=True)
-    wait_message(page, "started")
-    page.evaluate("() => send({type: 'import', module: 'difflib'})")
-    result = wait_message(page, "imported")
-    assert result["ok"] is False
-    logs = [m["message"] for m in page.evaluate("() => window.messages") if m.get("type") == "log"]
-    assert any("python_stdlib.zip does not match the bundle's checksum" in m for m in logs), logs
+    bridge.server.add_document("/t/transforms/difflib.py", IMPORTS_DIFFLIB, {"Content-Type": "text/x-python"})
+    bridge.open(settings={"transform": ["/t/transforms/difflib.py"]})
+    bridge.js("() => pybridge.track('Imported')")
+    bridge.settle()
+    (event,) = [e for e in bridge.workspace()["events"] if e["name"] == "Imported"]
+    assert event["metadata"] == {"difflib": "ModuleNotFoundError"}
+    assert watch.messages("error", "python_stdlib.zip does not match the bundle's checksum")

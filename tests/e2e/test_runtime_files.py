@@ -23,16 +23,18 @@ from py_bridge.devserver import DevServer
 from tests.e2e.bridge_page import BridgePage
 from tests.e2e.conftest import Watch
 
+# The log lines, and the start-up figures the "Python started" line carries as data (`started`: {ms, mode}).
 LOG_CAPTURE = (
-    "window.__logs = []; addEventListener('pybridge:log', e => window.__logs.push(String(e.detail.message || '')));"
+    "window.__logs = []; window.__started = []; addEventListener('pybridge:log', e => {"
+    " window.__logs.push(String(e.detail.message || ''));"
+    " if (e.detail.started) window.__started.push(e.detail.started); });"
 )
-# A page that starts the bundle's worker itself and talks to it (the worker's `import` message is its test hook).
+# A page that starts the bundle's worker itself and watches its messages (how it starts, or why it does not).
 WORKER_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>worker</title>
 <script type="module">
 window.messages = [];
 const worker = new Worker("/py-bridge/worker.mjs", { type: "module" });
 worker.onmessage = (event) => window.messages.push(event.data);
-window.send = (message) => worker.postMessage(message);
 worker.postMessage({ type: "config", snapshot: SNAPSHOT });
 </script></head><body></body></html>"""
 _pages = iter(range(1_000_000))
@@ -43,9 +45,11 @@ def manifest(bundle_dir: Path) -> dict[str, Any]:
     return data
 
 
-def started_message(bridge: BridgePage) -> str:
-    logs: list[str] = bridge.js("() => window.__logs")
-    return next(m for m in logs if m.startswith("Python started in"))
+def start_mode(bridge: BridgePage) -> str:
+    """How Python started ("snapshot" or "normal"), from the `started` figures of the bridge's log event."""
+    (started,) = bridge.js("() => window.__started")
+    mode: str = started["mode"]
+    return mode
 
 
 def bundle_requests(page: Page) -> list[str]:
@@ -87,7 +91,7 @@ def test_a_first_visit_starts_from_the_compact_snapshot_and_fetches_each_file_on
     )
     bridge.page.add_init_script(LOG_CAPTURE)
     bridge.open()
-    assert started_message(bridge).endswith("(from snapshot)")
+    assert start_mode(bridge) == "snapshot"
     bridge.js("() => pybridge.identify('u-first', {email: 'first@example.com', plan: 'pro'})")
     bridge.settle()
     user = next(u for u in bridge.users() if u["user_id"] == "u-first")
@@ -130,8 +134,7 @@ def test_a_missing_corrupt_or_mismatched_snapshot_falls_back_to_a_normal_start(
     requests = bundle_requests(page)
     bridge.page.add_init_script(LOG_CAPTURE)
     bridge.open()
-    message = started_message(bridge)
-    assert "snapshot" not in message, message
+    assert start_mode(bridge) == "normal"
     assert files["stdlib"] in requests
     assert files["core_zip"] in requests
     assert requests.count(f"{files['runtime']}pyodide.asm.wasm") == 1  # compiled once, used by both attempts
@@ -140,36 +143,67 @@ def test_a_missing_corrupt_or_mismatched_snapshot_falls_back_to_a_normal_start(
     assert [u["user_id"] for u in bridge.users()] == ["u-fallback"]
 
 
-@pytest.mark.parametrize("snapshot", [False, True], ids=["normal start", "snapshot start"])
-def test_other_standard_modules_are_fetched_on_demand(
-    page: Page, server: DevServer, bundle_dir: Path, snapshot: bool
-) -> None:
-    """The core runs on the trimmed standard library (or the snapshot); `import difflib` in the worker fetches the
-    full python_stdlib.zip once, later standard imports use it, and a non-standard name fetches nothing."""
-    files = manifest(bundle_dir)
-    requests = bundle_requests(page)
-    open_worker_page(page, server, snapshot=snapshot)
-    started = wait_message(page, "started")
-    assert started["mode"] == ("snapshot" if snapshot else "normal"), started
-    full = files["stdlib_full"]
-    assert full not in requests
+# A transformation that imports standard modules the core does not use (the case the on-demand standard library is
+# for), records what each import gave and whether the full standard library was on sys.path by then, and hands the
+# record to Intercom as the metadata of the next tracked event.
+ON_DEMAND = """
+import sys
 
+
+def attempt(name):
+    try:
+        __import__(name)
+        return "ok"
+    except ImportError as error:
+        return type(error).__name__
+
+
+def full():
+    return str(any(str(path).endswith("python_stdlib_full.zip") for path in sys.path))
+
+
+SEEN = {"numpy": attempt("numpy"), "full_after_numpy": full()}
+SEEN["difflib"] = attempt("difflib")
+SEEN["full_after_difflib"] = full()
+SEEN["fractions"] = attempt("fractions")
+
+
+def transform(event):
+    if event["type"] == "track":
+        event["properties"] = dict(SEEN)
+    return event
+"""
+
+
+@pytest.mark.parametrize("snapshot", [False, True], ids=["normal start", "snapshot start"])
+def test_other_standard_modules_are_fetched_on_demand(bridge: BridgePage, bundle_dir: Path, snapshot: bool) -> None:
+    """The core runs on the trimmed standard library (or the snapshot); a transformation's `import difflib` fetches
+    the full python_stdlib.zip once, later standard imports use it, and a non-standard name fetches nothing."""
+    files = manifest(bundle_dir)
     with zipfile.ZipFile(bundle_dir / files["stdlib"]) as archive:
         trimmed = set(archive.namelist())
     assert "json/__init__.py" in trimmed
     assert "difflib.py" not in trimmed
     assert "fractions.py" not in trimmed
 
-    page.evaluate("() => send({type: 'import', module: 'difflib'})")
-    first = wait_message(page, "imported")
-    assert first == {"type": "imported", "module": "difflib", "ok": True, "full_stdlib": True}
-    page.evaluate("() => send({type: 'import', module: 'fractions'})")
-    assert wait_message(page, "imported", 2)["ok"] is True
-    page.evaluate("() => send({type: 'import', module: 'numpy'})")
-    third = wait_message(page, "imported", 3)
-    assert third["ok"] is False
-    assert "not a standard library module" in third["error"]
-    assert requests.count(full) == 1
+    requests = bundle_requests(bridge.page)
+    bridge.server.add_document(
+        "/t/transforms/on-demand.py", ON_DEMAND, {"Content-Type": "text/x-python; charset=utf-8"}
+    )
+    bridge.page.add_init_script(LOG_CAPTURE)
+    bridge.open(settings={"transform": ["/t/transforms/on-demand.py"], "fast_start": snapshot})
+    assert start_mode(bridge) == ("snapshot" if snapshot else "normal")
+    bridge.js("() => pybridge.track('Imported')")
+    bridge.settle()
+    (event,) = [e for e in bridge.workspace()["events"] if e["name"] == "Imported"]
+    assert event["metadata"] == {
+        "numpy": "ModuleNotFoundError",
+        "full_after_numpy": "False",
+        "difflib": "ok",
+        "full_after_difflib": "True",
+        "fractions": "ok",
+    }
+    assert requests.count(files["stdlib_full"]) == 1
 
 
 @pytest.fixture

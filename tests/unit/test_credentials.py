@@ -131,17 +131,18 @@ def test_a_credential_pasted_into_the_settings_is_refused_as_a_secret(name: str)
     assert find_secret({"nested": {name: "x"}}) == f"settings.nested.{name}"
 
 
-# -- embed.js gets the list when the bundle is built -------------------------------------------------------------
+# -- embed.js gets the list through py_bridge.protocol's page constants --------------------------------------------
 
-EMBED_LINE_RE = re.compile(r"var CREDENTIAL_KEYS = ([^;\n]*\]);")
+PROTOCOL_LINE_RE = re.compile(r"var PROTOCOL = (?:/\*__PY_BRIDGE_PROTOCOL__\*/)?(\{.*\});")
 
 
-def test_the_embed_source_holds_the_placeholder_and_a_valid_literal() -> None:
-    """The source stays valid JavaScript: a comment placeholder before an array literal of the same names."""
+def test_the_embed_source_reads_the_names_from_its_protocol_literal() -> None:
+    """The source stays valid JavaScript: one PROTOCOL literal (a comment placeholder before it) holds the names."""
     source = (project_root() / "web" / "embed.js").read_text(encoding="utf-8")
-    (value,) = EMBED_LINE_RE.findall(source)
-    assert value.startswith("/*__PY_BRIDGE_CREDENTIAL_KEYS__*/[")
-    assert sorted(json.loads(value.removeprefix("/*__PY_BRIDGE_CREDENTIAL_KEYS__*/"))) == sorted(ACCEPTED)
+    (value,) = PROTOCOL_LINE_RE.findall(source)
+    assert "var PROTOCOL = /*__PY_BRIDGE_PROTOCOL__*/{" in source
+    assert sorted(json.loads(value)["credential_keys"]) == sorted(ACCEPTED)
+    assert "var CREDENTIAL_KEYS = PROTOCOL.credential_keys;" in source
 
 
 @pytest.fixture(scope="module")
@@ -152,8 +153,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_built_embed_carries_exactly_the_python_list(built: Path) -> None:
-    """The bundle replaces placeholder and literal by the JSON of `CREDENTIAL_NAMES`: one list, two languages."""
+    """The bundle writes the JSON of the page constants in, `CREDENTIAL_NAMES` among them: one list, two languages."""
     embed = (built / "embed.js").read_text(encoding="utf-8")
-    assert "__PY_BRIDGE_CREDENTIAL_KEYS__" not in embed
-    (value,) = EMBED_LINE_RE.findall(embed)
-    assert json.loads(value) == list(CREDENTIAL_NAMES)
+    assert "__PY_BRIDGE_PROTOCOL__" not in embed
+    (value,) = PROTOCOL_LINE_RE.findall(embed)
+    assert json.loads(value)["credential_keys"] == list(CREDENTIAL_NAMES)

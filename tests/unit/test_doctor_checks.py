@@ -19,7 +19,7 @@ WIDGET = f"https://widget.intercom.io/widget/{APP_ID}"
 def checklist(seen: _Seen) -> dict[str, Check]:
     state: dict[str, Any] = {
         "tag": {"src": "http://127.0.0.1:1/py-bridge/embed.js", "appId": APP_ID, "settings": None},
-        "logs": [{"level": "info", "message": "Python started in 900 ms"}],
+        "logs": [{"level": "info", "message": "Python started in 900 ms", "started": {"ms": 900, "mode": "normal"}}],
         "csp": [],
         "loaded": True,
         "booted": False,

@@ -1,15 +1,16 @@
 // Types that web/embed.js names in its JSDoc: the messages between the tag and its worker, and the commands Python
 // sends back. Internal (the public API is web/embed.d.ts). Checked by `tsc -p tsconfig.page.json`; never shipped.
+// The protocol's names (ItemKind, ToWorkerType...) come from web/types/protocol.d.ts, generated from Python.
 
 /** A call, control, signal... on its way to Python: plain, bounded, cloneable data (see encode in embed.js). */
 interface BridgeItem {
-  kind: string;
+  kind: ItemKind;
   [key: string]: unknown;
 }
 
 /** A message to the worker: `config`, then `init`, `batch`... with the watchdog's sequence number. */
 interface ToWorker {
-  type: string;
+  type: ToWorkerType;
   seq?: number;
   items?: BridgeItem[];
   [key: string]: unknown;

@@ -1,13 +1,11 @@
 // Types that web/worker.mjs names in its JSDoc (checked by `tsc -p tsconfig.worker.json`; never shipped).
 // A script-style declaration file: no top-level import/export, so every name here is global to that project.
 
-/** A message from embed.js (structured-cloned JSON): `config` first, then `init`, `batch`, `import`... */
+/** A message from embed.js (structured-cloned JSON): `config` first, then `init`, `batch` (ToWorkerType). */
 interface WorkerInbound {
   type?: unknown;
   /** The page's watchdog sequence number, acknowledged after Python handled the message. */
   seq?: unknown;
-  /** `import`: the standard-library module to import. */
-  module?: unknown;
   /** `config`: whether the page allows starting from the memory snapshot. */
   snapshot?: unknown;
   /** `init`: the validated settings; `transform` lists the site's transformation URLs. */
@@ -17,7 +15,7 @@ interface WorkerInbound {
 
 /** One command of Python's answer (py_bridge.worker): `schedule` stays in the worker, the rest go to the page. */
 interface WorkerCommand {
-  op: string;
+  op: CommandOp;
   delay_ms?: unknown;
   [key: string]: unknown;
 }
@@ -41,8 +39,6 @@ interface WorkerSessionProxy {
 
 /** The py_bridge.stdlib module as Pyodide proxies it. */
 interface StdlibModule {
-  /** JSON `{ok, error?}` for one module imported by name. */
-  import_stdlib(name: string): string;
   /** Installs the finder that fetches the full standard library (synchronously) on the first miss. */
   install(fetchFull: () => string): void;
 }
