@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeAlias
 
-from py_bridge.protocol import OPS
+from py_bridge.protocol import CONTROLS, LISTEN_METHODS, OPS
 
 __all__ = [
     "INTERCOM_METHODS",
@@ -37,25 +37,9 @@ __all__ = [
 JSON: TypeAlias = Any
 
 # Every Intercom method the bridge may call; the executor in embed.js gets the same list (py_bridge.protocol).
+# The Messenger controls and listeners the page may name (py_bridge.protocol), and the session's own methods.
 INTERCOM_METHODS = frozenset(
-    {
-        "boot",
-        "update",
-        "shutdown",
-        "trackEvent",
-        "show",
-        "hide",
-        "showMessages",
-        "showNewMessage",
-        "showSpace",
-        "showArticle",
-        "startTour",
-        "startSurvey",
-        "onShow",
-        "onHide",
-        "onUnreadCountChange",
-        "reattach_activator",
-    }
+    {"boot", "update", "shutdown", "trackEvent", "reattach_activator", *CONTROLS, *LISTEN_METHODS.values()}
 )
 
 LogLevel = Literal["debug", "info", "warn", "error"]
