@@ -24,7 +24,7 @@
   var BATCH_MAX = 500; // calls per message to the worker
   var MAX_BACKLOG = 50000; // calls the worker has not handled yet; beyond it new calls are dropped and counted
   var WATCHDOG_MS = 15000;
-  // The user agents Intercom's loader ignores (intercom-facts.md, "Loading").
+  // The user agents Intercom's loader ignores (`docs/intercom-facts.md`, "Loading").
   var BOTS = /bot|googlebot|crawler|spider|robot|crawling|facebookexternalhit/i;
 
   // Named elements shadow `document.<name>` (DOM clobbering: `<img name="currentScript">` injected by a comment

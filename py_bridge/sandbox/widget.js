@@ -1049,10 +1049,10 @@
   }
 
   // ----------------------------------------------------------------------------------------------------------
-  // The loader, as Intercom's `shim.latest.js` behaves (intercom-facts.md, "Loading"): it keeps the page's queue
-  // stub (or installs its own), marks it `booted`, adds a hidden #intercom-frame, and only later, asynchronously,
-  // the frame bundle drains `Intercom.q` and installs the API. With no `boot` queued at that moment the Messenger
-  // boots itself from `window.intercomSettings`.
+  // The loader, as Intercom's `shim.latest.js` behaves (`docs/intercom-facts.md`, "Loading"): it keeps the page's
+  // queue stub (or installs its own), marks it `booted`, adds a hidden #intercom-frame, and only later,
+  // asynchronously, the frame bundle drains `Intercom.q` and installs the API. With no `boot` queued at that moment
+  // the Messenger boots itself from `window.intercomSettings`.
   // ----------------------------------------------------------------------------------------------------------
 
   function installStub() {
@@ -1157,7 +1157,8 @@
   }
 
   // A Turbo/Turbolinks load: the frame comes back if a visit removed it; if it stayed and its Messenger was shut
-  // down, it boots again from intercomSettings (observed with Intercom's real loader: issue 15, intercom-facts.md).
+  // down, it boots again from intercomSettings (observed with Intercom's real loader: issue 15,
+  // `docs/intercom-facts.md`, "Loading").
   function onLoad() {
     if (!sandboxFrame()) {
       addFrame();

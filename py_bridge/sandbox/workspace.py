@@ -1,7 +1,7 @@
 """Pure model of one emulated Intercom workspace and the rules its Messenger API enforces.
 
 The sandbox exists so the demo and the e2e tests can talk to something that behaves like Intercom without the
-network. It is deliberately *strict*: every rule from ``shared/docs/intercom-facts.md`` that real Intercom enforces
+network. It is deliberately *strict*: every rule from ``docs/intercom-facts.md`` that real Intercom enforces
 (or silently repairs) is turned into a recorded rejection here, so a test can prove the bridge only sends data that
 Intercom would accept unchanged. Nothing in this module does I/O; ``app.py`` adds the HTTP surface and the lock.
 

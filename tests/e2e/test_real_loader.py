@@ -1,4 +1,4 @@
-"""The tag against a sandbox that loads like Intercom's real loader (intercom-facts.md, "Loading").
+"""The tag against a sandbox that loads like Intercom's real loader (docs/intercom-facts.md, "Loading").
 
 The loader keeps the page's queue stub and marks it `booted`; its frame drains `Intercom.q` and installs the API
 only later, asynchronously. These tests stretch that delay to seconds and assert on what the sandbox's Messenger API
