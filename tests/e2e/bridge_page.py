@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Route
 
 from py_bridge.devserver import DevServer
 from py_bridge.sandbox import Sandbox
@@ -108,6 +108,39 @@ class BridgePage:
         self.page.goto(url)
         if wait_ready:
             self.wait_ready()
+
+    def crash_worker_on(self, marker: str) -> None:
+        """Serve a worker.mjs that closes itself (self.close(), as a crash) on the first message carrying `marker`."""
+
+        def crashing_worker(route: Route) -> None:
+            original = route.fetch().text()
+            hook = (
+                "const __orig = self.onmessage; self.onmessage = (e) => {"
+                f" if (JSON.stringify(e.data).includes({json.dumps(marker)})) {{ self.close(); return; }}"
+                " __orig(e); };\n"
+            )
+            route.fulfill(body=original + "\n" + hook, headers={"content-type": "text/javascript"})
+
+        self.page.route("**/py-bridge/worker.mjs", crashing_worker)
+
+    def open_on_host(self, host: str, tag: str, path: str = "/account") -> None:
+        """Open a host page with `tag` on another host name (`https://www.example.test`): the page answered by the
+        test, its /py-bridge/ bundle same-origin with it, fetched from the test server (cookies then have a parent
+        domain to live on)."""
+        document = (
+            "<!doctype html><html><head><meta charset='utf-8'><title>Host page</title>"
+            f"{tag}</head><body><h1>Host page</h1><button id='help'>Help</button></body></html>"
+        )
+
+        def serve(route: Route) -> None:
+            asked = route.request.url[len(host) :]
+            if asked.startswith("/py-bridge/"):
+                route.fulfill(response=route.fetch(url=self.server.origin + asked))
+            else:
+                route.fulfill(status=200, content_type="text/html", body=document)
+
+        self.page.route(f"{host}/**", serve)
+        self.page.goto(f"{host}{path}")
 
     def wait_ready(self, timeout_s: float = 30) -> None:
         self.wait_for(lambda: self.js("() => !!(window.pybridge && window.pybridge.__pybridge)"), what="embed.js")

@@ -47,23 +47,9 @@ def nothing_reached_intercom(bridge: BridgePage, watch: Watch) -> None:
 def test_a_refusal_removes_the_intercom_cookies_and_storage_an_earlier_visit_left(bridge: BridgePage) -> None:
     """consent(false) on this visit, never a grant: the earlier visit's cookies go on the host and the parent domain,
     and so does py-bridge's own storage."""
-    document = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Host page</title>"
-        f"{bridge.tag(src='/py-bridge/embed.js', settings={'consent': {'required': True}})}</head>"
-        "<body><h1>Host page</h1><button id='help'>Help</button></body></html>"
-    )
-
-    def serve(route: Route) -> None:
-        path = route.request.url[len(FAKE_HOST) :]
-        if path.startswith("/py-bridge/"):
-            route.fulfill(response=route.fetch(url=bridge.server.origin + path))
-        else:
-            route.fulfill(status=200, content_type="text/html", body=document)
-
-    bridge.page.route(f"{FAKE_HOST}/**", serve)
     earlier_visit_cookies(bridge, domain=".example.test")
     earlier_visit_cookies(bridge, url=f"{FAKE_HOST}/")
-    bridge.page.goto(f"{FAKE_HOST}/account")
+    bridge.open_on_host(FAKE_HOST, bridge.tag(src="/py-bridge/embed.js", settings={"consent": {"required": True}}))
     bridge.js(
         "() => { localStorage.setItem('pybridge.anonymous_id', 'earlier-visit-id');"
         " sessionStorage.setItem('pybridge.debug', '1'); }"
@@ -118,15 +104,7 @@ def test_consent_withdrawn_while_the_worker_is_dead_shuts_intercom_down_and_forg
 ) -> None:
     watch.allow_error(r"^\[py-bridge\] ")
 
-    def crashing_worker(route: Route) -> None:
-        original = route.fetch().text()
-        hook = (
-            "const __orig = self.onmessage; self.onmessage = (e) => {"
-            " if (JSON.stringify(e.data).includes('crash-now')) { self.close(); return; } __orig(e); };\n"
-        )
-        route.fulfill(body=original + "\n" + hook, headers={"content-type": "text/javascript"})
-
-    page.route("**/py-bridge/worker.mjs", crashing_worker)
+    bridge.crash_worker_on("crash-now")
     bridge.open()
     bridge.js("() => pybridge.identify('u-dead', {email: 'dead@example.com'})")
     bridge.settle()

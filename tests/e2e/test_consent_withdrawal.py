@@ -13,8 +13,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from playwright.sync_api import Route
-
 from tests.e2e.bridge_page import APP_ID, BridgePage
 from tests.e2e.conftest import Watch
 from tests.e2e.test_pyscript import open_pyscript_page
@@ -139,21 +137,7 @@ def test_withdrawn_consent_expires_the_cookies_the_messenger_set_on_the_parent_d
     bridge: BridgePage, watch: Watch
 ) -> None:
     """On www.example.test the Messenger keeps its cookies on example.test; the withdrawal expires them there too."""
-    document = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Host page</title>"
-        f"{bridge.tag(src='/py-bridge/embed.js')}</head><body><h1>Host page</h1><button id='help'>Help</button>"
-        "</body></html>"
-    )
-
-    def serve(route: Route) -> None:
-        path = route.request.url[len(FAKE_HOST) :]
-        if path.startswith("/py-bridge/"):  # the bundle, same-origin with the page, from the test server
-            route.fulfill(response=route.fetch(url=bridge.server.origin + path))
-        else:
-            route.fulfill(status=200, content_type="text/html", body=document)
-
-    bridge.page.route(f"{FAKE_HOST}/**", serve)
-    bridge.page.goto(f"{FAKE_HOST}/account")
+    bridge.open_on_host(FAKE_HOST, bridge.tag(src="/py-bridge/embed.js"))
     bridge.wait_ready()
     bridge.js("() => pybridge.identify('u-domain', {email: 'd@example.com'})")
     bridge.settle()

@@ -128,15 +128,7 @@ def test_worker_crash_mid_session_is_detected_and_later_calls_do_not_throw(
     """The worker dies mid-session (self.close()): detected by the watchdog, reported once, calls still safe."""
     watch.allow_error(r"^\[py-bridge\] ")
 
-    def crashing_worker(route: Route) -> None:
-        original = route.fetch().text()
-        hook = (
-            "const __orig = self.onmessage; self.onmessage = (e) => {"
-            " if (JSON.stringify(e.data).includes('crash-now')) { self.close(); return; } __orig(e); };\n"
-        )
-        route.fulfill(body=original + "\n" + hook, headers={"content-type": "text/javascript"})
-
-    page.route("**/py-bridge/worker.mjs", crashing_worker)
+    bridge.crash_worker_on("crash-now")
     bridge.open(settings={"start_timeout_ms": 10000})
     bridge.settle()
     bridge.js("() => pybridge.track('crash-now')")
