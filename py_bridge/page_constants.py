@@ -20,7 +20,7 @@ from typing import Any, Final, get_args
 
 from py_bridge.commands import INTERCOM_COOKIE_PREFIXES, INTERCOM_METHODS
 from py_bridge.credentials import CREDENTIAL_NAMES
-from py_bridge.destinations.intercom.settings import APP_ID_RE, REGIONS, WIDGET_ORIGIN
+from py_bridge.destinations.intercom.settings import APP_ID_RE, DEFAULT_WIDGET_ID, REGIONS, WIDGET_ORIGIN
 from py_bridge.events import MAX_ARGS, EventType
 from py_bridge.protocol import (
     ANON_KEY,
@@ -93,6 +93,7 @@ def page_constants() -> dict[str, Any]:
         "intercom_methods": sorted(INTERCOM_METHODS),
         "region_hosts": dict(REGIONS),
         "widget_origin": WIDGET_ORIGIN,
+        "default_launcher": DEFAULT_WIDGET_ID,
         "intercom_cdn": INTERCOM_CDN,
         "app_id_pattern": APP_ID_RE.pattern,
         "intercom_cookies": list(INTERCOM_COOKIE_PREFIXES),

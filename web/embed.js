@@ -8,7 +8,7 @@
   var VERSION = "__PY_BRIDGE_VERSION__";
   // Every constant this tag shares with Python: py_bridge/page_constants.py, one JSON object written in
   // by the build (and by `python -m py_bridge.page_constants --write` here; a unit test keeps the two equal).
-  var PROTOCOL = /*__PY_BRIDGE_PROTOCOL__*/{"limits": {"max_string": 10000, "max_items": 1000, "max_depth": 32, "max_nodes": 20000, "max_chars": 1000000, "max_key": 255, "max_args": 8}, "settings": {"max_queue": {"default": 10000, "min": 1, "max": 100000}, "start_timeout_ms": {"default": 20000, "min": 1000, "max": 120000}, "widget_timeout_ms": {"default": 30000, "min": 1000, "max": 120000}, "transform_load_ms": {"default": 5000, "min": 100, "max": 60000}}, "max_transforms": 20, "load_policies": ["eager", "load", "idle", "interaction"], "default_load": "load", "calls": ["page", "identify", "track", "group", "reset", "alias", "screen"], "controls": ["show", "hide", "showMessages", "showNewMessage", "showSpace", "showArticle", "startTour", "startSurvey"], "listen_methods": {"show": "onShow", "hide": "onHide", "unread": "onUnreadCountChange"}, "intercom_methods": ["boot", "hide", "onHide", "onShow", "onUnreadCountChange", "reattach_activator", "show", "showArticle", "showMessages", "showNewMessage", "showSpace", "shutdown", "startSurvey", "startTour", "trackEvent", "update"], "region_hosts": {"us": "https://api-iam.intercom.io", "eu": "https://api-iam.eu.intercom.io", "au": "https://api-iam.au.intercom.io"}, "widget_origin": "https://widget.intercom.io", "intercom_cdn": "https://js.intercomcdn.com", "app_id_pattern": "[a-z0-9]{1,32}", "intercom_cookies": ["intercom-id", "intercom-session", "intercom-device-id"], "forget_settings_keys": ["app_id", "user_id", "email", "intercomUserJwt", "intercom_user_jwt", "jwt", "userHash", "user_hash"], "credential_keys": ["intercomUserJwt", "intercom_user_jwt", "jwt", "userHash", "user_hash"], "callback_timeout_ms": 300, "late_messenger_ms": 120000, "start_poll_ms": 50, "late_poll_ms": 200, "heartbeat_ms": 1000, "storage": {"anonymous_id": "pybridge.anonymous_id", "debug": "pybridge.debug"}, "anonymous_id_pattern": "[A-Za-z0-9_-]{8,64}"};
+  var PROTOCOL = /*__PY_BRIDGE_PROTOCOL__*/{"limits": {"max_string": 10000, "max_items": 1000, "max_depth": 32, "max_nodes": 20000, "max_chars": 1000000, "max_key": 255, "max_args": 8}, "settings": {"max_queue": {"default": 10000, "min": 1, "max": 100000}, "start_timeout_ms": {"default": 20000, "min": 1000, "max": 120000}, "widget_timeout_ms": {"default": 30000, "min": 1000, "max": 120000}, "transform_load_ms": {"default": 5000, "min": 100, "max": 60000}}, "max_transforms": 20, "load_policies": ["eager", "load", "idle", "interaction"], "default_load": "load", "calls": ["page", "identify", "track", "group", "reset", "alias", "screen"], "controls": ["show", "hide", "showMessages", "showNewMessage", "showSpace", "showArticle", "startTour", "startSurvey"], "listen_methods": {"show": "onShow", "hide": "onHide", "unread": "onUnreadCountChange"}, "intercom_methods": ["boot", "hide", "onHide", "onShow", "onUnreadCountChange", "reattach_activator", "show", "showArticle", "showMessages", "showNewMessage", "showSpace", "shutdown", "startSurvey", "startTour", "trackEvent", "update"], "region_hosts": {"us": "https://api-iam.intercom.io", "eu": "https://api-iam.eu.intercom.io", "au": "https://api-iam.au.intercom.io"}, "widget_origin": "https://widget.intercom.io", "default_launcher": "#IntercomDefaultWidget", "intercom_cdn": "https://js.intercomcdn.com", "app_id_pattern": "[a-z0-9]{1,32}", "intercom_cookies": ["intercom-id", "intercom-session", "intercom-device-id"], "forget_settings_keys": ["app_id", "user_id", "email", "intercomUserJwt", "intercom_user_jwt", "jwt", "userHash", "user_hash"], "credential_keys": ["intercomUserJwt", "intercom_user_jwt", "jwt", "userHash", "user_hash"], "callback_timeout_ms": 300, "late_messenger_ms": 120000, "start_poll_ms": 50, "late_poll_ms": 200, "heartbeat_ms": 1000, "storage": {"anonymous_id": "pybridge.anonymous_id", "debug": "pybridge.debug"}, "anonymous_id_pattern": "[A-Za-z0-9_-]{8,64}"};
   var LIMITS = PROTOCOL.limits;
   var INTERCOM_METHODS = PROTOCOL.intercom_methods;
   var CONTROLS = PROTOCOL.controls;
@@ -16,6 +16,7 @@
   var LISTEN_METHODS = PROTOCOL.listen_methods;
   var CREDENTIAL_KEYS = PROTOCOL.credential_keys;
   var REGION_HOSTS = PROTOCOL.region_hosts;
+  var DEFAULT_LAUNCHER = PROTOCOL.default_launcher;
   var WIDGET_PREFIX = PROTOCOL.widget_origin + "/widget/";
   var APP_ID = new RegExp("^(?:" + PROTOCOL.app_id_pattern + ")$");
   var ANONYMOUS_ID = new RegExp("^(?:" + PROTOCOL.anonymous_id_pattern + ")$");
@@ -1034,13 +1035,14 @@
   function configured(names) {
     return names.map(function (key) { return own(settings, key); }).filter(function (value) { return value !== undefined; });
   }
+  var launchers = configured(["widget_id", "activator"]);
   /** @type {Record<string, unknown[]>} */
   var PINNED = {
     app_id: configured(["app_id", "appId"]),
     api_base: sandboxUrl ? [sandboxUrl] : configured(["api_base", "apiBase"]).concat(
       [regionHost()]),
     // Only the launcher the site configured; Intercom's default only where the site configured none.
-    custom_launcher_selector: configured(["widget_id", "activator"]).length ? configured(["widget_id", "activator"]) : ["#IntercomDefaultWidget"]
+    custom_launcher_selector: launchers.length ? launchers : [DEFAULT_LAUNCHER]
   };
   /**
    * The key of a payload that differs from this page's settings, or null when it matches.
@@ -1430,7 +1432,7 @@
   // has loaded, and again a little later for pages that render their button after load, then warn once.
   function checkLauncher() {
     var selector = own(settings, "widget_id");
-    if (typeof selector !== "string" || selector === "#IntercomDefaultWidget") return;
+    if (typeof selector !== "string" || selector === DEFAULT_LAUNCHER) return;
     /** @param {number} attempt */
     function check(attempt) {
       var found = null;
@@ -1517,7 +1519,7 @@
   var lookAlike = null;
   function waitForInteraction() {
     var selector = own(settings, "widget_id");
-    var custom = typeof selector === "string" && selector !== "#IntercomDefaultWidget";
+    var custom = typeof selector === "string" && selector !== DEFAULT_LAUNCHER;
     var hidden = own(settings, "hide_default_launcher") === true || own(settings, "hideDefaultLauncher") === true;
     /** @param {Event} happening */
     function trigger(happening) {
