@@ -51,7 +51,7 @@ from typing import Final
 
 from py_bridge import __version__
 from py_bridge.errors import BridgeError
-from py_bridge.page_constants import page_constants_json, with_page_constants
+from py_bridge.script_bundle import bundle_scripts, carried_scripts
 
 __all__ = [
     "IMMUTABLE_NAME",
@@ -74,7 +74,7 @@ CARRIED: Final = Path(__file__).resolve().parent / "_runtime"
 CARRIED_MANIFEST: Final = "MANIFEST.json"
 # Modules that only make sense in CPython (tooling, server-side helpers, the dev server) stay out of the browser.
 NOT_IN_BROWSER: Final = frozenset(
-    {"cli.py", "bundle.py", "devserver.py", "doctor.py", "identity.py", "page_constants.py"}
+    {"cli.py", "bundle.py", "devserver.py", "doctor.py", "identity.py", "page_constants.py", "script_bundle.py"}
 )
 NOT_IN_BROWSER_DIRS: Final = frozenset({"sandbox", "demo", "__pycache__"})
 # Core modules the worker never imports (the PyScript boundary runs in the page): kept out of the snapshot.
@@ -620,7 +620,13 @@ def _build_into(out: Path, *, snapshot: bool, compress: bool) -> BuildResult:
     # snapshot bytes, so the same name: visitors keep their cached copy across deploys that leave the core alone).
     inputs = _digest(
         "\n".join(
-            [runtime, zip_sha, _digest((sources.web / "snapshot.mjs").read_bytes()), _digest(EXERCISE.encode())]
+            [
+                runtime,
+                zip_sha,
+                # the Node tool and the delta format it imports (web/shared/delta.js): either changes the snapshot
+                _digest(b"".join((sources.web / name).read_bytes() for name in ("snapshot.mjs", "shared/delta.js"))),
+                _digest(EXERCISE.encode()),
+            ]
         ).encode()
     )[:32]
     with tempfile.TemporaryDirectory(prefix="py-bridge-build-") as tmp:
@@ -672,9 +678,13 @@ def _build_into(out: Path, *, snapshot: bool, compress: bool) -> BuildResult:
         for name in (f"{runtime}/pyodide.asm.wasm", f"{runtime}/python_stdlib.zip", stdlib, empty)
         if name
     }
-    constants = page_constants_json()
+    scripts = (
+        carried_scripts(CARRIED / "scripts")
+        if sources.carried is not None
+        else bundle_scripts(sources.web, _node_modules(root), cache)
+    )
     worker = (
-        with_page_constants((sources.web / "worker.mjs").read_text(encoding="utf-8"), constants, built=True)
+        scripts["worker.mjs"]
         .replace("__PY_BRIDGE_RUNTIME__", f"{runtime}/")
         .replace("__PY_BRIDGE_CORE_ZIP__", core_zip)
         .replace("__PY_BRIDGE_ZIP_SHA256__", zip_sha)
@@ -688,8 +698,7 @@ def _build_into(out: Path, *, snapshot: bool, compress: bool) -> BuildResult:
         .replace('"__PY_BRIDGE_FILE_SHA256__"', json.dumps(checked, sort_keys=True))
     )
     (out / "worker.mjs").write_text(worker, encoding="utf-8")
-    embed = with_page_constants((sources.web / "embed.js").read_text(encoding="utf-8"), constants, built=True)
-    embed = embed.replace("__PY_BRIDGE_VERSION__", __version__)
+    embed = scripts["embed.js"].replace("__PY_BRIDGE_VERSION__", __version__)
     (out / "embed.js").write_text(embed, encoding="utf-8")
     integrity = "sha384-" + base64.b64encode(hashlib.sha384(embed.encode("utf-8")).digest()).decode("ascii")
 
@@ -761,10 +770,10 @@ def stage_runtime(target: Path | str) -> dict[str, object]:
     shutil.copytree(
         modules_dir / "@pyscript" / "core" / "dist", target / "pyscript", ignore=shutil.ignore_patterns("*.map")
     )
-    (target / "web").mkdir()
-    for path in sorted((root / "web").iterdir()):
-        if path.is_file():
-            shutil.copy2(path, target / "web" / path.name)
+    shutil.copytree(root / "web", target / "web")
+    (target / "scripts").mkdir()
+    for name, text in bundle_scripts(root / "web", modules_dir, modules_dir / ".cache" / "py-bridge").items():
+        (target / "scripts" / name).write_text(text, encoding="utf-8")
     licenses = target / "licenses"
     licenses.mkdir()
     # The npm package of Pyodide ships no license file; its package.json names MPL-2.0, whose text we keep here.

@@ -1,6 +1,6 @@
-"""The page constants, and what the page's JavaScript is generated from: the `PROTOCOL` literal of embed.js and
-worker.mjs, and web/types/protocol.d.ts (`python -m py_bridge.page_constants --write`, or `--check`; the build writes
-the literal in too).
+"""The page constants, and what the page's JavaScript is generated from: web/shared/protocol.js (the `PROTOCOL`
+object every page and worker module imports) and web/types/protocol.d.ts (`python -m py_bridge.page_constants
+--write`, or `--check`; the build refuses a stale one).
 
 A development and build tool, not in the bundle (py_bridge.bundle.NOT_IN_BROWSER). Apart from the vocabulary
 (py_bridge.protocol), because the constants it gathers live in the modules that use them
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +22,7 @@ from py_bridge.credentials import CREDENTIAL_NAMES
 from py_bridge.destinations.intercom.settings import APP_ID_RE, DEFAULT_WIDGET_ID, REGIONS, WIDGET_ORIGIN
 from py_bridge.events import MAX_ARGS, EventType
 from py_bridge.protocol import (
+    ACCEPTED_KEY,
     ANON_KEY,
     ANONYMOUS_ID_PATTERN,
     CALLBACK_TIMEOUT_MS,
@@ -47,29 +47,26 @@ from py_bridge.values import MAX_CHARS, MAX_DEPTH, MAX_ITEMS, MAX_KEY, MAX_NODES
 from py_bridge.worker import HEARTBEAT_S
 
 __all__ = [
-    "GENERATED",
-    "PLACEHOLDER",
+    "MODULE_FILE",
     "TYPES_FILE",
     "WRITE_HINT",
     "generated_files",
+    "javascript",
     "main",
     "page_constants",
     "page_constants_json",
     "typescript",
-    "with_page_constants",
 ]
 
-# In embed.js and worker.mjs, a comment before an object literal: the source stays valid JavaScript, and the build
-# writes the JSON of page_constants() in (the checked-in literal must already be that JSON).
-PLACEHOLDER: Final = "/*__PY_BRIDGE_PROTOCOL__*/"
-_LITERAL_RE: Final = re.compile(re.escape(PLACEHOLDER) + r"\{.*\}(?=;)")
-GENERATED: Final = ("web/embed.js", "web/worker.mjs")
+# The one JavaScript module the constants are written to: the page runtime (web/page/) and the worker (web/worker/)
+# import it, and the bundler inlines it into embed.js and worker.mjs.
+MODULE_FILE: Final = "web/shared/protocol.js"
 TYPES_FILE: Final = "web/types/protocol.d.ts"
 WRITE_HINT: Final = "run python -m py_bridge.page_constants --write"
 
 
 def page_constants() -> dict[str, Any]:
-    """Everything the page's JavaScript needs from Python, as plain JSON (embed.js and worker.mjs read `PROTOCOL`)."""
+    """Everything the page's JavaScript needs from Python, as plain JSON (web/shared/protocol.js's `PROTOCOL`)."""
     read_by_the_page = ("max_queue", "start_timeout_ms", "widget_timeout_ms", "transform_load_ms")
     return {
         "limits": {
@@ -106,23 +103,27 @@ def page_constants() -> dict[str, Any]:
         "start_poll_ms": START_POLL_MS,
         "late_poll_ms": LATE_POLL_MS,
         "heartbeat_ms": round(HEARTBEAT_S * 1000),
-        "storage": {"anonymous_id": ANON_KEY, "debug": DEBUG_KEY},
+        "storage": {"anonymous_id": ANON_KEY, "debug": DEBUG_KEY, "accepted": ACCEPTED_KEY},
         "anonymous_id_pattern": ANONYMOUS_ID_PATTERN,
     }
 
 
 def page_constants_json() -> str:
-    """The literal embed.js and worker.mjs hold after the placeholder: one line of JSON."""
+    """The constants as web/shared/protocol.js holds them: one line of JSON."""
     return json.dumps(page_constants())
 
 
-def with_page_constants(source: str, constants: str | None = None, *, built: bool = False) -> str:
-    """A JavaScript source with its `PROTOCOL` literal replaced by the page constants' JSON: in place (`--write`), or
-    without the placeholder comment (`built`: the bundle's copy)."""
-    if len(_LITERAL_RE.findall(source)) != 1:
-        raise ValueError(f"expected one `{PLACEHOLDER}{{...}};` literal on one line")
+def javascript(constants: str | None = None) -> str:
+    """web/shared/protocol.js: the page constants as one exported object (`constants`: their JSON, when known)."""
     text = page_constants_json() if constants is None else constants
-    return _LITERAL_RE.sub(lambda _: text if built else PLACEHOLDER + text, source)
+    return "\n".join(
+        [
+            "// Generated from py_bridge/page_constants.py (python -m py_bridge.page_constants --write): do not edit.",
+            "// Every constant the page runtime and the worker share with Python.",
+            f"export const PROTOCOL = {text};",
+            "",
+        ]
+    )
 
 
 def _union(names: Sequence[str]) -> str:
@@ -147,7 +148,7 @@ def typescript() -> str:
         f"type SignalName = {_union(list(SIGNALS))};",
         "/** Every command `op` Python sends. */",
         f"type CommandOp = {_union(list(COMMANDS))};",
-        "/** The ops embed.js's executor applies (the rest stay in the worker). */",
+        "/** The ops the page runtime's executor applies (the rest stay with the session relay). */",
         f"type PageCommandOp = {_union(page_ops)};",
         "/** The kind of a `{$pybridge: kind}` value marker. */",
         f"type MarkerKind = {_union(list(MARKERS))};",
@@ -160,16 +161,13 @@ def typescript() -> str:
 
 def generated_files(root: Path) -> dict[Path, str]:
     """Every checked-in file this module writes, path -> the text it must have (the sources with their literal)."""
-    constants = page_constants_json()
-    files = {root / name: with_page_constants((root / name).read_text("utf-8"), constants) for name in GENERATED}
-    files[root / TYPES_FILE] = typescript()
-    return files
+    return {root / MODULE_FILE: javascript(), root / TYPES_FILE: typescript()}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m py_bridge.page_constants", description=__doc__.split("\n\n")[0])
     action = parser.add_mutually_exclusive_group()
-    action.add_argument("--write", action="store_true", help="rewrite the PROTOCOL literals and protocol.d.ts")
+    action.add_argument("--write", action="store_true", help="rewrite web/shared/protocol.js and protocol.d.ts")
     action.add_argument("--check", action="store_true", help="exit 1 when a generated part is stale")
     options = parser.parse_args(argv)
     if not (options.write or options.check):

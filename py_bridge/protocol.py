@@ -1,27 +1,27 @@
 """The page <-> Python protocol, written once: every name that crosses it, and every constant the page copies.
 
-Five vocabularies cross between the page (embed.js, or the PyScript entry) and the Python core:
+Five vocabularies cross between the page runtime (web/page/, bundled into embed.js; both entries run it) and the
+Python core:
 
-- `TO_WORKER` / `FROM_WORKER`: the `type` of the messages between embed.js and its worker (web/worker.mjs), with the
-  fields each carries;
+- `TO_WORKER` / `FROM_WORKER`: the `type` of the messages between the page runtime and where Python runs (the
+  worker, web/worker/, or a PyScript page's own Pyodide; the session relay, web/shared/session-relay.js, on both),
+  with the fields each carries;
 - `ITEMS`: the `kind` of what the page sends Python (a call, a Messenger control, a consent answer...), and
   `SIGNALS`, the names a `signal` item carries;
 - `COMMANDS`: the `op` of each command Python answers with (py_bridge.commands builds them; `to_message` writes them),
   and who applies it;
-- `MARKERS`: the `{"$pybridge": kind}` objects that stand for values JSON cannot carry (embed.js `encode()`,
-  py_bridge.pyscript.encoding, decoded by py_bridge.values);
+- `MARKERS`: the `{"$pybridge": kind}` objects that stand for values JSON cannot carry (web/page/encoding.js,
+  decoded by py_bridge.values);
 - `ENV`: the facts about the page that only the page can observe, sent with `init` (py_bridge.bridge.Environment).
 
 tests/unit/test_protocol.py holds every side to these lists: a name one side knows and another does not fails it.
 
 The page's constants (value limits, settings defaults and bounds, Intercom's hosts and method allowlist, storage
-keys, timings...) reach JavaScript through `py_bridge.page_constants.page_constants()`: embed.js and worker.mjs
-each hold ONE object literal,
-`PROTOCOL = /*__PY_BRIDGE_PROTOCOL__*/{...}`, that the build replaces with this JSON and that the checked-in source
-must already equal (`python -m py_bridge.page_constants --write` rewrites it). Constants that already have a
-Python home (settings.py, credentials.py, values.py, events.py, commands.py, destinations/intercom/settings.py,
-worker.py) are imported from it, not copied; the few only the page uses are defined here, and the PyScript entry
-imports them.
+keys, timings...) reach JavaScript through `py_bridge.page_constants.page_constants()`, generated into the one
+module web/shared/protocol.js that every page and worker module imports (`python -m py_bridge.page_constants
+--write`; a unit test and the build refuse a stale one). Constants that already have a Python home (settings.py,
+credentials.py, values.py, events.py, commands.py, destinations/intercom/settings.py, worker.py) are imported from
+it, not copied; the few only the page uses are defined here.
 
 This module imports nothing of py_bridge (py_bridge.commands imports it); `page_constants` gathers the constants from
 their homes, which import this vocabulary, so every import runs one way.
@@ -35,6 +35,7 @@ from typing import Final, Literal
 
 __all__ = [
     "ANONYMOUS_ID_PATTERN",
+    "ACCEPTED_KEY",
     "ANON_KEY",
     "CALLBACK_TIMEOUT_MS",
     "COMMANDS",
@@ -70,7 +71,7 @@ TO_WORKER: Final[Mapping[str, tuple[str, ...]]] = {
 }
 # Worker -> page. Any of them tells the page's watchdog that the worker is alive.
 FROM_WORKER: Final[Mapping[str, tuple[str, ...]]] = {
-    "started": ("ms", "mode", "fallback", "phases"),  # mode: "snapshot" | "normal"
+    "started": ("ms", "mode", "fallback", "phases", "at"),  # mode: "snapshot" | "normal"; at: epoch ms of its start
     "ack": ("seq",),  # Python handled every message up to `seq`
     "alive": (),  # busy (a long backlog, transformation files still downloading), not dead
     "transform": ("index", "phase"),  # the transformation file about to "load" or "run" (its time limit starts)
@@ -101,9 +102,8 @@ SIGNALS: Final[Mapping[str, tuple[str, ...]]] = {
 class CommandSpec:
     """One command on the wire: the fields `to_message` writes besides `op`, and who applies it.
 
-    `applied_in`: "page" (embed.js's executor, and the PyScript entry's) or "worker" (worker.mjs consumes it; the
-    PyScript executor, with no worker, applies it itself). `worker_session`: only py_bridge.worker.WorkerSession
-    sends it (the embed's transport); the core never returns it, so the PyScript executor never sees it.
+    `applied_in`: "page" (the page runtime's executor) or "worker" (the session relay consumes it, wherever Python
+    runs). `worker_session`: only py_bridge.worker.WorkerSession sends it; the core itself never returns it.
     """
 
     fields: tuple[str, ...] = ()
@@ -184,6 +184,9 @@ START_POLL_MS: Final = 50  # how often the page looks whether the Messenger's fr
 LATE_POLL_MS: Final = 200  # the same, after widget_timeout_ms
 ANON_KEY: Final = "pybridge.anonymous_id"  # localStorage: both entries keep the same visitor
 DEBUG_KEY: Final = "pybridge.debug"  # sessionStorage: debug mode for this tab
+# localStorage: the settings Python last accepted and the Messenger script it loaded for them, so a revisit with the
+# same settings may start that script while Python starts (web/page/accepted-settings.js)
+ACCEPTED_KEY: Final = "pybridge.accepted"
 ANONYMOUS_ID_PATTERN: Final = "[A-Za-z0-9_-]{8,64}"  # a stored anonymous id the page adopts (whole string)
 INTERCOM_CDN: Final = "https://js.intercomcdn.com"  # the Messenger's frame bundle (a preconnect hint)
 # The intercomSettings keys that let Intercom's loader boot a user again on its own (with the credentials).

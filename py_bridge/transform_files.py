@@ -60,7 +60,7 @@ _URL_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>()]*")
 class EntryUrl(str):
     """A fetched entry's URL that knows how reports name it: `label` is `transform[2] (https://cdn.example)`.
 
-    Both entries hand `start_bridge` these as the source names (worker.py, pyscript/transforms.py), with the index
+    The session hands `start_bridge` these as the source names (py_bridge.worker, for both entries), with the index
     the site gave the entry; `TransformChain` then names the file by its label in every report and traceback. As a
     `str` it is the URL, for the origin and pin checks and the page's watchdog marks."""
 

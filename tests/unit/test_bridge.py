@@ -545,22 +545,6 @@ def test_worker_output_is_strict_json_even_for_hostile_input() -> None:
     assert boot["args"][0]["a_b"] == "x" * 255
 
 
-def test_pyscript_encoding_bounds_a_huge_shared_object_graph() -> None:
-    """The PyScript entry's encoder stops at its budget instead of walking 2^40 values; decoding warns."""
-    from py_bridge.notes import Notes
-    from py_bridge.pyscript import encode
-    from py_bridge.values import decode
-
-    graph: dict[str, object] = {"v": 1}
-    for _ in range(40):
-        graph = {"a": graph, "b": graph}
-    encoded = encode({"kept": "yes", "graph": graph})
-    notes = Notes()
-    decoded = decode(encoded, "track properties", notes)
-    assert decoded["kept"] == "yes"
-    assert any("too much data" in n for n in notes)
-
-
 def test_consent_withdrawn_forgets_the_user_so_a_later_grant_starts_fresh() -> None:
     """After withdrawal and a new grant, the old user's data is gone: the next boot is a plain visitor boot."""
     b = bridge()
@@ -810,26 +794,3 @@ def test_consent_granted_again_after_a_withdrawal_writes_intercom_settings_again
     commands = b.receive({"kind": "consent", "granted": True})
     assert methods(commands) == ["boot"]
     assert SetIntercomSettings(MESSENGER) in commands
-
-
-@pytest.mark.parametrize(
-    ("host", "domains"),
-    [
-        ("www.example.com", ["", "; domain=www.example.com", "; domain=example.com"]),
-        (
-            "a.b.example.co.uk",
-            ["", "; domain=a.b.example.co.uk", "; domain=b.example.co.uk", "; domain=example.co.uk", "; domain=co.uk"],
-        ),
-        ("example.com", ["", "; domain=example.com"]),
-        ("localhost", [""]),
-        ("127.0.0.1", [""]),
-        ("[::1]", [""]),
-    ],
-)
-def test_withdrawal_expires_cookies_host_only_and_on_each_parent_domain_up_to_the_last_two_labels(
-    host: str, domains: list[str]
-) -> None:
-    """The Messenger sets its cookies on the site's top-level domain; an IP or localhost has only host cookies."""
-    from py_bridge.pyscript.executor import cookie_domains
-
-    assert cookie_domains(host) == domains

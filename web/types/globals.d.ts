@@ -1,4 +1,4 @@
-// Browser globals that page code (web/embed.js, the sandbox widget) reads and TypeScript's DOM library lacks, or
+// Browser globals that page code (web/page/, the sandbox widget) reads and TypeScript's DOM library lacks, or
 // that Intercom's Messenger puts on the page. Checked by `tsc -p tsconfig.page.json`; never shipped.
 // `window.pybridge` is declared with the public API in web/embed.d.ts.
 

@@ -11,7 +11,7 @@ type ItemKind = "call" | "control" | "listen" | "consent" | "signal" | "debug" |
 type SignalName = "widget" | "messenger" | "tick";
 /** Every command `op` Python sends. */
 type CommandOp = "settings" | "load" | "call" | "listen" | "log" | "ready" | "emit" | "watch_pages" | "callback" | "identity" | "trace" | "export" | "forget" | "schedule" | "state" | "stop";
-/** The ops embed.js's executor applies (the rest stay in the worker). */
+/** The ops the page runtime's executor applies (the rest stay with the session relay). */
 type PageCommandOp = "settings" | "load" | "call" | "listen" | "log" | "ready" | "emit" | "watch_pages" | "callback" | "identity" | "trace" | "export" | "forget" | "state" | "stop";
 /** The kind of a `{$pybridge: kind}` value marker. */
 type MarkerKind = "undefined" | "callback" | "date" | "number" | "bigint" | "unsupported" | "circular" | "too_deep" | "too_large";
