@@ -277,16 +277,17 @@ def test_the_worker_carries_the_sha256_of_pyodides_wasm_and_every_standard_libra
 
 def test_a_carried_runtime_is_checked_file_by_file_against_its_manifest(tmp_path: Path) -> None:
     """What a wheel carries: every file listed with its SHA-256; a changed or missing one is an error naming it."""
-    from py_bridge.bundle import RuntimeFilesError, _verify_carried
+    from py_bridge.bundle import RuntimeFilesError
+    from py_bridge.bundle.sources import verify_carried
 
     (tmp_path / "pyodide").mkdir()
     (tmp_path / "pyodide" / "pyodide.asm.wasm").write_bytes(b"\0asm")
     digest = hashlib.sha256(b"\0asm").hexdigest()
     (tmp_path / "MANIFEST.json").write_text(json.dumps({"files": {"pyodide/pyodide.asm.wasm": digest}}))
-    assert _verify_carried(tmp_path)["files"] == {"pyodide/pyodide.asm.wasm": digest}
+    assert verify_carried(tmp_path)["files"] == {"pyodide/pyodide.asm.wasm": digest}
     (tmp_path / "pyodide" / "pyodide.asm.wasm").write_bytes(b"\0asm!")
     with pytest.raises(RuntimeFilesError, match=r"pyodide\.asm\.wasm does not match the SHA-256"):
-        _verify_carried(tmp_path)
+        verify_carried(tmp_path)
     (tmp_path / "pyodide" / "pyodide.asm.wasm").unlink()
     with pytest.raises(RuntimeFilesError, match=r"pyodide\.asm\.wasm is missing"):
-        _verify_carried(tmp_path)
+        verify_carried(tmp_path)
