@@ -25,7 +25,7 @@ export default [
   js.configs.recommended,
   {
     // Page code: classic scripts (each one an IIFE) running in the site's window.
-    files: ["web/embed.js", "py_bridge/sandbox/widget.js"],
+    files: ["web/embed.js", "py_bridge/tools/sandbox/widget.js"],
     languageOptions: { ecmaVersion: 2022, sourceType: "script", globals: { ...globals.browser } },
     rules: scopeRules,
   },

@@ -648,9 +648,9 @@ async function start(config) {
   const mode = pyodide ? "snapshot" : "normal";
   if (!pyodide) pyodide = await startNormally(loadPyodide, prefetched);
   mark("python");
-  const stdlib = /** @type {StdlibModule} */ (pyodide.pyimport("py_bridge.stdlib"));
+  const stdlib = /** @type {StdlibModule} */ (pyodide.pyimport("py_bridge.core.stdlib"));
   stdlib.install(fullStdlibFetcher(pyodide));
-  const WorkerSession = pyodide.pyimport("py_bridge.worker").WorkerSession;
+  const WorkerSession = pyodide.pyimport("py_bridge.core.worker").WorkerSession;
   session = WorkerSession.callKwargs(post, () => self.postMessage({ type: "alive" }), { mark: markTransform });
   const ms = Math.round(performance.now() - started);
   self.postMessage({ type: "started", ms: ms, mode: mode, fallback: fallback, phases: phases });

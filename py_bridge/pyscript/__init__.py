@@ -5,7 +5,7 @@
     bridge.identify("user-1", {"email": "ada@example.com"})
     bridge.track("Signed Up", {"plan": "pro"})
 
-The same core as the embed (`py_bridge.bridge.Bridge`, built with `start_bridge`) decides everything. This package
+The same core as the embed (`py_bridge.core.bridge.Bridge`, built with `start_bridge`) decides everything. This package
 captures calls as the item dicts embed.js sends to the worker (`api`), encodes their values as embed.js does
 (`encoding`), and applies the returned commands in the page (`executor`, with `loader` for the widget script).
 Only `runtime` reaches JavaScript, and only inside a function, so every module imports in CPython.

@@ -1,7 +1,7 @@
 """The public facade: what a PyScript page calls. Same surface as embed.js's `window.pybridge`, in Python.
 
 Each call becomes the item dict embed.js would post to the worker and goes to the same core
-(`py_bridge.bridge.Bridge`, built by `start_bridge`); the commands it returns go to the `Executor`. Nothing here
+(`py_bridge.core.bridge.Bridge`, built by `start_bridge`); the commands it returns go to the `Executor`. Nothing here
 raises into the page: every public method catches and reports a `[py-bridge]` warning, and returns the bridge.
 """
 
@@ -16,16 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any, Concatenate, Final, ParamSpec
 
 from py_bridge import __version__
-from py_bridge.bridge import Bridge, start_bridge
-from py_bridge.commands import Command, ForgetIntercom
-from py_bridge.destinations.intercom.destination import MIRRORED_KEYS
-from py_bridge.errors import ConfigError
-from py_bridge.protocol import ANON_KEY, ANONYMOUS_ID_PATTERN, DEBUG_KEY
+from py_bridge.core.bridge import Bridge, start_bridge
+from py_bridge.core.commands import Command, ForgetIntercom
+from py_bridge.core.destinations.intercom.destination import MIRRORED_KEYS
+from py_bridge.core.errors import ConfigError
+from py_bridge.core.protocol import ANON_KEY, ANONYMOUS_ID_PATTERN, DEBUG_KEY
+from py_bridge.core.settings import DEFAULT_MAX_QUEUE, BridgeSettings, parse_settings
 from py_bridge.pyscript.encoding import encode_args, is_function
 from py_bridge.pyscript.executor import LISTEN_METHODS, Executor
 from py_bridge.pyscript.runtime import Runtime
 from py_bridge.pyscript.transforms import bundle_origin, fetch_sources, origin, resolve_transforms
-from py_bridge.settings import DEFAULT_MAX_QUEUE, BridgeSettings, parse_settings
 
 __all__ = ["Debug", "IntercomControls", "PyBridge", "User"]
 

@@ -1,8 +1,8 @@
 """Python values as the plain JSON data embed.js would have sent to the worker. Pure: no JavaScript here.
 
 `encode` gives the embed's transport encoding (`{"$pybridge": kind}` markers for what JSON cannot carry), so
-`py_bridge.values.decode` treats both entries alike. `encode_args` also picks out a call's callback, as embed.js does:
-the first function among the arguments (a Python callable or a JavaScript function) becomes a `callback` marker.
+`py_bridge.core.values.decode` treats both entries alike. `encode_args` also picks out a call's callback, as embed.js
+does: the first function among the arguments (a Python callable or a JavaScript function) becomes a `callback` marker.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, Final
 
-from py_bridge.credentials import redact_deep
-from py_bridge.events import MAX_ARGS
-from py_bridge.values import MAX_CHARS, MAX_DEPTH, MAX_ITEMS, MAX_NODES, MAX_STRING
+from py_bridge.core.credentials import redact_deep
+from py_bridge.core.events import MAX_ARGS
+from py_bridge.core.values import MAX_CHARS, MAX_DEPTH, MAX_ITEMS, MAX_NODES, MAX_STRING
 
 __all__ = [
     "MAX_ARGS",

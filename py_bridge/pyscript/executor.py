@@ -1,6 +1,6 @@
 """The executor: the only things the core can make happen in the page, applied from Python as embed.js applies them.
 
-Commands arrive as the dataclasses of `py_bridge.commands` (no JSON round trip: the core runs in this interpreter).
+Commands arrive as the dataclasses of `py_bridge.core.commands` (no JSON round trip: the core runs in this interpreter).
 Each is applied in order; a command that fails is one `[py-bridge]` warning and the ones after it still run. A
 command may call back into the bridge (a Messenger callback runs synchronously): what that produces is queued behind
 the current commands, never applied in the middle of them.
@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Final
 
-from py_bridge.commands import (
+from py_bridge.core.commands import (
     INTERCOM_COOKIE_PREFIXES,
     INTERCOM_METHODS,
     Callback,
@@ -35,12 +35,12 @@ from py_bridge.commands import (
     Trace,
     WatchPages,
 )
-from py_bridge.destinations.intercom.settings import APP_ID_RE
-from py_bridge.protocol import CALLBACK_TIMEOUT_MS, LISTEN_METHODS
+from py_bridge.core.destinations.intercom.settings import APP_ID_RE
+from py_bridge.core.protocol import CALLBACK_TIMEOUT_MS, LISTEN_METHODS
+from py_bridge.core.settings import DEFAULT_WIDGET_TIMEOUT_MS, BridgeSettings
 from py_bridge.pyscript.encoding import redact
 from py_bridge.pyscript.loader import QueueStub, WidgetLoader, allowed_script
 from py_bridge.pyscript.runtime import PREFIX, Runtime
-from py_bridge.settings import DEFAULT_WIDGET_TIMEOUT_MS, BridgeSettings
 
 __all__ = ["CALLBACK_TIMEOUT_MS", "LISTEN_METHODS", "Executor"]
 

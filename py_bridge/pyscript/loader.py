@@ -12,8 +12,8 @@ import json
 from collections.abc import Callable
 from typing import Any, Final
 
-from py_bridge.destinations.intercom.settings import APP_ID_RE, WIDGET_ORIGIN
-from py_bridge.protocol import LATE_MESSENGER_MS, LATE_POLL_MS, START_POLL_MS
+from py_bridge.core.destinations.intercom.settings import APP_ID_RE, WIDGET_ORIGIN
+from py_bridge.core.protocol import LATE_MESSENGER_MS, LATE_POLL_MS, START_POLL_MS
 from py_bridge.pyscript.encoding import is_function
 from py_bridge.pyscript.runtime import Runtime
 

@@ -3,7 +3,7 @@
 As embed.js: relative URLs resolve against the page, and only the page's or the bundle's origin may serve them (the
 core checks the origins again). The bundle's origin is the origin of PyScript's `interpreter` URL. An entry is a URL
 or `{"url": ..., "sha256": ...}`; the core checks the pin. What a fetched answer must be to run (no redirect, a
-Python/text Content-Type) is `py_bridge.transform_files`, the rules the embed's worker answers go through too, and
+Python/text Content-Type) is `py_bridge.core.transform_files`, the rules the embed's worker answers go through too, and
 each file has `transform_load_ms` to arrive. Warnings name an entry by its index and origin, never its path or query
 (it may carry a token).
 
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from py_bridge.commands import Command, Log
-from py_bridge.settings import MAX_TRANSFORMS
-from py_bridge.transform_files import (
+from py_bridge.core.commands import Command, Log
+from py_bridge.core.settings import MAX_TRANSFORMS
+from py_bridge.core.transform_files import (
     CREDENTIALS_REFUSED,
     DEFAULT_LOAD_MS,
     EntryUrl,

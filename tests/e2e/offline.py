@@ -13,8 +13,8 @@ from typing import Final
 from playwright.sync_api import BrowserContext, Route
 
 # One definition of the browser's flags and Intercom's hosts, shared with `py-bridge doctor`.
-from py_bridge.doctor import CHROMIUM, CHROMIUM_ARGS, INTERCOM_HOSTS
-from py_bridge.sandbox import Sandbox
+from py_bridge.tools.doctor import CHROMIUM, CHROMIUM_ARGS, INTERCOM_HOSTS
+from py_bridge.tools.sandbox import Sandbox
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "INTERCOM_HOSTS", "LOCAL", "route_offline"]
 

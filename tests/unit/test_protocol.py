@@ -1,4 +1,4 @@
-"""One protocol, written once: every side of the page <-> Python boundary knows exactly py_bridge.protocol's names.
+"""One protocol, written once: every side of the page <-> Python boundary knows exactly py_bridge.core.protocol's names.
 
 Each vocabulary (worker message types, item kinds, signals, command ops and their fields, value markers, env fields)
 is read from every side that speaks it: embed.js and worker.mjs (their source), the PyScript entry and the core (their
@@ -21,11 +21,9 @@ from typing import Any
 
 import pytest
 
-from py_bridge import commands, protocol
-from py_bridge import page_constants as generate
-from py_bridge.bridge import Environment, start_bridge
-from py_bridge.bundle import EXERCISE, project_root
-from py_bridge.commands import (
+from py_bridge.core import commands, protocol
+from py_bridge.core.bridge import Environment, start_bridge
+from py_bridge.core.commands import (
     Callback,
     Command,
     Emit,
@@ -44,14 +42,16 @@ from py_bridge.commands import (
     WatchPages,
     to_message,
 )
-from py_bridge.errors import ConfigError
-from py_bridge.events import CALL_METHODS
-from py_bridge.page_constants import page_constants
-from py_bridge.protocol import COMMANDS, ENV, FROM_WORKER, ITEMS, MARKERS, SIGNALS, TO_WORKER
+from py_bridge.core.errors import ConfigError
+from py_bridge.core.events import CALL_METHODS
+from py_bridge.core.protocol import COMMANDS, ENV, FROM_WORKER, ITEMS, MARKERS, SIGNALS, TO_WORKER
+from py_bridge.core.settings import WHOLE_NUMBERS, parse_settings
+from py_bridge.core.transform_files import entry_index
+from py_bridge.core.worker import WorkerSession
 from py_bridge.pyscript.api import IntercomControls
-from py_bridge.settings import WHOLE_NUMBERS, parse_settings
-from py_bridge.transform_files import entry_index
-from py_bridge.worker import WorkerSession
+from py_bridge.tools import page_constants as generate
+from py_bridge.tools.bundle import EXERCISE, project_root
+from py_bridge.tools.page_constants import page_constants
 
 ROOT = project_root()
 PACKAGE = ROOT / "py_bridge"
@@ -246,7 +246,7 @@ def executor_ops() -> set[str]:
 
 
 def worker_message_types_handled_by_python() -> set[str]:
-    return compared_with("type", python_files("worker.py"))
+    return compared_with("type", python_files("core/worker.py"))
 
 
 # ---- commands ------------------------------------------------------------------------------------------------------
@@ -258,7 +258,7 @@ def test_every_command_round_trips_with_the_protocols_op_and_fields() -> None:
     for command in SAMPLES.values():
         message = wire(command)
         op = message.pop("op")
-        assert op in COMMANDS, f"{type(command).__name__} sends op {op!r}, which py_bridge.protocol does not know"
+        assert op in COMMANDS, f"{type(command).__name__} sends op {op!r}, which py_bridge.core.protocol does not know"
         assert tuple(message) == COMMANDS[op].fields, op
         produced.add(op)
     stopped = worker_session_messages({"app_id": "NOT VALID"})

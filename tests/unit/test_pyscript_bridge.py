@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from py_bridge.commands import IntercomCall, SetIntercomSettings
+from py_bridge.core.commands import IntercomCall, SetIntercomSettings
 from tests.unit.pyscript_fake import FakePage, JsArray, Messenger, run_async, start
 
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from py_bridge.commands import Log
-from py_bridge.notes import Notes
+from py_bridge.core.commands import Log
+from py_bridge.core.notes import Notes
+from py_bridge.core.values import decode
 from py_bridge.pyscript.encoding import encode, encode_args, is_function, redact
 from py_bridge.pyscript.loader import allowed_script
 from py_bridge.pyscript.transforms import Fetched, bundle_origin, fetch_sources, origin, resolve_transforms
-from py_bridge.values import decode
 from tests.unit.pyscript_fake import run_async
 
 
