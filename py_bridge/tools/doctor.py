@@ -17,23 +17,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
+from py_bridge.tools.browser import CHROMIUM, CHROMIUM_ARGS, INTERCOM_HOSTS
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Response, Route
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "Check", "DoctorError", "Report", "diagnose", "run"]
+__all__ = ["Check", "DoctorError", "Report", "diagnose", "run"]
 
-CHROMIUM: Final = "/usr/bin/chromium"
-CHROMIUM_ARGS: Final = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-INTERCOM_HOSTS: Final = re.compile(r"^https://(widget\.intercom\.io|api-iam(\.(eu|au))?\.intercom\.io)/")
 WIDGET_URL: Final = re.compile(r"^https://widget\.intercom\.io/widget/([^/?#]*)")
 JAVASCRIPT_TYPES: Final = frozenset(
     {

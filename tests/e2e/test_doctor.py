@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserType
 
+from py_bridge.tools.browser import CHROMIUM, CHROMIUM_ARGS
 from py_bridge.tools.devserver import DevServer
 from py_bridge.tools.doctor import Report, diagnose
-from tests.e2e.offline import CHROMIUM, CHROMIUM_ARGS
 
 APP_ID = "abc12345"
 _pages = itertools.count()
