@@ -31,7 +31,7 @@ export default [
   },
   {
     // The Intercom sandbox widget: a classic script (an IIFE) running in the site's window.
-    files: ["py_bridge/sandbox/widget.js"],
+    files: ["py_bridge/tools/sandbox/widget.js"],
     languageOptions: { ecmaVersion: 2022, sourceType: "script", globals: { ...globals.browser } },
     rules: scopeRules,
   },

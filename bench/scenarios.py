@@ -21,7 +21,7 @@ from pages import DEFAULT, HERO_PATH, Variant, host_page, init_script
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 from serve import BenchServer, LogEntry
 
-from tests.e2e.offline import CHROMIUM, CHROMIUM_ARGS, INTERCOM_HOSTS
+from py_bridge.tools.browser import CHROMIUM, CHROMIUM_ARGS, INTERCOM_HOSTS
 
 # Nothing may leave the machine even outside the intercepted https:// requests (e.g. a preconnect's DNS lookup).
 ARGS = [*CHROMIUM_ARGS, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]

@@ -1,4 +1,4 @@
-// Build-time tool, run with Node by `py-bridge build` (py_bridge/bundle.py). Two steps:
+// Build-time tool, run with Node by `py-bridge build` (py_bridge/tools/bundle/node.py). Two steps:
 //
 //   node snapshot.mjs trace <pyodide dir> <py_bridge.zip> <core modules.json> <exercise.py> <out.json>
 //     boots the pinned Pyodide normally, imports every module of the core, runs <exercise.py> (a session driven

@@ -8,8 +8,8 @@
 One page runtime for both entries: `install()` adds the bundle's own `embed.js` to the page with the in-page
 transport (`data-transport="page"`), so the JavaScript that encodes calls, queues them, loads the Messenger and
 applies commands is the tag's, byte for byte. Only where Python runs differs: here the runtime hands its messages to
-a `py_bridge.worker.WorkerSession` in this page's Pyodide instead of a Web Worker. `api.PyBridge` is the Python face
-of `window.pybridge`. Only `runtime.load` reaches JavaScript at import time, and only inside a function, so every
+a `py_bridge.core.worker.WorkerSession` in this page's Pyodide instead of a Web Worker. `api.PyBridge` is the Python
+face of `window.pybridge`. Only `runtime.load` reaches JavaScript at import time, and only inside a function, so every
 module imports in CPython.
 """
 
@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from py_bridge.core.worker import WorkerSession
 from py_bridge.pyscript.api import Debug, IntercomControls, PyBridge, User
 from py_bridge.pyscript.crossing import plain
 from py_bridge.pyscript.runtime import Runtime, bundle_url, load
-from py_bridge.worker import WorkerSession
 
 __all__ = ["Debug", "IntercomControls", "PyBridge", "Runtime", "User", "install"]
 

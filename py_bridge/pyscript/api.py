@@ -3,7 +3,7 @@
 Every call goes to the page runtime (embed.js, the same JavaScript the tag runs) as the entry of its pre-load queue
 would: `[method, ...args]`, pushed to `window.pybridge`, which is that queue until the runtime has loaded and its
 API afterwards. So the runtime encodes, bounds and queues a PyScript page's calls exactly as a tag page's, and
-Python on the page (`py_bridge.worker.WorkerSession`, reached through the runtime's in-page transport) decides.
+Python on the page (`py_bridge.core.worker.WorkerSession`, reached through the runtime's in-page transport) decides.
 Nothing here raises into the page: every public method catches and reports a `[py-bridge]` warning, and returns
 the bridge.
 """

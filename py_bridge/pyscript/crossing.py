@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from py_bridge.values import MAX_DEPTH
+from py_bridge.core.values import MAX_DEPTH
 
 __all__ = ["is_function", "plain", "to_page"]
 

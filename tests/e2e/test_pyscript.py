@@ -16,7 +16,7 @@ from typing import Any
 
 from playwright.sync_api import Route
 
-from py_bridge.devserver import DevServer
+from py_bridge.tools.devserver import DevServer
 from tests.e2e.bridge_page import APP_ID, BridgePage
 from tests.e2e.conftest import Watch
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, Route
 
-from py_bridge.devserver import DevServer
+from py_bridge.tools.devserver import DevServer
 from tests.e2e.bridge_page import BridgePage
 from tests.e2e.conftest import Watch
 

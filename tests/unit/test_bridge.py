@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from py_bridge.bridge import Bridge, start_bridge
-from py_bridge.commands import (
+from py_bridge.core.bridge import Bridge, start_bridge
+from py_bridge.core.commands import (
     Callback,
     Command,
     Emit,
@@ -23,7 +23,7 @@ from py_bridge.commands import (
     Trace,
     WatchPages,
 )
-from py_bridge.worker import WorkerSession
+from py_bridge.core.worker import WorkerSession
 
 APP = "abc12345"
 MESSENGER = {"app_id": APP, "custom_launcher_selector": "#IntercomDefaultWidget"}
@@ -580,7 +580,7 @@ def timed(ms: float, method: str, *args: Any) -> dict[str, Any]:
 
 def test_page_clock_never_moves_backwards_for_an_older_timestamp() -> None:
     """A replayed call's capture time is in the past: the clock keeps its reading; newer timestamps move it on."""
-    from py_bridge.bridge import PageClock
+    from py_bridge.core.bridge import PageClock
 
     monotonic = Monotonic()
     clock = PageClock(monotonic, wall=lambda: WALL)
@@ -597,9 +597,9 @@ def test_page_clock_never_moves_backwards_for_an_older_timestamp() -> None:
 
 def test_updates_replayed_after_a_late_consent_are_charged_when_sent_not_when_captured() -> None:
     """19 updates held 40 minutes for consent, then 20 live ones: no 30-minute window carries more than 20 updates."""
-    from py_bridge.bridge import Environment, PageClock
-    from py_bridge.destinations.intercom.throttle import UPDATE_LIMIT, UPDATE_WINDOW_S
-    from py_bridge.settings import parse_settings
+    from py_bridge.core.bridge import Environment, PageClock
+    from py_bridge.core.destinations.intercom.throttle import UPDATE_LIMIT, UPDATE_WINDOW_S
+    from py_bridge.core.settings import parse_settings
 
     monotonic = Monotonic()
     page_clock = PageClock(monotonic, wall=lambda: WALL)
@@ -772,7 +772,7 @@ def test_a_native_session_of_another_user_is_ended_before_this_user_boots() -> N
 def test_consent_withdrawn_tells_the_page_to_forget_intercom_after_the_shutdown() -> None:
     """Withdrawal: shutdown, then ForgetIntercom (app_id out of intercomSettings, cookies expired), and no
     SetIntercomSettings that would hand Intercom's loader an app_id to boot from on the next Turbo load."""
-    from py_bridge.commands import ForgetIntercom, to_message
+    from py_bridge.core.commands import ForgetIntercom, to_message
 
     b = bridge()
     b.start([LOADED, call("identify", "u1", {"email": "u1@example.com"})])

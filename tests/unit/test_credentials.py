@@ -1,6 +1,6 @@
 """One credential vocabulary: every accepted spelling of user_hash / intercom_user_jwt is read and hidden everywhere.
 
-The spellings are listed here literally (not imported), so a name dropped from `py_bridge.credentials` fails these
+The spellings are listed here literally (not imported), so a name dropped from `py_bridge.core.credentials` fails these
 tests instead of silently shrinking what they check.
 """
 
@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from py_bridge.bundle import build, project_root
-from py_bridge.commands import IntercomCall, Trace
-from py_bridge.credentials import CREDENTIAL_ALIASES, CREDENTIAL_NAMES, is_credential_key, redact_deep
-from py_bridge.destinations.intercom.destination import redact as destination_redact
-from py_bridge.destinations.intercom.mapping import credentials
-from py_bridge.errors import SecretInSettingsError
-from py_bridge.settings import find_secret, parse_settings
-from py_bridge.trace import Tracer
+from py_bridge.core.commands import IntercomCall, Trace
+from py_bridge.core.credentials import CREDENTIAL_ALIASES, CREDENTIAL_NAMES, is_credential_key, redact_deep
+from py_bridge.core.destinations.intercom.destination import redact as destination_redact
+from py_bridge.core.destinations.intercom.mapping import credentials
+from py_bridge.core.errors import SecretInSettingsError
+from py_bridge.core.settings import find_secret, parse_settings
+from py_bridge.core.trace import Tracer
+from py_bridge.tools.bundle import build, project_root
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXRva2Vu.c2lnbmF0dXJl"
 ACCEPTED = ["user_hash", "userHash", "intercom_user_jwt", "intercomUserJwt", "jwt"]
@@ -121,7 +121,7 @@ def test_a_credential_pasted_into_the_settings_is_refused_as_a_secret(name: str)
     assert find_secret({"nested": {name: "x"}}) == f"settings.nested.{name}"
 
 
-# -- embed.js gets the list through py_bridge.protocol's page constants --------------------------------------------
+# -- embed.js gets the list through py_bridge.core.protocol's page constants -------------------------------------------
 
 PROTOCOL_LINE_RE = re.compile(r"^export const PROTOCOL = (\{.*\});$", re.M)
 

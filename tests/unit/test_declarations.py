@@ -1,6 +1,6 @@
 """web/embed.d.ts (the public types a site's TypeScript checks its calls against) holds the settings Python accepts.
 
-The settings are defined once, in Python (`py_bridge.settings` and the Intercom destination's settings); these
+The settings are defined once, in Python (`py_bridge.core.settings` and the Intercom destination's settings); these
 tests read the declarations and fail when a setting, a legacy alias or an accepted value is missing from them or
 declared without Python knowing it.
 """
@@ -13,9 +13,9 @@ from typing import get_args, get_type_hints
 
 import pytest
 
-from py_bridge.destinations.intercom.settings import INTERCOM_KEYS, LEGACY_ALIASES, REGIONS, IntercomSettings
-from py_bridge.settings import BRIDGE_KEYS, LOAD_POLICIES, TRANSFORM_ENTRY_KEYS, WHOLE_NUMBERS
-from py_bridge.transform import ErrorPolicy
+from py_bridge.core.destinations.intercom.settings import INTERCOM_KEYS, LEGACY_ALIASES, REGIONS, IntercomSettings
+from py_bridge.core.settings import BRIDGE_KEYS, LOAD_POLICIES, TRANSFORM_ENTRY_KEYS, WHOLE_NUMBERS
+from py_bridge.core.transform import ErrorPolicy
 
 DECLARATIONS = (Path(__file__).resolve().parents[2] / "web" / "embed.d.ts").read_text(encoding="utf-8")
 

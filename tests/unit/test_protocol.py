@@ -1,4 +1,4 @@
-"""One protocol, written once: every side of the page <-> Python boundary knows exactly py_bridge.protocol's names.
+"""One protocol, written once: every side of the page <-> Python boundary knows exactly the protocol's names.
 
 Each vocabulary (worker message types, item kinds, signals, command ops and their fields, value markers, env fields)
 is read from every side that speaks it: the page runtime (web/page/), the worker and the session relay (web/worker/,
@@ -22,11 +22,9 @@ from typing import Any
 
 import pytest
 
-from py_bridge import commands, protocol
-from py_bridge import page_constants as generate
-from py_bridge.bridge import Environment, start_bridge
-from py_bridge.bundle import EXERCISE, project_root
-from py_bridge.commands import (
+from py_bridge.core import commands, protocol
+from py_bridge.core.bridge import Environment, start_bridge
+from py_bridge.core.commands import (
     Callback,
     Command,
     Emit,
@@ -45,15 +43,17 @@ from py_bridge.commands import (
     WatchPages,
     to_message,
 )
-from py_bridge.errors import ConfigError
-from py_bridge.events import CALL_METHODS
-from py_bridge.page_constants import page_constants
-from py_bridge.protocol import COMMANDS, ENV, FROM_WORKER, ITEMS, MARKERS, SIGNALS, TO_WORKER
+from py_bridge.core.errors import ConfigError
+from py_bridge.core.events import CALL_METHODS
+from py_bridge.core.protocol import COMMANDS, ENV, FROM_WORKER, ITEMS, MARKERS, SIGNALS, TO_WORKER
+from py_bridge.core.settings import WHOLE_NUMBERS, parse_settings
+from py_bridge.core.transform_files import entry_index
+from py_bridge.core.worker import WorkerSession
 from py_bridge.pyscript.api import IntercomControls
-from py_bridge.script_bundle import bundle_scripts
-from py_bridge.settings import WHOLE_NUMBERS, parse_settings
-from py_bridge.transform_files import entry_index
-from py_bridge.worker import WorkerSession
+from py_bridge.tools import page_constants as generate
+from py_bridge.tools.bundle import EXERCISE, project_root
+from py_bridge.tools.bundle.scripts import bundle_scripts
+from py_bridge.tools.page_constants import page_constants
 
 ROOT = project_root()
 PACKAGE = ROOT / "py_bridge"
@@ -248,7 +248,7 @@ def python_dicts_with(key: str, files: list[Path]) -> dict[str, set[str]]:
 
 
 def worker_message_types_handled_by_python() -> set[str]:
-    return compared_with("type", python_files("worker.py"))
+    return compared_with("type", python_files("core/worker.py"))
 
 
 # ---- commands ------------------------------------------------------------------------------------------------------
@@ -260,7 +260,7 @@ def test_every_command_round_trips_with_the_protocols_op_and_fields() -> None:
     for command in SAMPLES.values():
         message = wire(command)
         op = message.pop("op")
-        assert op in COMMANDS, f"{type(command).__name__} sends op {op!r}, which py_bridge.protocol does not know"
+        assert op in COMMANDS, f"{type(command).__name__} sends op {op!r}, which py_bridge.core.protocol does not know"
         assert tuple(message) == COMMANDS[op].fields, op
         produced.add(op)
     stopped = worker_session_messages({"app_id": "NOT VALID"})
@@ -429,9 +429,7 @@ def test_a_build_refuses_a_stale_protocol_module(tmp_path: Path) -> None:
     for path, text in generate.generated_files(tmp_path).items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text.replace('"max_key": 255', '"max_key": 256'), encoding="utf-8")
-    with pytest.raises(
-        RuntimeError, match=r"web/shared/protocol\.js is stale: run python -m py_bridge\.page_constants"
-    ):
+    with pytest.raises(RuntimeError, match=r"web/shared/protocol\.js is stale: run python -m py_bridge"):
         bundle_scripts(web, ROOT / "node_modules", None)
 
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from py_bridge.notes import Notes
+from py_bridge.core.notes import Notes
+from py_bridge.core.values import decode
 from py_bridge.pyscript.crossing import is_function, plain, to_page
 from py_bridge.pyscript.runtime import bundle_url
-from py_bridge.values import decode
 
 
 class JsFunction:

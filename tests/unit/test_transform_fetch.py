@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from py_bridge.bridge import start_bridge
-from py_bridge.commands import Log
-from py_bridge.errors import ConfigError
-from py_bridge.settings import MAX_TRANSFORMS, TransformFile, parse_settings
-from py_bridge.transform_files import ACCEPTED_TYPES, entry_index, entry_name, refusal
-from py_bridge.worker import WorkerSession
+from py_bridge.core.bridge import start_bridge
+from py_bridge.core.commands import Log
+from py_bridge.core.errors import ConfigError
+from py_bridge.core.settings import MAX_TRANSFORMS, TransformFile, parse_settings
+from py_bridge.core.transform_files import ACCEPTED_TYPES, entry_index, entry_name, refusal
+from py_bridge.core.worker import WorkerSession
 
 APP = "abc12345"
 PAGE = "http://127.0.0.1:8000"

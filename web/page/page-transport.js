@@ -1,5 +1,5 @@
 // The in-page transport, for PyScript pages: Python already runs on the page (PyScript's Pyodide), so the runtime
-// hands its messages to a py_bridge.worker.WorkerSession there instead of starting a Web Worker. The session relay
+// hands its messages to a py_bridge.core.worker.WorkerSession there instead of starting a Web Worker. The session relay
 // is the worker's own (web/shared/session-relay.js): acks, heartbeats, transformation files and marks, schedule
 // ticks. Both directions are delivered on a later microtask, as postMessage would: a message is never handled
 // inside the call that sent it.

@@ -1,4 +1,4 @@
-// The session relay: passes the page's messages to Python's session (py_bridge.worker.WorkerSession: `handle(json)`)
+// The session relay: passes the page's messages to Python's session (py_bridge.core.worker.WorkerSession: `handle(json)`)
 // and Python's commands back to the page. It runs where Python runs: in the worker today (web/worker/main.mjs hands
 // it the worker's own postMessage), and it is written to run on the page as well (PyScript pages run Python on the
 // main thread), so it takes what it talks to as inputs and uses only globals every window and worker has.
@@ -48,7 +48,7 @@ export function sessionRelay(page, broken) {
     if (typeof message.seq === "number") page.postMessage({ type: "ack", seq: message.seq }); // the page's watchdog
   }
 
-  /** @param {string} json Python's commands (py_bridge.worker) */
+  /** @param {string} json Python's commands (py_bridge.core.worker) */
   function post(json) {
     /** @type {PythonCommand[]} */
     const commands = JSON.parse(json);

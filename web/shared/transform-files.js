@@ -1,6 +1,6 @@
 // Transformation files: the site's Python files named by the `transform` setting, fetched for Python when the
 // page's init message arrives (the session relay hands Python what came back, with that message). Python decides
-// which answers may run (py_bridge/transform_files.py: no redirect, a Python/text Content-Type, the entry's SHA-256
+// which answers may run (py_bridge/core/transform_files.py: no redirect, a Python/text Content-Type, the entry's SHA-256
 // pin), exactly as for the PyScript entry. Here:
 // - a redirect is never followed (`redirect: "manual"`): an open redirect on the page's origin must not run another
 //   origin's Python with the page's origin. Cookies stay "same-origin": files behind the site's own login work, and
@@ -16,7 +16,7 @@ import { errorText } from "./error-text.js";
 import { PROTOCOL } from "./protocol.js";
 
 /**
- * What came back for one file, for py_bridge.worker._transform_sources: the answer's facts, or why there is none.
+ * What came back for one file, for py_bridge.core.worker._transform_sources: the answer's facts, or why there is none.
  * @typedef {{ url: string, index: number, status?: number, type?: string | null, redirected?: boolean,
  *   text?: string, error?: string }} TransformAnswer
  */

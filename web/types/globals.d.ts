@@ -46,6 +46,6 @@ interface Window {
   /** Intercom's boot settings as a page may define them (page input: validated before use). */
   intercomSettings?: unknown;
   trustedTypes?: TrustedTypePolicyFactory;
-  /** The sandbox widget's test surface (py_bridge/sandbox/widget.js). */
+  /** The sandbox widget's test surface (py_bridge/tools/sandbox/widget.js). */
   __intercomSandbox?: unknown;
 }

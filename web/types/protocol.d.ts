@@ -1,4 +1,4 @@
-// Generated from py_bridge/protocol.py by `python -m py_bridge.page_constants --write`: do not edit.
+// Generated from py_bridge/core/protocol.py by `python -m py_bridge.tools.page_constants --write`: do not edit.
 // Script-style (no import/export): every name is global to the projects that list this file.
 
 /** The `type` of a message from embed.js to its worker. */

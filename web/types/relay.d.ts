@@ -14,14 +14,14 @@ interface PageMessage {
   [key: string]: unknown;
 }
 
-/** One command of Python's answer (py_bridge.worker): `schedule` stays with the relay, the rest go to the page. */
+/** One command of Python's answer (py_bridge.core.worker): `schedule` stays with the relay, the rest go to the page. */
 interface PythonCommand {
   op: CommandOp;
   delay_ms?: unknown;
   [key: string]: unknown;
 }
 
-/** py_bridge.worker.WorkerSession as Pyodide proxies it. */
+/** py_bridge.core.worker.WorkerSession as Pyodide proxies it. */
 interface PythonSession {
   handle(json: string): void;
 }

@@ -27,7 +27,7 @@ interface BuildFacts {
   lockInfo: Record<string, unknown> | string;
 }
 
-/** The py_bridge.stdlib module as Pyodide proxies it. */
+/** The py_bridge.core.stdlib module as Pyodide proxies it. */
 interface StdlibModule {
   /** Installs the finder that fetches the full standard library (synchronously) on the first miss. */
   install(fetchFull: () => string): void;

@@ -1,5 +1,5 @@
 // py-bridge worker: starts Pyodide off the page's main thread and relays messages between the page runtime
-// (web/page/, bundled into embed.js) and the Python core (py_bridge.worker.WorkerSession). This entry module holds
+// (web/page/, bundled into embed.js) and the Python core (py_bridge.core.worker.WorkerSession). This entry module holds
 // what the build writes in (the placeholders below: `py-bridge build` replaces them in the bundled worker.mjs, so
 // they stay string literals here), reports errors, and puts the parts together: runtime-files.mjs (fetching and
 // verifying the bundle's files), pyodide-start.mjs (the snapshot or normal start) and the session relay
@@ -104,7 +104,7 @@ async function start(config) {
     logError: logError,
     snapshotRefused: () => (startupErrors = []), // the normal start's errors are the ones to report
   });
-  const WorkerSession = pyodide.pyimport("py_bridge.worker").WorkerSession;
+  const WorkerSession = pyodide.pyimport("py_bridge.core.worker").WorkerSession;
   const session = WorkerSession.callKwargs(relay.post, relay.alive, { mark: relay.mark });
   const ms = Math.round(performance.now() - started);
   // `at` (an epoch time) lets the page place the phases on its own timeline (web/page/timeline.js).

@@ -102,7 +102,7 @@ export async function startPython(inputs) {
   const mode = pyodide ? "snapshot" : "normal";
   if (!pyodide) pyodide = await startNormally(inputs, loadPyodide, prefetched);
   mark("python");
-  const stdlib = /** @type {StdlibModule} */ (pyodide.pyimport("py_bridge.stdlib"));
+  const stdlib = /** @type {StdlibModule} */ (pyodide.pyimport("py_bridge.core.stdlib"));
   stdlib.install(files.fullStdlibFetcher(pyodide, inputs.logError));
   return { pyodide, mode, fallback };
 }

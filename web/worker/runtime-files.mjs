@@ -120,7 +120,7 @@ export class RuntimeFiles {
 
   /**
    * The full standard library, fetched synchronously (allowed in workers) the first time Python needs a module the
-   * trimmed zip lacks; Python calls the returned function through py_bridge.stdlib's finder.
+   * trimmed zip lacks; Python calls the returned function through py_bridge.core.stdlib's finder.
    * @param {Pyodide} pyodide
    * @param {(message: string) => void} logError tells the page that the file does not match the build
    * @returns {() => string} writes the zip into Pyodide's file system and returns its path there
