@@ -58,12 +58,20 @@ def stop(line: str) -> NoReturn:
     raise SystemExit(line)
 
 
+def clear_package(build_lib: Path) -> None:
+    """Empty build_lib's py_bridge folder: setuptools copies into it and never deletes, so a module moved or removed
+    since an earlier build would ship in the wheel (and change the core zip a build from the wheel makes)."""
+    shutil.rmtree(build_lib / "py_bridge", ignore_errors=True)
+
+
 class BuildPyWithRuntime(build_py):
     def run(self) -> None:
         carry = not (getattr(self, "editable_mode", False) or os.environ.get("PY_BRIDGE_NO_RUNTIME") == "1")
         problem = runtime_problem(HERE) if carry else None
         if problem:
             stop(problem)
+        if carry:
+            clear_package(Path(self.build_lib))
         super().run()
         if not carry:
             return

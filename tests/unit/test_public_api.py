@@ -97,3 +97,16 @@ def test_what_runs_in_the_browser_imports_no_tool_and_no_server_helper(relative:
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     outside = {name for name in imported if name.startswith(("py_bridge.tools", "py_bridge.identity"))}
     assert outside == set(), relative
+
+
+def test_transformations_keep_importing_the_event_shapes_from_py_bridge_spec() -> None:
+    """`from py_bridge.spec import SpecEvent` is what docs/transformations.md shows site owners: it names the core's
+    shapes, and the browser zip carries it, so a transformation written against it loads in the worker."""
+    import py_bridge.spec
+    from py_bridge.core import spec as core_spec
+    from py_bridge.tools.bundle.core_zip import core_entries
+
+    assert py_bridge.spec.SpecEvent is core_spec.SpecEvent
+    assert set(py_bridge.spec.__all__) == set(core_spec.__all__)
+    zipped = {name for name, _ in core_entries(Path(py_bridge.__file__).parent)}
+    assert "py_bridge/spec.py" in zipped

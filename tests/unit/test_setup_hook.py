@@ -112,3 +112,15 @@ def test_the_license_is_an_spdx_expression_so_setuptools_warns_of_nothing() -> N
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["license"] == "MIT"
     assert "setuptools>=77" in pyproject["build-system"]["requires"]
+
+
+def test_a_wheel_build_starts_from_an_empty_package_folder_so_no_stale_module_ships(tmp_path: Path) -> None:
+    """setuptools copies into build/lib and never deletes: a module moved or removed since the last build would ship
+    in the wheel (and in the browser zip a build from it makes, whose checksum then differs from the checkout's)."""
+    package = tmp_path / "build" / "lib" / "py_bridge"
+    (package / "core").mkdir(parents=True)
+    (package / "protocol.py").write_text("# moved to core/ since\n")
+    (tmp_path / "build" / "lib" / "other").mkdir()
+    load_setup().clear_package(tmp_path / "build" / "lib")
+    assert not package.exists()
+    assert (tmp_path / "build" / "lib" / "other").is_dir()

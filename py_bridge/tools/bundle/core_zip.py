@@ -12,17 +12,22 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
-__all__ = ["IN_BROWSER", "NOT_IN_SNAPSHOT", "core_entries", "core_modules"]
+__all__ = ["IN_BROWSER", "NOT_IN_SNAPSHOT", "PUBLIC_MODULES", "core_entries", "core_modules"]
 
 # The folders of the py_bridge package that run in the browser (with the package's own __init__.py).
 IN_BROWSER: Final = ("core", "pyscript")
+# The package's own modules that go with them: its public names, and the event shapes transformations import.
+PUBLIC_MODULES: Final = ("__init__.py", "spec.py")
 # Modules of the zip the worker never imports (the PyScript boundary runs in the page): kept out of the snapshot.
 NOT_IN_SNAPSHOT: Final = frozenset({"py_bridge.pyscript"})
 
 
 def core_entries(package: Path) -> list[tuple[str, bytes]]:
     """(name in the zip, source) of every module that runs in the browser, in a fixed order."""
-    paths = [package / "__init__.py", *(path for folder in IN_BROWSER for path in (package / folder).rglob("*.py"))]
+    paths = [
+        *(package / name for name in PUBLIC_MODULES),
+        *(p for folder in IN_BROWSER for p in (package / folder).rglob("*.py")),
+    ]
     return [(f"py_bridge/{path.relative_to(package).as_posix()}", path.read_bytes()) for path in sorted(paths)]
 
 
