@@ -7,10 +7,10 @@
 // its state from the calls already handled (their commands are not applied again) and hands it every call not yet
 // handled. The file is named as the site numbered it (TransformList.remove).
 import { later, put } from "./dom.js";
+import { InFlightMessages } from "./in-flight.js";
 import { emit, say } from "./report.js";
 
 const BATCH_MAX = 500; // calls per message to Python
-const MAX_BACKLOG = 50000; // calls Python has not handled yet; beyond it new calls are dropped and counted
 const WATCHDOG_MS = 15000;
 
 /**
@@ -50,18 +50,13 @@ export class PythonLink {
     this.flushQueued = false;
     /** @type {Transport | null} */
     this.transport = null;
-    this.seq = 0;
-    this.acked = 0;
-    this.backlog = 0; // calls posted and not yet acknowledged
-    /** @type {InFlight[]} */
-    this.inFlight = []; // [seq, calls, items] per message
+    this.inFlight = new InFlightMessages();
     /** @type {unknown} */
     this.lastState = null; // the bridge state Python last handed over (op "state"): a restart starts from it
     this.lastTransform = -1; // the transformation Python said it is running (index into the list it got)
     this.restarting = false;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.loadTimer = undefined; // armed while Python says a transformation file is loading or running (its limit)
-    this.droppedBusy = 0;
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.watchdog = null;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -111,10 +106,7 @@ export class PythonLink {
       this.pending.push(item);
       return;
     }
-    if (this.backlog + this.outbox.length >= MAX_BACKLOG) {
-      if (this.droppedBusy++ === 0) say("warn", "the worker is " + MAX_BACKLOG + " calls behind; new calls are dropped until it catches up");
-      return;
-    }
+    if (this.inFlight.full(this.outbox.length)) return;
     if (item === null) return; // a drop to count only exists before the start (full)
     this.outbox.push(item);
     if (!this.flushQueued) {
@@ -128,10 +120,8 @@ export class PythonLink {
    * @param {number} count the calls it carries
    */
   post(message, count) {
-    message.seq = ++this.seq;
+    message.seq = this.inFlight.sent(count, this.config.transforms.urls.length ? message.items || [] : null);
     /** @type {Transport} */ (this.transport).post(message); // only called while Python runs
-    this.backlog += count;
-    this.inFlight.push([message.seq, count, this.config.transforms.urls.length ? message.items || [] : null]);
     if (!this.watchdog) this.armWatchdog();
   }
 
@@ -140,7 +130,7 @@ export class PythonLink {
   armWatchdog() {
     this.watchdog = setTimeout(() => {
       this.watchdog = null;
-      if (this.acked >= this.seq) return;
+      if (!this.inFlight.outstanding()) return;
       if (this.lastTransform >= 0 && this.lastTransform < this.config.transforms.urls.length) this.restartWithout(this.lastTransform);
       else this.fail("the py-bridge worker stopped responding (crashed or killed)");
     }, WATCHDOG_MS);
@@ -157,13 +147,8 @@ export class PythonLink {
     this.watchdog = null;
     say("error", "the transformation " + where + " " + (why || "did not return within " + WATCHDOG_MS / 1000 + " s") + "; the worker was restarted without it (no call lost)");
     put(this.config.settings, "transform", this.config.transforms.urls.slice());
-    /** @type {BridgeItem[]} */
-    let unhandled = [];
-    this.inFlight.forEach((entry) => { if (entry[2]) unhandled = unhandled.concat(entry[2]); });
+    const unhandled = this.inFlight.takeUnhandled();
     this.close();
-    this.inFlight = [];
-    this.backlog = 0;
-    this.acked = this.seq;
     this.lastTransform = -1;
     this.restarting = true;
     this.pending = unhandled.concat(this.outbox, this.pending);
@@ -176,7 +161,7 @@ export class PythonLink {
     if (!this.watchdog) return;
     clearTimeout(this.watchdog);
     this.watchdog = null;
-    if (this.acked < this.seq) this.armWatchdog();
+    if (this.inFlight.outstanding()) this.armWatchdog();
   }
 
   flush() {
@@ -187,20 +172,6 @@ export class PythonLink {
     for (let i = 0; i < items.length; i += BATCH_MAX) {
       const slice = items.slice(i, i + BATCH_MAX);
       this.post({ type: "batch", items: slice }, slice.length);
-    }
-  }
-
-  /** @param {unknown} upTo Python's ack */
-  acknowledge(upTo) {
-    if (typeof upTo !== "number" || upTo <= this.acked) return;
-    this.acked = upTo;
-    while (this.inFlight.length && this.inFlight[0][0] <= this.acked) {
-      const done = /** @type {InFlight} */ (this.inFlight.shift()); // the loop checked there is one
-      this.backlog -= done[1];
-    }
-    if (this.droppedBusy && this.backlog < MAX_BACKLOG / 2) {
-      say("warn", this.droppedBusy + " call(s) were dropped while the worker was busy (backlog bound " + MAX_BACKLOG + " calls)");
-      this.droppedBusy = 0;
     }
   }
 
@@ -220,7 +191,7 @@ export class PythonLink {
         this.started(message);
         break;
       case "ack":
-        this.acknowledge(message.seq);
+        this.inFlight.acknowledge(message.seq);
         this.heard();
         break;
       case "alive": break; // a busy Python, not a dead one: heard() above was all it needed
