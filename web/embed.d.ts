@@ -168,8 +168,11 @@ export interface PyBridgeLogDetail {
   message?: string;
   method?: string;
   args?: unknown[];
-  /** On the "Python started in N ms" line: how long Python took to start, and from what. */
-  started?: { ms: number; mode: "snapshot" | "normal" };
+  /**
+   * On the "Python started in N ms" line: how long Python took to start, from what, why a snapshot start fell back
+   * to a normal one, and the start-up phases so far (ms since navigation; also `pybridge:<phase>` performance marks).
+   */
+  started?: { ms: number; mode: "snapshot" | "normal"; fallback?: string; phases: Record<string, number> };
 }
 
 declare global {

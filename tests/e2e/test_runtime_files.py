@@ -135,6 +135,7 @@ def test_a_missing_corrupt_or_mismatched_snapshot_falls_back_to_a_normal_start(
     bridge.page.add_init_script(LOG_CAPTURE)
     bridge.open()
     assert start_mode(bridge) == "normal"
+    assert bridge.js("() => window.__started[0].fallback"), "the started data says why the snapshot was not used"
     assert files["stdlib"] in requests
     assert files["core_zip"] in requests
     assert requests.count(f"{files['runtime']}pyodide.asm.wasm") == 1  # compiled once, used by both attempts

@@ -232,7 +232,8 @@ export class PythonLink {
     emit("pybridge:log", {
       level: "info",
       message: "Python started in " + message.ms + " ms" + (mode === "snapshot" ? " (from snapshot)" : ""),
-      started: { ms: message.ms, mode: mode, phases: this.timeline.copy() }
+      // fallback: why a snapshot start fell back to a normal one (the doctor and the bench say it)
+      started: Object.assign({ ms: message.ms, mode: mode, phases: this.timeline.copy() }, typeof message.fallback === "string" ? { fallback: message.fallback.slice(0, 300) } : {})
     });
   }
 

@@ -24,6 +24,7 @@ interface FromWorker {
   /** `started`: the phases Python's side measured from its start, and when that start was (epoch ms). */
   phases?: unknown;
   at?: unknown;
+  fallback?: unknown;
   seq?: unknown;
   index?: unknown;
   phase?: unknown;
