@@ -130,23 +130,57 @@ def missing_binary(engine: str) -> str | None:
     )
 
 
-class ExitTrap:
-    """A proxy on loopback that refuses every request and records its target: the browsers' HTTP and HTTPS proxy.
+def tls_server_name(hello: bytes) -> str | None:
+    """The host name (SNI) a TLS ClientHello asks for, or None. A browser that speaks TLS to its HTTPS proxy at once
+    (WebKitGTK does) sends no name when the proxy is an IP address: the request is refused all the same, its host
+    unknown. Layout: RFC 8446 4.1.2 and RFC 6066 3."""
+    try:
+        at = 5 + 4 + 2 + 32  # record header, handshake header, legacy version, random
+        at += 1 + hello[at]  # session id
+        at += 2 + int.from_bytes(hello[at : at + 2], "big")  # cipher suites
+        at += 1 + hello[at]  # compression methods
+        end = at + 2 + int.from_bytes(hello[at : at + 2], "big")
+        at += 2
+        while at + 4 <= end:
+            kind, size = int.from_bytes(hello[at : at + 2], "big"), int.from_bytes(hello[at + 2 : at + 4], "big")
+            if kind == 0:  # server_name: list length (2), name type (1), name length (2), name
+                length = int.from_bytes(hello[at + 7 : at + 9], "big")
+                return hello[at + 9 : at + 9 + length].decode("ascii")
+            at += 4 + size
+    except (IndexError, UnicodeDecodeError):
+        return None
+    return None
 
-    Browsers never proxy loopback, so the only requests that reach it are ones that would have left the machine;
-    `trapped` lists them ("GET http://host/path", "CONNECT host:443")."""
+
+class ExitTrap:
+    """A proxy on loopback that refuses every request and records where it was going: the browsers' HTTP and HTTPS
+    proxy.
+
+    Browsers never proxy loopback, so the only requests that reach it are ones that would have left the machine.
+    `trapped` lists them as "GET http://host/path" (plain HTTP) or "HTTPS host" (a CONNECT, or TLS straight away
+    with the host in its server name)."""
 
     def __init__(self) -> None:
         self.trapped: list[str] = []
         trap = self
 
-        class Handler(socketserver.StreamRequestHandler):
+        class Handler(socketserver.BaseRequestHandler):
             def handle(self) -> None:
-                line = self.rfile.readline(8192).decode("latin-1").strip()
-                if line:
-                    method, _, rest = line.partition(" ")
-                    trap.trapped.append(f"{method} {rest.rpartition(' ')[0] or rest}")
-                self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                self.request.settimeout(5)
+                try:
+                    first = self.request.recv(16384)
+                except OSError:
+                    return
+                if first[:1] == b"\x16":  # a TLS handshake record
+                    trap.trapped.append(f"HTTPS {tls_server_name(first) or '(host unknown)'}")
+                    return  # closing is the refusal
+                method, _, rest = first.split(b"\r\n", 1)[0].decode("latin-1").partition(" ")
+                target = rest.rpartition(" ")[0] or rest
+                if method == "CONNECT":
+                    trap.trapped.append(f"HTTPS {target.rsplit(':', 1)[0]}")
+                elif method:
+                    trap.trapped.append(f"{method} {target}")
+                self.request.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 
         class Server(socketserver.ThreadingTCPServer):
             daemon_threads = True
@@ -218,7 +252,7 @@ class Engine(ABC):
 class Firefox(Engine):
     name = "firefox"
     # Remote Settings and the like: a release build ignores a changed services.settings.server outside automation.
-    own_hosts = re.compile(r"^CONNECT ([a-z0-9.-]+\.)?(mozilla\.(com|net|org)|firefox\.com|mozaws\.net):443$")
+    own_hosts = re.compile(r"^HTTPS ([a-z0-9.-]+\.)?(mozilla\.(com|net|org)|firefox\.com|mozaws\.net)$")
 
     def __init__(self, trap: ExitTrap) -> None:
         super().__init__(trap)

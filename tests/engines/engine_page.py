@@ -167,6 +167,11 @@ class EnginePage:
         self.engine.collect()
         return self.watch.messages(level, contains)
 
+    def problems(self) -> list[str]:
+        """What the page did that no test expects (`Watch.problems`), with the page's own record read first."""
+        self.engine.collect()
+        return self.watch.problems()
+
     def console_seen(self) -> None:
         """Wait until every console line the page printed so far is in `watch.console` (a marker printed last)."""
         marker = f"[test marker {next(_counter)}]"
