@@ -54,7 +54,7 @@ BENCH_DEPS = $(PY) -c 'import brotli, matplotlib' 2>/dev/null || $(PY) -m pip in
 	if [ ! -f bench/node_modules/.package-lock.json ] || [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then \
 	  npm ci --prefix bench --no-audit --no-fund --loglevel=error; fi
 
-bench: setup ## py-bridge vs Intercom's snippet, 5 runs, ~12 min (bench/results/latest.{json,md,png})
+bench: setup ## py-bridge vs Intercom's snippet, 5 runs, ~16 min, Chromium + Firefox/WebKit (bench/results/latest.*)
 	@$(BENCH_DEPS)
 	$(PY) bench/run.py
 
