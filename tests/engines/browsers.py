@@ -25,7 +25,6 @@ import socketserver
 import subprocess
 import tempfile
 import threading
-import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Final
@@ -38,13 +37,15 @@ from tests.engines.bidi import BiDiClient
 __all__ = [
     "CONSOLE_RECORDER",
     "ENGINES",
+    "LOOPBACK",
     "OPT_OUT",
     "Engine",
-    "EngineMissing",
+    "EngineError",
     "ExitTrap",
     "Firefox",
     "WebKit",
     "missing_binary",
+    "tls_server_name",
 ]
 
 ENGINES: Final = ("firefox", "webkit")
@@ -115,8 +116,8 @@ CONSOLE_RECORDER: Final = """<script>(() => {
 })();</script>"""
 
 
-class EngineMissing(RuntimeError):
-    """An engine's binary is not installed (scripts/setup.sh installs it)."""
+class EngineError(RuntimeError):
+    """An engine's browser did not start as expected (missing binaries are reported by `missing_binary` before)."""
 
 
 def missing_binary(engine: str) -> str | None:
@@ -288,25 +289,33 @@ class Firefox(Engine):
         self.context = ""
 
     def _listening_url(self, timeout_s: float = 60) -> str:
-        """Firefox prints `WebDriver BiDi listening on ws://127.0.0.1:PORT` on stderr once it listens."""
-        assert self.process.stderr is not None
-        deadline = time.monotonic() + timeout_s
+        """Firefox prints `WebDriver BiDi listening on ws://127.0.0.1:PORT` on stderr once it listens. One thread
+        reads stderr for good (Firefox must never block on a full pipe) and reports that line."""
+        stderr = self.process.stderr
+        assert stderr is not None
+        found: list[str] = []
         seen: list[str] = []
-        for line in self.process.stderr:
-            match = re.search(r"WebDriver BiDi listening on (ws://\S+)", line)
-            if match:
-                # keep draining stderr so Firefox never blocks on a full pipe
-                threading.Thread(target=self._drain, name="firefox-stderr", daemon=True).start()
-                return match.group(1)
-            seen.append(line.rstrip())
-            if time.monotonic() > deadline:
-                break
-        raise EngineMissing("firefox-esr did not start WebDriver BiDi: " + " | ".join(seen[-5:]))
+        ready = threading.Event()
 
-    def _drain(self) -> None:
-        assert self.process.stderr is not None
-        for _ in self.process.stderr:
-            pass
+        def read() -> None:
+            for line in stderr:
+                if ready.is_set():
+                    continue
+                match = re.search(r"WebDriver BiDi listening on (ws://\S+)", line)
+                if match:
+                    found.append(match.group(1))
+                    ready.set()
+                else:
+                    seen.append(line.rstrip())
+            ready.set()  # stderr closed: Firefox has exited
+
+        threading.Thread(target=read, name="firefox-stderr", daemon=True).start()
+        if not ready.wait(timeout_s) or not found:
+            self.process.kill()
+            raise EngineError(
+                f"firefox-esr did not start WebDriver BiDi within {timeout_s} s: " + " | ".join(seen[-5:])
+            )
+        return found[0]
 
     def _on_log(self, params: dict[str, Any]) -> None:
         text = str(params.get("text", ""))
@@ -438,7 +447,7 @@ class WebKit(Engine):
             number = pipe.readline().strip()
         if not number:
             process.kill()
-            raise EngineMissing("Xvfb did not start (no display number)")
+            raise EngineError("Xvfb did not start (no display number)")
         return process, f":{number}"
 
     def _stop_xvfb(self) -> None:
