@@ -330,6 +330,7 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+ENGINE_NAMES = {"firefox": "Firefox ESR", "webkit": "WebKitGTK"}
 ENGINE_COLUMNS = (
     ("boot_ms", "boot_loopback", "first visit", "ms"),
     ("revisit_boot_ms", "boot_revisit", "revisit", "ms"),
@@ -362,9 +363,9 @@ def engines_markdown(result: dict[str, Any]) -> list[str]:
     lines.append("| " + " | ".join(row) + " |")
     for name, engine in engines.items():
         if "skipped" in engine:
-            lines.append(f"| {name} | skipped: {engine['skipped']} |" + " |" * (len(head) - 2))
+            lines.append(f"| {ENGINE_NAMES.get(name, name)} | skipped: {engine['skipped']} |" + " |" * (len(head) - 2))
             continue
-        row = [engine.get("version") or name]
+        row = [f"{ENGINE_NAMES.get(name, name)} {engine.get('version', '')}".strip()]
         for variant in variants:
             runs = ok_runs(engine["by_variant"].get(variant.key, []))
             row += [cell(stats([r.get(field) for r in runs]), unit) for field, _, _, unit in ENGINE_COLUMNS]
