@@ -37,10 +37,10 @@ lint: setup ## ruff lint + format check
 typecheck: setup ## mypy strict on the package
 	.venv/bin/mypy
 
-# The JavaScript that ships (embed.js, worker.mjs), builds (snapshot.mjs) or fakes Intercom (the sandbox widget):
+# The JavaScript that ships (web/page, web/worker, web/shared: bundled into embed.js and worker.mjs), builds (snapshot.mjs) or fakes Intercom (the sandbox widget):
 # ESLint (eslint.config.mjs: no global shadowed, none leaked) and tsc in strict mode, one project per context
 # (window, worker, Node). Both come pinned from package-lock.json (npm ci in setup); nothing is downloaded here.
-JS_FILES := web/embed.js web/worker.mjs web/snapshot.mjs py_bridge/sandbox/widget.js eslint.config.mjs
+JS_FILES := web/page web/worker web/shared web/snapshot.mjs py_bridge/tools/sandbox/widget.js eslint.config.mjs
 JS_CHECKS = echo "node_modules/.bin/eslint $(JS_FILES)" && node_modules/.bin/eslint --max-warnings 0 $(JS_FILES) && \
 	for project in page worker node; do \
 	  echo "node_modules/.bin/tsc -p tsconfig.$$project.json" && node_modules/.bin/tsc -p tsconfig.$$project.json || exit 1; \

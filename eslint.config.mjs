@@ -24,14 +24,26 @@ export default [
   },
   js.configs.recommended,
   {
-    // Page code: classic scripts (each one an IIFE) running in the site's window.
-    files: ["web/embed.js", "py_bridge/sandbox/widget.js"],
+    // The page runtime: ES modules (bundled into the classic script embed.js) running in the site's window.
+    files: ["web/page/**/*.js"],
+    languageOptions: { ecmaVersion: 2022, sourceType: "module", globals: { ...globals.browser } },
+    rules: scopeRules,
+  },
+  {
+    // The Intercom sandbox widget: a classic script (an IIFE) running in the site's window.
+    files: ["py_bridge/tools/sandbox/widget.js"],
     languageOptions: { ecmaVersion: 2022, sourceType: "script", globals: { ...globals.browser } },
     rules: scopeRules,
   },
   {
+    // Modules both the page runtime and the worker import: only what every context has.
+    files: ["web/shared/**/*.js"],
+    languageOptions: { ecmaVersion: 2022, sourceType: "module", globals: { ...globals.es2021 } },
+    rules: scopeRules,
+  },
+  {
     // The module worker that starts Pyodide: worker globals (self, postMessage, importScripts...), no window.
-    files: ["web/worker.mjs"],
+    files: ["web/worker/**/*.mjs"],
     languageOptions: { ecmaVersion: 2022, sourceType: "module", globals: { ...globals.worker } },
     rules: scopeRules,
   },

@@ -1,4 +1,4 @@
-"""Build hook: the wheel carries the pinned runtime (see py_bridge.bundle.stage_runtime).
+"""Build hook: the wheel carries the pinned runtime (see py_bridge.tools.bundle.stage_runtime).
 
 `pip wheel .` or `python -m build --wheel` in a checkout with `npm ci` done (and Node on PATH) copies Pyodide's
 core files, PyScript's dist, web/, the licenses and Node's products (trace, snapshot) into py_bridge/_runtime/ of
@@ -26,7 +26,7 @@ WHY = "(the wheel carries the pinned Pyodide and PyScript files it installs)"
 def runtime_problem(root: Path) -> str | None:
     """Why a wheel built in root cannot carry the runtime, as one line for the end of pip's output; None if it can.
 
-    node_modules is looked for in root and its parents, as py_bridge.bundle does when it copies the runtime.
+    node_modules is looked for in root and its parents, as py_bridge.tools.bundle does when it copies the runtime.
     """
     modules = next(
         (
@@ -69,7 +69,7 @@ class BuildPyWithRuntime(build_py):
             return
         sys.path.insert(0, str(HERE))
         try:
-            from py_bridge.bundle import stage_runtime
+            from py_bridge.tools.bundle import stage_runtime
         finally:
             sys.path.remove(str(HERE))
         try:

@@ -19,7 +19,7 @@ from typing import Any
 from pages import Variant, host_page
 from serve import BenchServer
 
-from tests.e2e.offline import CHROMIUM, CHROMIUM_ARGS
+from py_bridge.tools.browser import CHROMIUM, CHROMIUM_ARGS
 
 BENCH = Path(__file__).resolve().parent
 BINARY = BENCH / "node_modules" / ".bin" / "lighthouse"

@@ -323,11 +323,37 @@ def markdown(result: dict[str, Any]) -> str:
         "snippet's widget URL and `api_base` pointed at it); the Playwright runs answer Intercom's real URLs "
         "through the DevTools protocol instead.",
     ]
+    lines += phase_table(result)
     lines += engines_markdown(result)
     problems = result.get("problems") or []
     if problems:
         lines += ["", "Problems seen during the run:", *[f"- {p}" for p in problems[:20]]]
     return "\n".join(lines) + "\n"
+
+
+def phase_table(result: dict[str, Any]) -> list[str]:
+    """Where a start-up's time goes (loopback, the default tag; medians in ms since navigation): each phase the tag
+    marks (`pybridge:<phase>`, web/page/timeline.js), then the Messenger's boot, so a regression names its phase."""
+    runs = ok_runs((result.get("per_run") or {}).get("loopback", {}).get(DEFAULT.key, []))
+    visits = (("first visit", ""), ("revisit", "revisit_"))
+
+    def median(prefix: str, name: str) -> float | None:
+        key = f"{prefix}boot_ms"
+        values = [r.get(key) if name == "boot" else (r.get(f"{prefix}phases") or {}).get(name) for r in runs]
+        found = [float(v) for v in values if isinstance(v, int | float)]
+        return statistics.median(found) if found else None
+
+    names = {name for run in runs for _, prefix in visits for name in run.get(f"{prefix}phases") or {}}
+    if not names:
+        return []
+    lines = ["", "Start-up phases of the default tag (loopback; medians, ms since navigation):", ""]
+    lines += ["| phase | " + " | ".join(label for label, _ in visits) + " |", "|---|---|---|"]
+    for name in [*sorted(names, key=lambda n: median("revisit_", n) or 0.0), "boot"]:
+        row = [f"`{name}`" if name != "boot" else "Messenger booted (`boot`)"]
+        for _, prefix in visits:
+            value = median(prefix, name)
+            row.append("–" if value is None else f"{value:,.0f}")
+        lines.append("| " + " | ".join(row) + " |")
 
 
 ENGINE_NAMES = {"firefox": "Firefox ESR", "webkit": "WebKitGTK"}

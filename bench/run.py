@@ -35,8 +35,8 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from serve import BenchServer, load_bundle  # noqa: E402
 
 from py_bridge import start_bridge  # noqa: E402
-from py_bridge.bundle import build  # noqa: E402
-from py_bridge.sandbox import Sandbox  # noqa: E402
+from py_bridge.tools.bundle import build  # noqa: E402
+from py_bridge.tools.sandbox import Sandbox  # noqa: E402
 
 APP_ID = "abc12345"
 CPYTHON_CALLS = 20_000

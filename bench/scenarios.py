@@ -21,7 +21,7 @@ from pages import DEFAULT, HERO_PATH, Variant, host_page, init_script
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 from serve import BenchServer, LogEntry
 
-from tests.e2e.offline import CHROMIUM, CHROMIUM_ARGS, INTERCOM_HOSTS
+from py_bridge.tools.browser import CHROMIUM, CHROMIUM_ARGS, INTERCOM_HOSTS
 
 # Nothing may leave the machine even outside the intercepted https:// requests (e.g. a preconnect's DNS lookup).
 ARGS = [*CHROMIUM_ARGS, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
@@ -149,6 +149,12 @@ def visit(page: Page, url: str, variant: Variant) -> dict[str, Any]:
     return bench
 
 
+# The start-up phases the tag marks (`performance.mark("pybridge:<phase>")`, web/page/timeline.js), in ms since
+# navigation: read once the Messenger booted, so the later phases (the widget, the Messenger's start) are in.
+PHASES_JS = """() => Object.fromEntries(performance.getEntriesByType('mark')
+  .filter((m) => m.name.startsWith('pybridge:')).map((m) => [m.name.slice(9), Math.round(m.startTime)]))"""
+
+
 def boot_figures(bench: dict[str, Any]) -> dict[str, Any]:
     interaction = bench.get("interactionAt")
     return {
@@ -158,6 +164,7 @@ def boot_figures(bench: dict[str, Any]) -> dict[str, Any]:
         "ready_ms": round(bench["readyAt"], 1) if bench.get("readyAt") is not None else None,
         "python_start_ms": bench.get("pythonStartMs"),
         "from_snapshot": bool(bench.get("fromSnapshot")),
+        "phases": bench.get("phases") or {},
     }
 
 
@@ -180,7 +187,7 @@ def first_visit_and_revisit(
 
         first = visit(page, url, variant)
         page.wait_for_function(f"() => performance.now() >= {STAY_MS}", timeout=STAY_MS + 30_000, polling=100)
-        stayed: dict[str, Any] = page.evaluate("() => window.__bench")
+        stayed: dict[str, Any] = {**page.evaluate("() => window.__bench"), "phases": page.evaluate(PHASES_JS)}
         entries = server.entries()
         origin_ms = stayed["timeOrigin"]
         result: dict[str, Any] = {
@@ -197,7 +204,7 @@ def first_visit_and_revisit(
         server.clear_log()
         again = visit(page, url, variant)
         page.wait_for_timeout(1_000)
-        after: dict[str, Any] = page.evaluate("() => window.__bench")
+        after: dict[str, Any] = {**page.evaluate("() => window.__bench"), "phases": page.evaluate(PHASES_JS)}
         entries = server.entries()
         revisit = boot_figures(after)
         result.update({f"revisit_{key}": value for key, value in revisit.items()})

@@ -4,7 +4,7 @@
   A precompressed `<file>.br` next to the file is served as is; otherwise the file is compressed here once, with the
   PyPI `brotli` package at quality 11, and kept in a cache folder keyed by the file's SHA-256 (the Pyodide files
   take ~30 s to compress the first time). Caching as the README advises: `public, max-age=31536000, immutable` for
-  content-hashed names (`py_bridge.bundle.is_immutable` where the build has it; before that, every file but the
+  content-hashed names (`py_bridge.tools.bundle.is_immutable` where the build has it; before that, every file but the
   stable names), `public, max-age=300` for `embed.js`, `worker.mjs`, `manifest.json`; all carry an ETag and get
   `304` answers. `Access-Control-Allow-Origin: *` as on a CDN.
 - `/sandbox/...`: the local Intercom sandbox (only the Lighthouse pages use it; the Playwright runs answer
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from py_bridge.devserver import TYPES, cache_control  # the project's own MIME types and CDN cache rule
+from py_bridge.tools.devserver import TYPES, cache_control  # the project's own MIME types and CDN cache rule
 
 BROTLI_QUALITY = 11
 

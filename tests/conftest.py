@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from py_bridge.bundle import build
-from py_bridge.sandbox import Sandbox
+from py_bridge.tools.bundle import build
+from py_bridge.tools.sandbox import Sandbox
 
 
 @pytest.fixture(scope="session")

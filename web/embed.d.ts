@@ -1,5 +1,6 @@
 /**
- * py-bridge: TypeScript declarations of `window.pybridge`, the API embed.js installs.
+ * py-bridge: TypeScript declarations of `window.pybridge`, the API embed.js installs (also on PyScript pages that
+ * run py_bridge.pyscript.install()).
  *
  * The calls follow analytics.js (Segment, RudderStack): optional leading arguments, an options object, and a
  * callback in any position that runs once, after the call was handled or after at most 300 ms. No call ever throws.
@@ -30,7 +31,16 @@ export interface CallOptions {
   [key: string]: unknown;
 }
 
-/** The settings of `data-settings` (snake_case; JSON). `app_id`/`widget_id` usually come from data attributes. */
+/** A transformation file: its URL, or its URL with the SHA-256 of its exact bytes (`sha256-<base64>` or hex). */
+export interface TransformEntry {
+  url: string;
+  sha256: string;
+}
+
+/**
+ * The settings of `data-settings` (snake_case; JSON). `app_id`/`widget_id` usually come from data attributes.
+ * Checked against Python's settings by tests/unit/test_declarations.py: every setting, alias and accepted value.
+ */
 export interface Settings {
   app_id?: string;
   widget_id?: string;
@@ -55,11 +65,18 @@ export interface Settings {
   widget_timeout_ms?: number;
   load?: "eager" | "load" | "idle" | "interaction";
   fast_start?: boolean;
-  transform?: string | string[];
+  transform?: string | TransformEntry | Array<string | TransformEntry>;
   transform_errors?: "send" | "drop";
   transform_slow_ms?: number;
+  transform_load_ms?: number;
   debug?: boolean;
   sandbox_url?: string;
+  /** Legacy names (Segment's and RudderStack's Intercom integrations), accepted so their settings paste over. */
+  appId?: string;
+  activator?: string;
+  apiBase?: "https://api-iam.intercom.io" | "https://api-iam.eu.intercom.io" | "https://api-iam.au.intercom.io";
+  richLinkProperties?: string[];
+  hideDefaultLauncher?: boolean;
 }
 
 export type MessengerSpace = "home" | "messages" | "help" | "news" | "tasks" | "tickets";
@@ -151,7 +168,7 @@ export interface PyBridgeLogDetail {
   message?: string;
   method?: string;
   args?: unknown[];
-  /** On the "Python started in N ms" line: how long the worker took to start Python, and from what. */
+  /** On the "Python started in N ms" line: how long Python took to start, and from what. */
   started?: { ms: number; mode: "snapshot" | "normal" };
 }
 

@@ -1,4 +1,4 @@
-// Build-time tool, run with Node by `py-bridge build` (py_bridge/bundle.py). Two steps:
+// Build-time tool, run with Node by `py-bridge build` (py_bridge/tools/bundle/node.py). Two steps:
 //
 //   node snapshot.mjs trace <pyodide dir> <py_bridge.zip> <core modules.json> <exercise.py> <out.json>
 //     boots the pinned Pyodide normally, imports every module of the core, runs <exercise.py> (a session driven
@@ -11,72 +11,21 @@
 //     snapshot; then writes it as a DELTA against the memory a fresh instance holds at the moment Pyodide restores
 //     a snapshot (the wasm's initial data, mostly unchanged by start-up): only the 4 KiB pages that differ, XORed
 //     with it (11 MB instead of 31 MB raw, 2.9 instead of 4.0 MB with brotli). The worker applies it while Pyodide
-//     copies the snapshot into its heap (see worker.mjs). Determinism is checked here: the initial memory is
-//     captured in four fresh instances (words that vary are "volatile"), and a fifth restores from the delta with
-//     the worker's own code, must give the snapshot's memory word for word and then run the exercise.
+//     copies the snapshot into its heap (see web/worker/snapshot-restore.mjs); the format is web/shared/delta.js,
+//     which both import. Determinism is checked here: the initial memory is captured in four fresh instances (words
+//     that vary are "volatile"), and a fifth restores from the delta with the worker's own code, must give the
+//     snapshot's memory word for word and then run the exercise.
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+// The delta format, the same module the worker reads it with.
+import { DELTA_PAGE, applyDelta, initialChecksum, makeDelta, readDelta } from "./shared/delta.js";
 
 const [mode, ...args] = process.argv.slice(2);
 
 // The typed-array `set` every heap copy goes through (HEAP8 is an Int8Array; the method lives on %TypedArray%).
 const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);
 const originalSet = TypedArrayProto.set;
-
-// ---- the delta format (must stay identical in worker.mjs) -----------------------------------------------------
-// Pyodide's header (magic, header length, JSON length, build id, JSON), then ours: u32 DELTA_MAGIC, memory length,
-// page size, page count; the indices (u32) of the pages that differ from the initial memory; those pages, XORed
-// with it. Unchanged pages (two thirds of the memory, among them every zero page) are not in the file at all.
-const DELTA_MAGIC = 0x41544c44; // "DLTA"
-const DELTA_PAGE = 4096;
-
-/**
- * @param {Uint8Array} bytes
- * @returns {Delta}
- */
-function readDelta(bytes) {
-  const header = new Uint32Array(bytes.buffer, bytes.byteOffset, 2)[1];
-  const [magic, memoryLength, pageSize, pageCount] = new Uint32Array(bytes.buffer, bytes.byteOffset + header, 4);
-  const dataStart = header + 16 + 4 * pageCount;
-  if (magic !== DELTA_MAGIC || pageSize % 4 || memoryLength % pageSize || dataStart + pageCount * pageSize !== bytes.length) {
-    throw new Error("not a py-bridge delta snapshot");
-  }
-  const pages = new Uint32Array(bytes.buffer, bytes.byteOffset + header + 16, pageCount);
-  const data = new Int32Array(bytes.buffer, bytes.byteOffset + dataStart, (pageCount * pageSize) / 4);
-  return { header, memoryLength, pageSize, pages, data };
-}
-
-// A 64-bit pair of cheap hashes over the 32-bit words of the initial memory (volatile ranges zeroed first).
-/**
- * @param {Int32Array} heapWords
- * @param {WordRanges} volatile
- */
-function initialChecksum(heapWords, volatile) {
-  for (const [start, end] of volatile) heapWords.fill(0, start, end);
-  let h1 = 0x811c9dc5 | 0;
-  let h2 = 0;
-  for (let i = 0; i < heapWords.length; i++) {
-    const word = heapWords[i];
-    h1 = Math.imul(h1 ^ word, 0x01000193);
-    h2 = (h2 + (word ^ i)) | 0;
-  }
-  return (h1 >>> 0).toString(16).padStart(8, "0") + (h2 >>> 0).toString(16).padStart(8, "0");
-}
-
-/**
- * @param {Int32Array} heapWords
- * @param {Delta} delta
- */
-function applyDelta(heapWords, delta) {
-  const words = delta.pageSize / 4;
-  for (let i = 0; i < delta.pages.length; i++) {
-    const at = delta.pages[i] * words;
-    if (at + words > heapWords.length) throw new Error("delta page out of range");
-    for (let k = 0, from = i * words; k < words; k++) heapWords[at + k] ^= delta.data[from + k];
-  }
-}
-// ---------------------------------------------------------------------------------------------------------------
 
 /**
  * @param {string} dir
@@ -98,7 +47,8 @@ function minimalLock(indexURL) {
 /** @type {PyodideOptions} */
 const quiet = { stdout: () => {}, stderr: (text) => process.stderr.write(text + "\n") };
 // What start-up writes into the heap from its environment must be the same in Node and in every browser (LANG comes
-// from navigator.language, the program name from process.argv): the worker passes the same values (see worker.mjs).
+// from navigator.language, the program name from process.argv): the worker passes the same values (see
+// web/worker/pyodide-start.mjs).
 const FIXED_ENVIRONMENT = { env: { LANG: "C.UTF-8" }, _sysExecutable: "./this.program" };
 
 /**
@@ -207,26 +157,9 @@ gc.collect()
   if (volatile.reduce((n, [a, b]) => n + b - a, 0) > 4096) throw new Error("the initial memory is not deterministic");
   for (const [a, b] of volatile) initial.fill(0, a, b);
 
-  // The pages that differ from the initial memory, XORed with it.
+  // The pages that differ from the initial memory, XORed with it (web/shared/delta.js).
   const memory = new Int32Array(snapshot.buffer, snapshot.byteOffset + header, memoryLength / 4);
-  const wordsPerPage = DELTA_PAGE / 4;
-  const changed = [];
-  for (let page = 0; page < memoryLength / DELTA_PAGE; page++) {
-    for (let k = page * wordsPerPage; k < (page + 1) * wordsPerPage; k++) {
-      if (memory[k] !== initial[k]) {
-        changed.push(page);
-        break;
-      }
-    }
-  }
-  const dataStart = header + 16 + 4 * changed.length;
-  const delta = new Uint8Array(dataStart + changed.length * DELTA_PAGE);
-  delta.set(snapshot.subarray(0, header));
-  new Uint32Array(delta.buffer, header, 4 + changed.length).set([DELTA_MAGIC, memoryLength, DELTA_PAGE, changed.length, ...changed]);
-  const data = new Int32Array(delta.buffer, dataStart, changed.length * wordsPerPage);
-  changed.forEach((page, i) => {
-    for (let k = 0; k < wordsPerPage; k++) data[i * wordsPerPage + k] = memory[page * wordsPerPage + k] ^ initial[page * wordsPerPage + k];
-  });
+  const delta = makeDelta(snapshot, header, initial);
   const expected = initialChecksum(initial, volatile);
 
   // 3. A fresh instance restores from the delta exactly as the worker does, and must then run the exercise.
@@ -272,7 +205,7 @@ gc.collect()
     header_bytes: header,
     memory_bytes: memoryLength,
     page_bytes: DELTA_PAGE,
-    changed_pages: changed.length,
+    changed_pages: parsed.pages.length,
     total_pages: memoryLength / DELTA_PAGE,
   };
   fs.writeFileSync(infoPath, JSON.stringify(info));

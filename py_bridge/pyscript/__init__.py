@@ -5,21 +5,27 @@
     bridge.identify("user-1", {"email": "ada@example.com"})
     bridge.track("Signed Up", {"plan": "pro"})
 
-The same core as the embed (`py_bridge.bridge.Bridge`, built with `start_bridge`) decides everything. This package
-captures calls as the item dicts embed.js sends to the worker (`api`), encodes their values as embed.js does
-(`encoding`), and applies the returned commands in the page (`executor`, with `loader` for the widget script).
-Only `runtime` reaches JavaScript, and only inside a function, so every module imports in CPython.
+One page runtime for both entries: `install()` adds the bundle's own `embed.js` to the page with the in-page
+transport (`data-transport="page"`), so the JavaScript that encodes calls, queues them, loads the Messenger and
+applies commands is the tag's, byte for byte. Only where Python runs differs: here the runtime hands its messages to
+a `py_bridge.core.worker.WorkerSession` in this page's Pyodide instead of a Web Worker. `api.PyBridge` is the Python
+face of `window.pybridge`. Only `runtime.load` reaches JavaScript at import time, and only inside a function, so every
+module imports in CPython.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
+from py_bridge.core.worker import WorkerSession
 from py_bridge.pyscript.api import Debug, IntercomControls, PyBridge, User
-from py_bridge.pyscript.encoding import Budget, encode
-from py_bridge.pyscript.runtime import Runtime, load
+from py_bridge.pyscript.crossing import plain
+from py_bridge.pyscript.runtime import Runtime, bundle_url, load
 
-__all__ = ["Budget", "Debug", "IntercomControls", "PyBridge", "Runtime", "User", "encode", "install"]
+__all__ = ["Debug", "IntercomControls", "PyBridge", "Runtime", "User", "install"]
+
+# The expando the page runtime reads on its own <script> element: how it reaches this page's Python (no global).
+CONNECT: Final = "pybridgePython"
 
 _installed: PyBridge | None = None
 
@@ -39,9 +45,38 @@ def install(app_id: str, widget_id: str | None = None, **settings: Any) -> PyBri
         runtime = load()
     except ImportError as error:
         raise RuntimeError("py_bridge.pyscript.install() runs only inside Pyodide/PyScript in a browser") from error
-    raw: dict[str, Any] = {**settings, "app_id": app_id}
-    if widget_id is not None:
-        raw["widget_id"] = widget_id
     bridge = _installed = PyBridge(runtime)
-    bridge._start(raw)
+    try:
+        _add_runtime(
+            runtime, bridge, {**settings, "app_id": app_id, **({} if widget_id is None else {"widget_id": widget_id})}
+        )
+    except Exception as error:  # a broken page: report, and keep a bridge whose calls wait in a queue nobody reads
+        runtime.say("error", f"could not start ({type(error).__name__}: {str(error)[:200]}); py-bridge is disabled")
     return bridge
+
+
+def _add_runtime(runtime: Runtime, bridge: PyBridge, settings: dict[str, Any]) -> None:
+    js = runtime.js
+    base = bundle_url(runtime.config, str(js.location.href))
+    if base is None:
+        runtime.say(
+            "error",
+            "could not find the bundle: PyScript's config must name the bundle's pyodide.mjs as "
+            "`interpreter` (docs/pyscript.md); py-bridge is disabled",
+        )
+        return
+    current = getattr(js.window, "pybridge", None)
+    if current is None or not js.Array.isArray(current):
+        js.window.pybridge = js.Array.new()  # the pre-load queue: calls wait in it until the runtime loads
+
+    def connect(post: Any, beat: Any, mark: Any) -> WorkerSession:
+        session = WorkerSession(post, beat=beat, mark=mark)
+        bridge._session = session
+        return session
+
+    script = js.document.createElement("script")
+    script.setAttribute("src", f"{base}embed.js")
+    script.setAttribute("data-transport", "page")
+    script.setAttribute("data-settings", plain(settings))
+    setattr(script, CONNECT, runtime.create_proxy(connect))
+    js.document.head.appendChild(script)

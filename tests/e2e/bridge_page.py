@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from playwright.sync_api import Page, Route
 
-from py_bridge.devserver import DevServer
-from py_bridge.sandbox import Sandbox
+from py_bridge.tools.devserver import DevServer
+from py_bridge.tools.sandbox import Sandbox
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import Watch

@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page
 
-from py_bridge.devserver import DevServer
-from py_bridge.sandbox import Sandbox
+from py_bridge.tools.browser import CHROMIUM, CHROMIUM_ARGS
+from py_bridge.tools.devserver import DevServer
+from py_bridge.tools.sandbox import Sandbox
 from tests.e2e.bridge_page import BridgePage
-from tests.e2e.offline import CHROMIUM, CHROMIUM_ARGS, route_offline
+from tests.e2e.offline import route_offline
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

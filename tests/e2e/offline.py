@@ -1,7 +1,8 @@
 """The offline browser: Debian chromium's launch flags and the routing that keeps every request on this machine.
 
-Shared by the e2e fixtures and `bench/run.py`: Intercom's hostnames are answered by the local sandbox, loopback
-requests go through, and anything else is aborted and recorded.
+Used by the e2e fixtures: Intercom's hostnames are answered by the local sandbox, loopback requests go through, and
+anything else is aborted and recorded. The flags and the hosts live in py_bridge.tools.browser (the doctor and the
+bench use them too).
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from typing import Final
 
 from playwright.sync_api import BrowserContext, Route
 
-# One definition of the browser's flags and Intercom's hosts, shared with `py-bridge doctor`.
-from py_bridge.doctor import CHROMIUM, CHROMIUM_ARGS, INTERCOM_HOSTS
-from py_bridge.sandbox import Sandbox
+from py_bridge.tools.browser import INTERCOM_HOSTS
+from py_bridge.tools.sandbox import Sandbox
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "INTERCOM_HOSTS", "LOCAL", "route_offline"]
+__all__ = ["LOCAL", "route_offline"]
 
 LOCAL: Final = re.compile(r"^(https?://(127\.0\.0\.1|localhost)(:\d+)?/|blob:|data:|about:|file:)")
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import Page, Route
 
-from py_bridge.bridge import start_bridge
+from py_bridge.core.bridge import start_bridge
 from tests.e2e.bridge_page import APP_ID, BridgePage
 from tests.e2e.conftest import Watch
 

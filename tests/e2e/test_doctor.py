@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserType
 
-from py_bridge.devserver import DevServer
-from py_bridge.doctor import Report, diagnose
-from tests.e2e.offline import CHROMIUM, CHROMIUM_ARGS
+from py_bridge.tools.browser import CHROMIUM, CHROMIUM_ARGS
+from py_bridge.tools.devserver import DevServer
+from py_bridge.tools.doctor import Report, diagnose
 
 APP_ID = "abc12345"
 _pages = itertools.count()
@@ -205,7 +205,7 @@ def test_live_mode_with_intercom_unreachable_fails_the_widget_check_at_once(
 
 def test_the_command_prints_the_checklist_and_its_exit_status_follows_it(server: DevServer) -> None:
     good = subprocess.run(
-        [sys.executable, "-m", "py_bridge.cli", "doctor", host_page(server), "--chromium", CHROMIUM],
+        [sys.executable, "-m", "py_bridge.tools.cli", "doctor", host_page(server), "--chromium", CHROMIUM],
         capture_output=True,
         text=True,
         timeout=120,
@@ -216,7 +216,7 @@ def test_the_command_prints_the_checklist_and_its_exit_status_follows_it(server:
     assert sum(line.startswith("PASS") for line in lines) == 8, good.stdout
     assert lines[-1] == "all checks passed"
     bad = subprocess.run(
-        [sys.executable, "-m", "py_bridge.cli", "doctor", host_page(server, tag=False), "--timeout", "10"],
+        [sys.executable, "-m", "py_bridge.tools.cli", "doctor", host_page(server, tag=False), "--timeout", "10"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -6,7 +6,7 @@ import json
 
 from playwright.sync_api import Page
 
-from py_bridge.devserver import DevServer
+from py_bridge.tools.devserver import DevServer
 from tests.e2e.bridge_page import APP_ID, SNIPPET, BridgePage
 from tests.e2e.conftest import Watch
 

@@ -27,7 +27,7 @@ def served(bundle_dir: Path, tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
         [
             sys.executable,
             "-m",
-            "py_bridge.cli",
+            "py_bridge.tools.cli",
             "serve",
             str(bundle_dir),
             "--port",

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from py_bridge.destinations.intercom.settings import INTERCOM_KEYS
-from py_bridge.settings import BRIDGE_KEYS
+from py_bridge.core.destinations.intercom.settings import INTERCOM_KEYS
+from py_bridge.core.settings import BRIDGE_KEYS
 from tests.e2e.bridge_page import APP_ID, SNIPPET_HEADING, BridgePage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,7 +185,7 @@ def test_every_command_the_readme_and_docs_show_exists() -> None:
     assert {"demo", "test"} <= targets, targets
     for command, options in sorted(commands.items()):
         shown = subprocess.run(
-            [sys.executable, "-m", "py_bridge.cli", command, "--help"], capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "py_bridge.tools.cli", command, "--help"], capture_output=True, text=True, timeout=60
         )
         assert shown.returncode == 0, f"py-bridge {command} --help: {shown.stderr.strip()}"
         missing = sorted(option for option in options if not re.search(rf"(?<![\w-]){option}(?![\w-])", shown.stdout))

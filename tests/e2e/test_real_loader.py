@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
-from py_bridge.devserver import DevServer
 from py_bridge.identity import user_hash
-from py_bridge.sandbox import Sandbox
+from py_bridge.tools.devserver import DevServer
+from py_bridge.tools.sandbox import Sandbox
 from tests.e2e.bridge_page import APP_ID, PAST_THE_START_POINTS, SNIPPET, WORKER_CLOCK, BridgePage
 from tests.e2e.conftest import Watch
 from tests.e2e.offline import route_offline

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, Route
 
-from py_bridge.devserver import DevServer
+from py_bridge.tools.devserver import DevServer
 from tests.e2e.bridge_page import BridgePage
 from tests.e2e.conftest import Watch
 from tests.e2e.test_runtime_files import manifest, open_worker_page, wait_message

@@ -11,7 +11,7 @@ import re
 
 from playwright.sync_api import Route
 
-from py_bridge.devserver import DevServer
+from py_bridge.tools.devserver import DevServer
 from tests.e2e.bridge_page import BridgePage
 from tests.e2e.conftest import Watch
 

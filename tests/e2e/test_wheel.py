@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from py_bridge.bundle import project_root
-from py_bridge.devserver import DevServer
-from py_bridge.sandbox import Sandbox
+from py_bridge.tools.bundle import project_root
+from py_bridge.tools.devserver import DevServer
+from py_bridge.tools.sandbox import Sandbox
 from tests.e2e.bridge_page import APP_ID, BridgePage
 from tests.e2e.conftest import Watch
 
@@ -176,7 +176,7 @@ def test_a_tampered_runtime_file_is_one_clear_error_naming_it(
 def test_a_snapshot_made_for_another_build_is_refused(installed: Installed, tmp_path: Path) -> None:
     """The carried products are keyed by the runtime, the core zip and the snapshot code they were made from."""
     carried = next(installed.venv.glob("lib/python*/site-packages/py_bridge/_runtime"))
-    core = next(carried.parent.glob("events.py"))
+    core = next(carried.parent.glob("core/events.py"))
     original = core.read_bytes()
     core.write_bytes(original + b"\n# changed after install\n")
     try:

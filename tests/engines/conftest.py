@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from py_bridge.sandbox import Sandbox
+from py_bridge.tools.sandbox import Sandbox
 from tests.e2e.conftest import Watch
 from tests.engines.browsers import LOOPBACK, OPT_OUT, Engine, ExitTrap, Firefox, WebKit, missing_binary
 from tests.engines.engine_page import EnginePage, LoggedServer

@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from py_bridge.devserver import DevServer
-from py_bridge.sandbox import Sandbox
+from py_bridge.tools.devserver import DevServer
+from py_bridge.tools.sandbox import Sandbox
 from tests.e2e.bridge_page import APP_ID
 from tests.e2e.conftest import Watch
 from tests.engines.browsers import Engine

@@ -3,7 +3,7 @@ caught. Without this a guard that silently saw nothing (a driver that stopped re
 
 from __future__ import annotations
 
-from py_bridge.sandbox import Sandbox
+from py_bridge.tools.sandbox import Sandbox
 from tests.e2e.conftest import Watch
 from tests.engines.browsers import Engine, ExitTrap
 from tests.engines.conftest import BLANK

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from py_bridge.arguments import (
+from py_bridge.core.arguments import (
     AliasArgs,
     PageArgs,
     Resolved,
@@ -22,7 +22,7 @@ from py_bridge.arguments import (
     callback_id,
     resolve,
 )
-from py_bridge.notes import Notes
+from py_bridge.core.notes import Notes
 
 UNDEFINED = {"$pybridge": "undefined"}
 FUNCTION = {"$pybridge": "unsupported", "type": "function"}  # a function from a page that does not number callbacks
@@ -553,8 +553,8 @@ def test_arguments_that_are_not_a_list_mean_no_arguments() -> None:
 def test_empty_page_strings_stay_empty_strings() -> None:
     """Issue 15, item 17, analytics-next's "empty strings" row: ("", "", null, {integrations}) keeps "" and "",
     properties {} (null holds their place) and the options."""
-    from py_bridge.events import normalise
-    from py_bridge.notes import Notes
+    from py_bridge.core.events import normalise
+    from py_bridge.core.notes import Notes
 
     notes = Notes()
     options = {"integrations": {"Amplitude": {"sessionId": "123"}}}

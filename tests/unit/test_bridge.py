@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from py_bridge.bridge import Bridge, start_bridge
-from py_bridge.commands import (
+from py_bridge.core.bridge import Bridge, start_bridge
+from py_bridge.core.commands import (
     Callback,
     Command,
     Emit,
@@ -23,7 +23,7 @@ from py_bridge.commands import (
     Trace,
     WatchPages,
 )
-from py_bridge.worker import WorkerSession
+from py_bridge.core.worker import WorkerSession
 
 APP = "abc12345"
 MESSENGER = {"app_id": APP, "custom_launcher_selector": "#IntercomDefaultWidget"}
@@ -545,22 +545,6 @@ def test_worker_output_is_strict_json_even_for_hostile_input() -> None:
     assert boot["args"][0]["a_b"] == "x" * 255
 
 
-def test_pyscript_encoding_bounds_a_huge_shared_object_graph() -> None:
-    """The PyScript entry's encoder stops at its budget instead of walking 2^40 values; decoding warns."""
-    from py_bridge.notes import Notes
-    from py_bridge.pyscript import encode
-    from py_bridge.values import decode
-
-    graph: dict[str, object] = {"v": 1}
-    for _ in range(40):
-        graph = {"a": graph, "b": graph}
-    encoded = encode({"kept": "yes", "graph": graph})
-    notes = Notes()
-    decoded = decode(encoded, "track properties", notes)
-    assert decoded["kept"] == "yes"
-    assert any("too much data" in n for n in notes)
-
-
 def test_consent_withdrawn_forgets_the_user_so_a_later_grant_starts_fresh() -> None:
     """After withdrawal and a new grant, the old user's data is gone: the next boot is a plain visitor boot."""
     b = bridge()
@@ -596,7 +580,7 @@ def timed(ms: float, method: str, *args: Any) -> dict[str, Any]:
 
 def test_page_clock_never_moves_backwards_for_an_older_timestamp() -> None:
     """A replayed call's capture time is in the past: the clock keeps its reading; newer timestamps move it on."""
-    from py_bridge.bridge import PageClock
+    from py_bridge.core.bridge import PageClock
 
     monotonic = Monotonic()
     clock = PageClock(monotonic, wall=lambda: WALL)
@@ -613,9 +597,9 @@ def test_page_clock_never_moves_backwards_for_an_older_timestamp() -> None:
 
 def test_updates_replayed_after_a_late_consent_are_charged_when_sent_not_when_captured() -> None:
     """19 updates held 40 minutes for consent, then 20 live ones: no 30-minute window carries more than 20 updates."""
-    from py_bridge.bridge import Environment, PageClock
-    from py_bridge.destinations.intercom.throttle import UPDATE_LIMIT, UPDATE_WINDOW_S
-    from py_bridge.settings import parse_settings
+    from py_bridge.core.bridge import Environment, PageClock
+    from py_bridge.core.destinations.intercom.throttle import UPDATE_LIMIT, UPDATE_WINDOW_S
+    from py_bridge.core.settings import parse_settings
 
     monotonic = Monotonic()
     page_clock = PageClock(monotonic, wall=lambda: WALL)
@@ -788,7 +772,7 @@ def test_a_native_session_of_another_user_is_ended_before_this_user_boots() -> N
 def test_consent_withdrawn_tells_the_page_to_forget_intercom_after_the_shutdown() -> None:
     """Withdrawal: shutdown, then ForgetIntercom (app_id out of intercomSettings, cookies expired), and no
     SetIntercomSettings that would hand Intercom's loader an app_id to boot from on the next Turbo load."""
-    from py_bridge.commands import ForgetIntercom, to_message
+    from py_bridge.core.commands import ForgetIntercom, to_message
 
     b = bridge()
     b.start([LOADED, call("identify", "u1", {"email": "u1@example.com"})])
@@ -810,26 +794,3 @@ def test_consent_granted_again_after_a_withdrawal_writes_intercom_settings_again
     commands = b.receive({"kind": "consent", "granted": True})
     assert methods(commands) == ["boot"]
     assert SetIntercomSettings(MESSENGER) in commands
-
-
-@pytest.mark.parametrize(
-    ("host", "domains"),
-    [
-        ("www.example.com", ["", "; domain=www.example.com", "; domain=example.com"]),
-        (
-            "a.b.example.co.uk",
-            ["", "; domain=a.b.example.co.uk", "; domain=b.example.co.uk", "; domain=example.co.uk", "; domain=co.uk"],
-        ),
-        ("example.com", ["", "; domain=example.com"]),
-        ("localhost", [""]),
-        ("127.0.0.1", [""]),
-        ("[::1]", [""]),
-    ],
-)
-def test_withdrawal_expires_cookies_host_only_and_on_each_parent_domain_up_to_the_last_two_labels(
-    host: str, domains: list[str]
-) -> None:
-    """The Messenger sets its cookies on the site's top-level domain; an IP or localhost has only host cookies."""
-    from py_bridge.pyscript.executor import cookie_domains
-
-    assert cookie_domains(host) == domains

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from py_bridge.bridge import Bridge, start_bridge
-from py_bridge.commands import Command, Identity, IntercomCall, LoadWidget, Log, Ready, Schedule, State, to_message
-from py_bridge.worker import WorkerSession
+from py_bridge.core.bridge import Bridge, start_bridge
+from py_bridge.core.commands import Command, Identity, IntercomCall, LoadWidget, Log, Ready, Schedule, State, to_message
+from py_bridge.core.worker import WorkerSession
 from tests.unit.test_bridge import Page as PostedMessages
 
 APP = "abc12345"

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from py_bridge.bundle import build
-from py_bridge.cli import main
-from py_bridge.errors import BridgeError
+from py_bridge.core.errors import BridgeError
+from py_bridge.tools.bundle import build
+from py_bridge.tools.cli import main
 
 LEDGER = ".py-bridge-build.json"  # a documented name: site owners see it in their folder
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-import py_bridge.bundle
-from py_bridge.cli import main
-from py_bridge.errors import BridgeError
+import py_bridge.tools.bundle
+from py_bridge.core.errors import BridgeError
+from py_bridge.tools.cli import main
 
 
 def fails(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -59,7 +59,7 @@ def no_build(monkeypatch: pytest.MonkeyPatch) -> None:
     def build(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("build() must not run")
 
-    monkeypatch.setattr(py_bridge.bundle, "build", build)
+    monkeypatch.setattr(py_bridge.tools.bundle, "build", build)
 
 
 @pytest.mark.parametrize(
@@ -113,7 +113,7 @@ def test_a_missing_build_input_is_one_line(
     def build(*args: Any, **kwargs: Any) -> None:
         raise FileNotFoundError(2, "No such file or directory", "node_modules/pyodide/pyodide.asm.wasm")
 
-    monkeypatch.setattr(py_bridge.bundle, "build", build)
+    monkeypatch.setattr(py_bridge.tools.bundle, "build", build)
     status, line = fails(["build", str(tmp_path / "out")], capsys)
     assert status == 1
     assert line == "py-bridge: No such file or directory: node_modules/pyodide/pyodide.asm.wasm"
@@ -125,7 +125,7 @@ def test_a_bridge_error_and_a_bug_are_one_line_each(
     def damaged(*args: Any, **kwargs: Any) -> None:
         raise BridgeError("runtime file pyodide.asm.wasm does not match\nits SHA-256")
 
-    monkeypatch.setattr(py_bridge.bundle, "build", damaged)
+    monkeypatch.setattr(py_bridge.tools.bundle, "build", damaged)
     assert fails(["build", str(tmp_path / "a")], capsys) == (
         1,
         "py-bridge: runtime file pyodide.asm.wasm does not match its SHA-256",
@@ -134,7 +134,7 @@ def test_a_bridge_error_and_a_bug_are_one_line_each(
     def bug(*args: Any, **kwargs: Any) -> None:
         raise KeyError("oops")
 
-    monkeypatch.setattr(py_bridge.bundle, "build", bug)
+    monkeypatch.setattr(py_bridge.tools.bundle, "build", bug)
     status, line = fails(["build", str(tmp_path / "b")], capsys)
     assert status == 1
     assert line.startswith("py-bridge: internal error: KeyError: 'oops'")
@@ -233,8 +233,8 @@ import signal
 import sys
 from pathlib import Path
 
-import py_bridge.bundle
-from py_bridge.cli import main
+import py_bridge.tools.bundle
+from py_bridge.tools.cli import main
 
 # Ctrl-C as in a terminal, even when the tests themselves run as a shell's background job (SIGINT ignored there).
 signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -248,7 +248,7 @@ def build(out_dir, **options):
     (out / "manifest.json").write_text("{}")
 
 
-py_bridge.bundle.build = build
+py_bridge.tools.bundle.build = build
 raise SystemExit(main(sys.argv[1:]))
 """
 
@@ -335,7 +335,7 @@ def test_doctor_without_chromium_says_where_it_looked(tmp_path: Path, capsys: py
 def test_a_mistake_from_the_installed_command_is_one_line_without_traceback(tmp_path: Path) -> None:
     """The real process: exit status and stderr as a shell sees them."""
     done = subprocess.run(
-        [sys.executable, "-m", "py_bridge.cli", "serve", str(tmp_path / "nowhere")],
+        [sys.executable, "-m", "py_bridge.tools.cli", "serve", str(tmp_path / "nowhere")],
         capture_output=True,
         text=True,
         timeout=60,
@@ -352,7 +352,7 @@ def test_serve_serves_the_bundle_with_cors_cache_and_types(fake_bundle: Path) ->
     """`py-bridge serve DIR --port 0` prints the embed URL and the tag, then serves DIR at /py-bridge/."""
     (fake_bundle / "embed.js.br").write_bytes(b"br")  # a precompressed copy, as the build writes
     with subprocess.Popen(
-        [sys.executable, "-m", "py_bridge.cli", "serve", str(fake_bundle), "--port", "0"],
+        [sys.executable, "-m", "py_bridge.tools.cli", "serve", str(fake_bundle), "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from py_bridge.bridge import Bridge, start_bridge
-from py_bridge.commands import Command, ForgetIntercom, IntercomCall, LoadWidget, SetIntercomSettings
-from py_bridge.worker import WorkerSession
+from py_bridge.core.bridge import Bridge, start_bridge
+from py_bridge.core.commands import Command, ForgetIntercom, IntercomCall, LoadWidget, SetIntercomSettings
+from py_bridge.core.worker import WorkerSession
 
 APP = "abc12345"
 

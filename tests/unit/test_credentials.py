@@ -1,6 +1,6 @@
 """One credential vocabulary: every accepted spelling of user_hash / intercom_user_jwt is read and hidden everywhere.
 
-The spellings are listed here literally (not imported), so a name dropped from `py_bridge.credentials` fails these
+The spellings are listed here literally (not imported), so a name dropped from `py_bridge.core.credentials` fails these
 tests instead of silently shrinking what they check.
 """
 
@@ -13,15 +13,14 @@ from typing import Any
 
 import pytest
 
-from py_bridge.bundle import build, project_root
-from py_bridge.commands import IntercomCall, Trace
-from py_bridge.credentials import CREDENTIAL_ALIASES, CREDENTIAL_NAMES, is_credential_key, redact_deep
-from py_bridge.destinations.intercom.destination import redact as destination_redact
-from py_bridge.destinations.intercom.mapping import credentials
-from py_bridge.errors import SecretInSettingsError
-from py_bridge.pyscript.encoding import redact as pyscript_redact
-from py_bridge.settings import find_secret, parse_settings
-from py_bridge.trace import Tracer
+from py_bridge.core.commands import IntercomCall, Trace
+from py_bridge.core.credentials import CREDENTIAL_ALIASES, CREDENTIAL_NAMES, is_credential_key, redact_deep
+from py_bridge.core.destinations.intercom.destination import redact as destination_redact
+from py_bridge.core.destinations.intercom.mapping import credentials
+from py_bridge.core.errors import SecretInSettingsError
+from py_bridge.core.settings import find_secret, parse_settings
+from py_bridge.core.trace import Tracer
+from py_bridge.tools.bundle import build, project_root
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXRva2Vu.c2lnbmF0dXJl"
 ACCEPTED = ["user_hash", "userHash", "intercom_user_jwt", "intercomUserJwt", "jwt"]
@@ -100,15 +99,6 @@ def test_the_destination_redact_hides_every_spelling_at_any_depth(name: str) -> 
     assert safe["email"] == "a@example.com"
 
 
-@pytest.mark.parametrize("name", ACCEPTED + LOOKALIKES)
-def test_the_pyscript_log_events_hide_every_spelling_at_any_depth(name: str) -> None:
-    """The PyScript entry's `pybridge:log` arguments, as embed.js's redact does for the embed."""
-    safe = pyscript_redact([{name: TOKEN, "n": 1}, nested(name), "text"])
-    assert TOKEN not in json.dumps(safe)
-    assert safe[0]["n"] == 1
-    assert safe[2] == "text"
-
-
 def test_redact_deep_leaves_the_original_untouched_and_stops_at_the_depth_limit() -> None:
     """A copy, never a mutation; a pathological depth is cut, not a RecursionError."""
     original = nested("jwt")
@@ -131,18 +121,16 @@ def test_a_credential_pasted_into_the_settings_is_refused_as_a_secret(name: str)
     assert find_secret({"nested": {name: "x"}}) == f"settings.nested.{name}"
 
 
-# -- embed.js gets the list through py_bridge.protocol's page constants --------------------------------------------
+# -- embed.js gets the list through py_bridge.core.protocol's page constants -------------------------------------------
 
-PROTOCOL_LINE_RE = re.compile(r"var PROTOCOL = (?:/\*__PY_BRIDGE_PROTOCOL__\*/)?(\{.*\});")
+PROTOCOL_LINE_RE = re.compile(r"^export const PROTOCOL = (\{.*\});$", re.M)
 
 
-def test_the_embed_source_reads_the_names_from_its_protocol_literal() -> None:
-    """The source stays valid JavaScript: one PROTOCOL literal (a comment placeholder before it) holds the names."""
-    source = (project_root() / "web" / "embed.js").read_text(encoding="utf-8")
+def test_the_page_runtime_reads_the_names_from_the_protocol_module() -> None:
+    """web/shared/protocol.js (generated from Python) holds every spelling the page redacts and forgets."""
+    source = (project_root() / "web" / "shared" / "protocol.js").read_text(encoding="utf-8")
     (value,) = PROTOCOL_LINE_RE.findall(source)
-    assert "var PROTOCOL = /*__PY_BRIDGE_PROTOCOL__*/{" in source
     assert sorted(json.loads(value)["credential_keys"]) == sorted(ACCEPTED)
-    assert "var CREDENTIAL_KEYS = PROTOCOL.credential_keys;" in source
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +141,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_built_embed_carries_exactly_the_python_list(built: Path) -> None:
-    """The bundle writes the JSON of the page constants in, `CREDENTIAL_NAMES` among them: one list, two languages."""
+    """The bundler inlines the page constants, `CREDENTIAL_NAMES` among them: one list, two languages."""
     embed = (built / "embed.js").read_text(encoding="utf-8")
-    assert "__PY_BRIDGE_PROTOCOL__" not in embed
-    (value,) = PROTOCOL_LINE_RE.findall(embed)
-    assert json.loads(value)["credential_keys"] == list(CREDENTIAL_NAMES)
+    (value,) = re.findall(r"\bcredential_keys:(\[[^\]]*\])", embed)
+    assert json.loads(value) == list(CREDENTIAL_NAMES)

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from py_bridge.commands import Command, IntercomCall, Listen, LoadWidget, Log, Schedule, SetIntercomSettings
-from py_bridge.destinations.intercom import IntercomDestination, parse_intercom_settings
-from py_bridge.destinations.intercom.throttle import UPDATE_LIMIT, UPDATE_WINDOW_S, UpdateBudget
-from py_bridge.events import Event
+from py_bridge.core.commands import Command, IntercomCall, Listen, LoadWidget, Log, Schedule, SetIntercomSettings
+from py_bridge.core.destinations.intercom import IntercomDestination, parse_intercom_settings
+from py_bridge.core.destinations.intercom.throttle import UPDATE_LIMIT, UPDATE_WINDOW_S, UpdateBudget
+from py_bridge.core.events import Event
 
 APP = "abc12345"
 MESSENGER = {"app_id": APP, "custom_launcher_selector": "#IntercomDefaultWidget"}
@@ -557,10 +557,10 @@ def test_no_30_minute_window_ever_holds_more_than_20_updates_over_hours() -> Non
 
 def test_a_credential_supplied_later_for_the_same_user_is_sent_with_the_identity() -> None:
     """identify('u1') without a hash, then identify('u1', same traits, hash): the hash goes out with user_id."""
-    from py_bridge.commands import IntercomCall as Call
-    from py_bridge.destinations.intercom import IntercomDestination
-    from py_bridge.destinations.intercom.settings import parse_intercom_settings
-    from py_bridge.events import Event
+    from py_bridge.core.commands import IntercomCall as Call
+    from py_bridge.core.destinations.intercom import IntercomDestination
+    from py_bridge.core.destinations.intercom.settings import parse_intercom_settings
+    from py_bridge.core.events import Event
 
     destination = IntercomDestination(parse_intercom_settings({"app_id": "abc12345"}), clock=lambda: 1000.0)
     destination.load()
@@ -776,7 +776,7 @@ def test_intercom_settings_follow_an_email_change_and_fall_back_to_the_visitor_o
 def test_withdraw_shuts_down_and_tells_the_page_to_forget_intercom_without_remirroring_the_app_id() -> None:
     """Intercom's loader boots from intercomSettings.app_id on Turbo loads: withdraw() must not write it back (as
     end_session's mirror does) but have the page remove it with the identity and expire Intercom's cookies."""
-    from py_bridge.commands import ForgetIntercom
+    from py_bridge.core.commands import ForgetIntercom
 
     d = make()
     d.handle(identify("u1", {"email": "u1@example.com"}, integrations={"Intercom": {"user_hash": "h"}}))
@@ -791,7 +791,7 @@ def test_withdraw_shuts_down_and_tells_the_page_to_forget_intercom_without_remir
 
 def test_forget_intercom_names_the_three_messenger_cookies_of_the_app() -> None:
     """The cookies Intercom documents for the Messenger: visitor id, session and device id, per app."""
-    from py_bridge.commands import ForgetIntercom, to_message
+    from py_bridge.core.commands import ForgetIntercom, to_message
 
     command = ForgetIntercom(APP, ("app_id",))
     assert command.cookies == (f"intercom-id-{APP}", f"intercom-session-{APP}", f"intercom-device-id-{APP}")
@@ -806,7 +806,7 @@ def test_forget_intercom_names_the_three_messenger_cookies_of_the_app() -> None:
 def test_withdraw_before_any_boot_still_forgets_and_a_later_boot_mirrors_the_settings_again() -> None:
     """Nothing booted: no shutdown, but the page still forgets; after a new grant the next boot writes
     intercomSettings again (the mirror was reset, so it is not skipped as unchanged)."""
-    from py_bridge.commands import ForgetIntercom
+    from py_bridge.core.commands import ForgetIntercom
 
     d = make()
     assert d.withdraw() == [ForgetIntercom(APP, ("app_id", "user_id", "email", "user_hash", "intercom_user_jwt"))]

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from py_bridge import devserver
-from py_bridge.devserver import DevServer
+from py_bridge.tools import devserver
+from py_bridge.tools.devserver import DevServer
 
 EMBED = b"/* embed.js */" + b" " * 2000
 

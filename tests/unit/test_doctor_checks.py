@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from py_bridge.doctor import Check, _checks, _Seen
+from py_bridge.tools.doctor import Check, _checks, _Seen
 
 APP_ID = "abc12345"
 WIDGET = f"https://widget.intercom.io/widget/{APP_ID}"

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from py_bridge.commands import Command, IntercomCall, Log
-from py_bridge.destinations.intercom import IntercomDestination, parse_intercom_settings
-from py_bridge.events import CALL_METHODS, Event, normalise
-from py_bridge.notes import Notes
-from py_bridge.values import DROP, MAX_DEPTH, MAX_STRING, decode
+from py_bridge.core.commands import Command, IntercomCall, Log
+from py_bridge.core.destinations.intercom import IntercomDestination, parse_intercom_settings
+from py_bridge.core.events import CALL_METHODS, Event, normalise
+from py_bridge.core.notes import Notes
+from py_bridge.core.values import DROP, MAX_DEPTH, MAX_STRING, decode
 
 CONTEXT = {"anonymous_id": "anon-1", "locale": "en-GB"}
 PAGE_CONTEXT = {

@@ -11,7 +11,7 @@ import jwt
 import pytest
 
 from py_bridge.identity import intercom_user_jwt, user_hash
-from py_bridge.sandbox import Sandbox
+from py_bridge.tools.sandbox import Sandbox
 
 SECRET = "s3cr3t"
 # hex(HMAC-SHA256(b"s3cr3t", b"u1")), computed once and pinned so a change of algorithm or encoding is caught.

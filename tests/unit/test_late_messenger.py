@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from py_bridge.bridge import Bridge, start_bridge
-from py_bridge.commands import Command, IntercomCall, Log
+from py_bridge.core.bridge import Bridge, start_bridge
+from py_bridge.core.commands import Command, IntercomCall, Log
 
 APP = "abc12345"
 LATE = {"kind": "signal", "name": "widget", "data": {"status": "late", "reason": "did not start within 8 s"}}

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import settings as settings_
 from hypothesis import strategies as st
 
-from py_bridge.destinations.intercom.mapping import (
+from py_bridge.core.destinations.intercom.mapping import (
     clean_key,
     company_payload,
     context_attributes,
@@ -20,9 +20,9 @@ from py_bridge.destinations.intercom.mapping import (
     to_unix_seconds,
     user_payload,
 )
-from py_bridge.destinations.intercom.settings import IntercomSettings, parse_intercom_settings
-from py_bridge.events import Event
-from py_bridge.notes import Notes
+from py_bridge.core.destinations.intercom.settings import IntercomSettings, parse_intercom_settings
+from py_bridge.core.events import Event
+from py_bridge.core.notes import Notes
 
 BASE = parse_intercom_settings({"app_id": "abc12345"})
 JAN_2021 = 1_609_459_200
@@ -537,7 +537,7 @@ def test_metadata_within_limit_gives_no_note() -> None:
 
 def test_non_ascii_digits_are_not_read_as_a_unix_time() -> None:
     """'¹' passes str.isdigit() but is no number: it is not a date (found by hypothesis)."""
-    from py_bridge.destinations.intercom.mapping import to_unix_seconds
+    from py_bridge.core.destinations.intercom.mapping import to_unix_seconds
 
     assert to_unix_seconds("¹") is None
     assert to_unix_seconds("١٢٣") is None

@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import event as hyp_event
 from hypothesis import strategies as st
 
-from py_bridge.bridge import start_bridge
-from py_bridge.commands import Command, IntercomCall, to_message
-from py_bridge.destinations.intercom.mapping import event_payload, user_payload
-from py_bridge.destinations.intercom.settings import parse_intercom_settings
-from py_bridge.events import CALL_METHODS, Event, normalise
-from py_bridge.notes import Notes
+from py_bridge.core.bridge import start_bridge
+from py_bridge.core.commands import Command, IntercomCall, to_message
+from py_bridge.core.destinations.intercom.mapping import event_payload, user_payload
+from py_bridge.core.destinations.intercom.settings import parse_intercom_settings
+from py_bridge.core.events import CALL_METHODS, Event, normalise
+from py_bridge.core.notes import Notes
 
 FORBIDDEN = re.compile(r"[.$~`!@#%^&*'{}\[\]|\\\"\x00]")
 MESSENGER_KEYS = {

@@ -1,11 +1,12 @@
-"""One protocol, written once: every side of the page <-> Python boundary knows exactly py_bridge.protocol's names.
+"""One protocol, written once: every side of the page <-> Python boundary knows exactly the protocol's names.
 
 Each vocabulary (worker message types, item kinds, signals, command ops and their fields, value markers, env fields)
-is read from every side that speaks it: embed.js and worker.mjs (their source), the PyScript entry and the core (their
-syntax trees, or their behaviour), and compared with the protocol both ways. A name one side knows and the protocol
-does not, or the other way round, fails here. The page's constants are checked the same way: the checked-in
-`PROTOCOL` literals must be `page_constants()`, and the Python that validates a setting must agree with the bounds
-the page applies before Python runs.
+is read from every side that speaks it: the page runtime (web/page/), the worker and the session relay (web/worker/,
+web/shared/; their sources) and the core (its syntax tree, or its behaviour), and compared with the protocol both
+ways. A name one side knows and the protocol does not, or the other way round, fails here. The PyScript entry runs
+the page runtime and speaks none of it itself. The page's constants are checked the same way: the generated
+web/shared/protocol.js must be `page_constants()`, and the Python that validates a setting must agree with the
+bounds the page applies before Python runs.
 """
 
 from __future__ import annotations
@@ -21,11 +22,9 @@ from typing import Any
 
 import pytest
 
-from py_bridge import commands, protocol
-from py_bridge import page_constants as generate
-from py_bridge.bridge import Environment, start_bridge
-from py_bridge.bundle import EXERCISE, project_root
-from py_bridge.commands import (
+from py_bridge.core import commands, protocol
+from py_bridge.core.bridge import Environment, start_bridge
+from py_bridge.core.commands import (
     Callback,
     Command,
     Emit,
@@ -44,19 +43,42 @@ from py_bridge.commands import (
     WatchPages,
     to_message,
 )
-from py_bridge.errors import ConfigError
-from py_bridge.events import CALL_METHODS
-from py_bridge.page_constants import page_constants
-from py_bridge.protocol import COMMANDS, ENV, FROM_WORKER, ITEMS, MARKERS, SIGNALS, TO_WORKER
+from py_bridge.core.errors import ConfigError
+from py_bridge.core.events import CALL_METHODS
+from py_bridge.core.protocol import COMMANDS, ENV, FROM_WORKER, ITEMS, MARKERS, SIGNALS, TO_WORKER
+from py_bridge.core.settings import WHOLE_NUMBERS, parse_settings
+from py_bridge.core.transform_files import entry_index
+from py_bridge.core.worker import WorkerSession
 from py_bridge.pyscript.api import IntercomControls
-from py_bridge.settings import WHOLE_NUMBERS, parse_settings
-from py_bridge.transform_files import entry_index
-from py_bridge.worker import WorkerSession
+from py_bridge.tools import page_constants as generate
+from py_bridge.tools.bundle import EXERCISE, project_root
+from py_bridge.tools.bundle.scripts import bundle_scripts
+from py_bridge.tools.page_constants import page_constants
 
 ROOT = project_root()
 PACKAGE = ROOT / "py_bridge"
-EMBED = (ROOT / "web" / "embed.js").read_text(encoding="utf-8")
-WORKER_JS = (ROOT / "web" / "worker.mjs").read_text(encoding="utf-8")
+
+
+def _modules(folder: str, pattern: str) -> str:
+    """Every module of a folder of web/, as one text (the names they use are checked across the folder)."""
+    return "\n".join(path.read_text(encoding="utf-8") for path in sorted((ROOT / "web" / folder).rglob(pattern)))
+
+
+def _worker_modules() -> str:
+    """The worker's modules and the web/shared/ modules they import (the session relay...), as one text: what
+    esbuild bundles into worker.mjs, without the generated constants (web/shared/protocol.js)."""
+    found = sorted(path.resolve() for path in (ROOT / "web" / "worker").rglob("*.mjs"))
+    for path in found:  # grows while it is read: the imports of each module found
+        for target in re.findall(r'^import .* from "(\.\.?/[^"]+)";$', path.read_text(encoding="utf-8"), re.M):
+            module = (path.parent / target).resolve()
+            if module not in found and module.name != "protocol.js":
+                found.append(module)
+    return "\n".join(path.read_text(encoding="utf-8") for path in found)
+
+
+EMBED = _modules("page", "*.js")  # the page runtime, bundled into embed.js
+WORKER_JS = _worker_modules()  # the worker, bundled into worker.mjs
+SHARED_JS = _modules("shared", "*.js")
 APP_ID = "abc12345"
 
 # One instance of every command class (a class added to `Command` without one here fails the first test).
@@ -128,10 +150,10 @@ def balanced(source: str, start: int) -> str:
 
 
 def js_function(source: str, name: str) -> str:
-    """The body of `function name(...) {...}` in a JavaScript source."""
-    match = re.search(rf"\bfunction {name}\(", source)
+    """The body of `function name(...) {...}` (or of the method `name(...) {...}`) in a JavaScript source."""
+    match = re.search(rf"\bfunction {name}\(|^ +{name}\([\w, ]*\) \{{", source, re.M)  # a function or a method
     assert match, f"no function {name} in the source"
-    return balanced(source, source.index("{", match.end()))
+    return balanced(source, source.index("{", match.start()))
 
 
 def top_level_keys(literal: str) -> set[str]:
@@ -225,28 +247,8 @@ def python_dicts_with(key: str, files: list[Path]) -> dict[str, set[str]]:
     return found
 
 
-def executor_ops() -> set[str]:
-    """The ops the PyScript executor's `apply` matches (its class patterns, as to_message names them)."""
-    tree = ast.parse((PACKAGE / "pyscript" / "executor.py").read_text(encoding="utf-8"))
-    apply = next(
-        node
-        for cls in ast.walk(tree)
-        if isinstance(cls, ast.ClassDef) and cls.name == "Executor"
-        for node in cls.body
-        if isinstance(node, ast.FunctionDef) and node.name == "apply"
-    )
-    by_name = {cls.__name__: wire(sample)["op"] for cls, sample in SAMPLES.items()}
-    ops = set()
-    for node in ast.walk(apply):
-        if isinstance(node, ast.match_case) and isinstance(node.pattern, ast.MatchClass):
-            name = node.pattern.cls.id if isinstance(node.pattern.cls, ast.Name) else ""
-            assert name in by_name, f"the PyScript executor matches {name}, which is not a command"
-            ops.add(by_name[name])
-    return ops
-
-
 def worker_message_types_handled_by_python() -> set[str]:
-    return compared_with("type", python_files("worker.py"))
+    return compared_with("type", python_files("core/worker.py"))
 
 
 # ---- commands ------------------------------------------------------------------------------------------------------
@@ -258,7 +260,7 @@ def test_every_command_round_trips_with_the_protocols_op_and_fields() -> None:
     for command in SAMPLES.values():
         message = wire(command)
         op = message.pop("op")
-        assert op in COMMANDS, f"{type(command).__name__} sends op {op!r}, which py_bridge.protocol does not know"
+        assert op in COMMANDS, f"{type(command).__name__} sends op {op!r}, which py_bridge.core.protocol does not know"
         assert tuple(message) == COMMANDS[op].fields, op
         produced.add(op)
     stopped = worker_session_messages({"app_id": "NOT VALID"})
@@ -284,16 +286,18 @@ def test_the_worker_keeps_exactly_the_worker_ops() -> None:
     assert taken == {op for op, spec in COMMANDS.items() if spec.applied_in == "worker"}
 
 
-def test_the_pyscript_executor_applies_every_op_the_core_returns() -> None:
-    """The PyScript executor (no worker: it applies `schedule` itself) handles every command of the core; only the
-    worker session's own ops (state, stop) never reach it."""
-    assert executor_ops() == {op for op, spec in COMMANDS.items() if not spec.worker_session}
+def test_the_pyscript_entry_speaks_no_protocol_of_its_own() -> None:
+    """The PyScript entry runs the page runtime (embed.js, in-page transport): its Python makes no item, signal,
+    marker, env or command of its own, so there is no second speaker of the protocol to drift."""
+    source = "\n".join(path.read_text(encoding="utf-8") for path in (PACKAGE / "pyscript").glob("*.py"))
+    assert not re.search(r'"kind":|"op":|_signal\(|"native_intercom"|"selector_valid"', source)
+    assert set(re.findall(r'"\$pybridge": "(\w+)"', source)) <= {"date", "number", "unsupported"}
 
 
 # ---- messages between embed.js and its worker ----------------------------------------------------------------------
 def embed_posted_types() -> set[str]:
     posted = re.findall(r'(?:\bpost|\.postMessage)\(\{\s*type:\s*"(\w+)"', EMBED)
-    posted += re.findall(r'var \w+ = \{\s*type:\s*"(\w+)"', EMBED)
+    posted += re.findall(r'(?:var|const|let) \w+ = \{\s*type:\s*"(\w+)"', EMBED)
     return set(posted)
 
 
@@ -348,10 +352,6 @@ def test_the_page_sends_exactly_the_items_python_dispatches() -> None:
     assert {kind: tuple(sorted(fields)) for kind, fields in embed_items().items()} == {
         kind: tuple(sorted(fields)) for kind, fields in ITEMS.items()
     }
-    pyscript = python_dicts_with("kind", sorted((PACKAGE / "pyscript").glob("*.py")))
-    assert set(pyscript) <= set(ITEMS)
-    for kind, fields in pyscript.items():
-        assert fields <= set(ITEMS[kind]), kind
     assert compared_with("kind", python_files()) == set(ITEMS)
 
 
@@ -369,14 +369,6 @@ def test_every_signal_the_page_and_the_worker_send_is_the_protocols() -> None:
     sent = set(re.findall(r'\bsignal\("(\w+)"', EMBED))
     sent |= set(re.findall(r'kind: "signal", name: "(\w+)"', WORKER_JS))
     assert sent == set(SIGNALS)
-    pyscript = set()
-    for path in (PACKAGE / "pyscript").glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "_signal":
-                first = node.args[0] if node.args else None
-                if isinstance(first, ast.Constant):
-                    pyscript.add(first.value)
-    assert pyscript == set(SIGNALS)
 
 
 def test_the_builds_exercise_drives_every_kind_signal_and_message() -> None:
@@ -398,8 +390,6 @@ def test_every_marker_is_made_by_both_encoders_and_read_by_python() -> None:
         embed.setdefault(kind.group(1), set()).update(top_level_keys(literal) - {"pybridge"})
     expected = {kind: set(fields) for kind, fields in MARKERS.items()}
     assert embed == expected
-    pyscript = python_dicts_with(protocol.MARKER_KEY, [PACKAGE / "pyscript" / "encoding.py"])
-    assert pyscript == {kind: fields for kind, fields in expected.items() if kind != "undefined"}
     assert compared_with(protocol.MARKER_KEY, python_files()) == set(MARKERS)
 
 
@@ -408,42 +398,48 @@ def test_the_pages_env_is_what_python_reads() -> None:
     """embed.js environment() and the restart fields it adds, the PyScript entry's env, the core's Environment (and
     the transform index transform_files reads): the same names as the protocol's."""
     body = js_function(EMBED, "environment")
-    (literal,) = literals_after(body, r"var env = \{")
+    (literal,) = literals_after(body, r"(?:var|const|let) env = \{")
     sent = top_level_keys(literal) | set(re.findall(r"\benv\.(\w+) =", body))
-    restart = set(re.findall(r"\binit\.env\.(\w+) =", js_function(EMBED, "onWorkerMessage")))
+    restart = set(re.findall(r"\benv\.(\w+) =", js_function(EMBED, "restartFields")))
     assert restart == set(protocol.RESTART_ENV)
     assert sent | restart == set(ENV)
     python = {f.name for f in dataclasses.fields(Environment)} | {"transform_index"}
     assert python == set(ENV)
     assert entry_index({"transform_index": [4]}, 0) == 4
-    api = (PACKAGE / "pyscript" / "api.py").read_text(encoding="utf-8")
-    literals = [
-        {k.value for k in node.keys if isinstance(k, ast.Constant)}
-        for node in ast.walk(ast.parse(api))
-        if isinstance(node, ast.Dict)
-        and any(isinstance(k, ast.Constant) and k.value == "native_intercom" for k in node.keys)
-    ]
-    pyscript = set().union(*literals) | set(re.findall(r'\benv\["(\w+)"\] =', api))
-    assert "origins" in pyscript, "the PyScript entry's env was not found"
-    assert pyscript <= set(ENV) - set(protocol.RESTART_ENV)
 
 
 # ---- the page constants --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("path", sorted(generate.generated_files(ROOT)), ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_the_checked_in_generated_parts_are_current(path: Path) -> None:
-    """The PROTOCOL literals of embed.js and worker.mjs (and protocol.d.ts) are what Python makes of the protocol."""
+    """web/shared/protocol.js (and protocol.d.ts) are what Python makes of the protocol."""
     expected = generate.generated_files(ROOT)[path]
     assert path.read_text(encoding="utf-8") == expected, f"{path.name} is stale: {generate.WRITE_HINT}"
 
 
-def test_the_page_constants_are_plain_json_and_the_build_writes_them_in() -> None:
+def test_the_page_constants_are_plain_json_exported_by_one_module() -> None:
     constants = page_constants()
     assert json.loads(json.dumps(constants)) == constants
-    source = "var PROTOCOL = /*__PY_BRIDGE_PROTOCOL__*/{};\nvar x = 1;\n"
-    literal = json.dumps(constants)
-    assert generate.with_page_constants(source, built=True) == f"var PROTOCOL = {literal};\nvar x = 1;\n"
-    with pytest.raises(ValueError, match="__PY_BRIDGE_PROTOCOL__"):
-        generate.with_page_constants("var PROTOCOL = {};")
+    (literal,) = re.findall(r"^export const PROTOCOL = (\{.*\});$", generate.javascript(), re.M)
+    assert json.loads(literal) == constants
+
+
+def test_a_build_refuses_a_stale_protocol_module(tmp_path: Path) -> None:
+    """The bundler inlines web/shared/protocol.js: a checkout whose module lags behind Python must not ship it."""
+    web = tmp_path / "web"
+    for path, text in generate.generated_files(tmp_path).items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text.replace('"max_key": 255', '"max_key": 256'), encoding="utf-8")
+    with pytest.raises(RuntimeError, match=r"web/shared/protocol\.js is stale: run python -m py_bridge"):
+        bundle_scripts(web, ROOT / "node_modules", None)
+
+
+def test_every_module_takes_the_constants_from_the_protocol_module() -> None:
+    """No page or worker module holds its own copy of the literal: each imports PROTOCOL from web/shared/."""
+    assert "export const PROTOCOL" in SHARED_JS
+    assert "PROTOCOL = {" not in EMBED + WORKER_JS
+    imports = re.compile(r'^import \{ PROTOCOL \} from "(?:\.\./shared|\.)/protocol\.js";$', re.M)
+    assert imports.search(EMBED)
+    assert imports.search(WORKER_JS)
 
 
 @pytest.mark.parametrize(
@@ -462,15 +458,13 @@ def test_the_page_constants_are_plain_json_and_the_build_writes_them_in() -> Non
     ],
 )
 def test_the_tag_holds_no_hand_copy_of_a_constant(copy: str) -> None:
-    """Outside its PROTOCOL literal, embed.js names none of the constants it gets from Python."""
-    outside = re.sub(r"var PROTOCOL = .*;", "", EMBED)
-    assert copy not in outside
+    """The page runtime names none of the constants it gets from Python (web/shared/protocol.js holds them)."""
+    assert copy not in EMBED
 
 
 def test_the_worker_holds_no_hand_copy_of_a_constant() -> None:
-    outside = re.sub(r"const PROTOCOL = .*;", "", WORKER_JS)
-    assert "MAX_TRANSFORMS = " not in outside
-    assert not re.search(r"\b(5000|60000)\b", outside)
+    assert "MAX_TRANSFORMS = " not in WORKER_JS
+    assert not re.search(r"\b(5000|60000)\b", WORKER_JS)
 
 
 def test_the_page_bounds_are_the_ones_python_validates() -> None:

@@ -81,3 +81,19 @@ def test_the_import_checker_sees_browser_imports() -> None:
         path = Path(folder) / "m.py"
         path.write_text(source)
         assert top_level_imports(path) == {"js", "pyodide"}
+
+
+@pytest.mark.parametrize(
+    "relative",
+    sorted(
+        str(p.relative_to(PACKAGE_DIR)) for folder in ("core", "pyscript") for p in (PACKAGE_DIR / folder).rglob("*.py")
+    ),
+)
+def test_what_runs_in_the_browser_imports_no_tool_and_no_server_helper(relative: str) -> None:
+    """The layers flow one way: the core and the PyScript entry (the bundle's zip) never import py_bridge.tools or
+    py_bridge.identity, not even inside a function, so nothing of the zip needs a module the zip leaves out."""
+    tree = ast.parse((PACKAGE_DIR / relative).read_text(encoding="utf-8"))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    outside = {name for name in imported if name.startswith(("py_bridge.tools", "py_bridge.identity"))}
+    assert outside == set(), relative

@@ -13,10 +13,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-import py_bridge.sandbox as sandbox_pkg
-from py_bridge.devserver import DevServer
-from py_bridge.sandbox import Sandbox, SandboxResponse
-from py_bridge.sandbox.workspace import compute_user_hash
+import py_bridge.tools.sandbox as sandbox_pkg
+from py_bridge.tools.devserver import DevServer
+from py_bridge.tools.sandbox import Sandbox, SandboxResponse
+from py_bridge.tools.sandbox.workspace import compute_user_hash
 
 APP = "abc12345"
 FORM = {"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"}

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from py_bridge.sandbox.workspace import (
+from py_bridge.tools.sandbox.workspace import (
     MAX_EVENT_NAMES,
     MISSING_USER_HASH,
     Outcome,

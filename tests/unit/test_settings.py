@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from py_bridge.bundle import BuildResult
-from py_bridge.errors import ConfigError, SecretInSettingsError
-from py_bridge.settings import DEFAULT_MAX_QUEUE, BridgeSettings, EventFilter, parse_settings
+from py_bridge.core.errors import ConfigError, SecretInSettingsError
+from py_bridge.core.settings import DEFAULT_MAX_QUEUE, BridgeSettings, EventFilter, parse_settings
+from py_bridge.tools.bundle import BuildResult
 
 APP = "abc12345"
 

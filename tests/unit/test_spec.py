@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from py_bridge.events import Event
-from py_bridge.spec import event_from_spec, from_spec, iso_timestamp, message_id, spec_record, to_spec
+from py_bridge.core.events import Event
+from py_bridge.core.spec import event_from_spec, from_spec, iso_timestamp, message_id, spec_record, to_spec
 
 CONTEXT: dict[str, Any] = {
     "url": "https://shop.example/pricing?plan=pro",

@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
-from py_bridge.cli import main
-from py_bridge.commands import IntercomCall
-from py_bridge.destinations.intercom import IntercomDestination
-from py_bridge.events import Event
-from py_bridge.pipeline import Pipeline
-from py_bridge.settings import parse_settings
-from py_bridge.spec import to_spec
-from py_bridge.transform import SLOW_REPORT_INTERVAL_S, Message, TransformChain, describe_change, replay
-from py_bridge.transform_files import EntryUrl
+from py_bridge.core.commands import IntercomCall
+from py_bridge.core.destinations.intercom import IntercomDestination
+from py_bridge.core.events import Event
+from py_bridge.core.pipeline import Pipeline
+from py_bridge.core.settings import parse_settings
+from py_bridge.core.spec import to_spec
+from py_bridge.core.transform import SLOW_REPORT_INTERVAL_S, Message, TransformChain, describe_change, replay
+from py_bridge.core.transform_files import EntryUrl
+from py_bridge.tools.cli import main
 
 CONTEXT = {"url": "https://shop.example/", "path": "/", "timestamp": 1714564800123, "anonymous_id": "anon-1"}
 
@@ -122,7 +122,7 @@ def test_reset_passes_untouched() -> None:
 def test_a_transform_may_import_the_standard_library_and_py_bridge() -> None:
     """hashlib inside transform, py_bridge at module level: both import as in any module."""
     source = """
-        from py_bridge.spec import SpecEvent
+        from py_bridge.core.spec import SpecEvent
 
         def transform(event: SpecEvent) -> SpecEvent:
             import hashlib

@@ -11,15 +11,12 @@ from typing import Any
 
 import pytest
 
-from py_bridge.bridge import start_bridge
-from py_bridge.commands import Log
-from py_bridge.errors import ConfigError
-from py_bridge.events import Event
-from py_bridge.pyscript.transforms import Fetched, fetch_sources, resolve_transforms
-from py_bridge.settings import MAX_TRANSFORMS, TransformFile, parse_settings
-from py_bridge.transform_files import ACCEPTED_TYPES, entry_index, entry_name, refusal
-from py_bridge.worker import WorkerSession
-from tests.unit.pyscript_fake import run_async
+from py_bridge.core.bridge import start_bridge
+from py_bridge.core.commands import Log
+from py_bridge.core.errors import ConfigError
+from py_bridge.core.settings import MAX_TRANSFORMS, TransformFile, parse_settings
+from py_bridge.core.transform_files import ACCEPTED_TYPES, entry_index, entry_name, refusal
+from py_bridge.core.worker import WorkerSession
 
 APP = "abc12345"
 PAGE = "http://127.0.0.1:8000"
@@ -232,11 +229,9 @@ def leaks(texts: list[str]) -> list[str]:
 
 
 def test_more_than_20_entries_are_never_cut_to_20_so_python_refuses_the_setting() -> None:
-    """MAX_TRANSFORMS is Python's one rule: the PyScript entry leaves a longer list as the site wrote it (nothing
-    is refused or fetched from it) and the core stops with the settings error, also when some entries are foreign."""
+    """MAX_TRANSFORMS is Python's one rule: the page leaves a longer list as the site wrote it (nothing is refused
+    or fetched from it) and the core stops with the settings error, also when some entries are foreign."""
     asked = ["https://evil.example/t.py", *(f"/t/{n}.py" for n in range(MAX_TRANSFORMS))]
-    assert resolve_transforms(asked, f"{PAGE}/", [PAGE]) == (None, [], [])
-    assert resolve_transforms(asked[1:], f"{PAGE}/", [PAGE])[0] == [f"{PAGE}/t/{n}.py" for n in range(MAX_TRANSFORMS)]
     bridge, errors = start_bridge({"app_id": APP, "transform": asked}, {"origins": [PAGE]})
     assert bridge is None
     assert errors == [
@@ -286,30 +281,3 @@ def test_the_worker_refuses_a_url_with_credentials_and_no_message_quotes_a_url()
     assert f'File "transform[3] ({PAGE})", line 2, in transform' in joined
     assert f"transform[4] ({PAGE}) returned a number" in joined
     assert f"transform[5] ({PAGE}) took " in joined
-
-
-def test_the_pyscript_entry_refuses_credentials_and_names_fetched_files_by_index_and_origin() -> None:
-    """resolve_transforms refuses a user:pw@ URL (the warning shows the origin without them); fetch_sources scrubs
-    a URL out of an error and labels each file, so the core's reports name transform[i] (origin) (issue 22, item 4)."""
-    asked = ["http://user:pw@127.0.0.1:8000/t/a.py?token=s3cr3t", "/t/b.py?token=s3cr3t", "/t/c.py?token=s3cr3t"]
-    kept, indexes, warnings = resolve_transforms(asked, f"{PAGE}/", [PAGE])
-    assert warnings == [f"transform[0] ({PAGE}) refused: its URL carries a user name or password"]
-    assert kept == [f"{PAGE}/t/b.py?token=s3cr3t", f"{PAGE}/t/c.py?token=s3cr3t"]
-    assert indexes == [1, 2]
-
-    async def fetch(url: str) -> Fetched:
-        if "b.py" in url:
-            raise OSError(f"fetch of {url} failed")
-        return Fetched(200, "text/x-python", False, b"def transform(event):\n    raise KeyError('x')\n")
-
-    sources, notes = run_async(fetch_sources([str(u) for u in kept], fetch, 100, indexes))
-    assert notes == [Log("warn", f"transform[1] ({PAGE}) could not be fetched (fetch of <url> failed); skipped")]
-    bridge, errors = start_bridge(
-        {"app_id": APP, "transform": kept}, {"origins": [PAGE], "transform_index": indexes}, transform_sources=sources
-    )
-    assert bridge is not None
-    assert bridge.transforms is not None
-    outcome = bridge.transforms.apply(Event(type="track", name="Go", anonymous_id="a"))
-    texts = [m.text for m in outcome.messages] + [str(n) for n in errors]
-    assert texts[0].startswith(f"transform[2] ({PAGE}) raised KeyError at line 2")
-    assert not leaks(texts), leaks(texts)

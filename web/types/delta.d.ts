@@ -1,7 +1,7 @@
-// The delta snapshot's shapes, shared by web/worker.mjs (which applies it) and web/snapshot.mjs (which makes it).
-// Checked by tsc, never shipped.
+// The delta snapshot's shapes, for web/shared/delta.js (the format), which web/snapshot.mjs (it makes the file) and
+// the worker (it applies it) import. Checked by tsc, never shipped.
 
-/** The header fields and views of a delta snapshot (format: see readDelta in either file). */
+/** The header fields and views of a delta snapshot (format: see web/shared/delta.js). */
 interface Delta {
   header: number;
   memoryLength: number;

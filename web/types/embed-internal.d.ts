@@ -1,4 +1,4 @@
-// Types that web/embed.js names in its JSDoc: the messages between the tag and its worker, and the commands Python
+// Types that the page runtime (web/page/, bundled into embed.js) names in its JSDoc: the messages between the tag and its worker, and the commands Python
 // sends back. Internal (the public API is web/embed.d.ts). Checked by `tsc -p tsconfig.page.json`; never shipped.
 // The protocol's names (ItemKind, ToWorkerType...) come from web/types/protocol.d.ts, generated from Python.
 
@@ -16,11 +16,14 @@ interface ToWorker {
   [key: string]: unknown;
 }
 
-/** A message from the worker (web/worker.mjs); checked field by field before use. */
+/** A message from Python's side (the worker, or the in-page transport); checked field by field before use. */
 interface FromWorker {
   type?: unknown;
   ms?: unknown;
   mode?: unknown;
+  /** `started`: the phases Python's side measured from its start, and when that start was (epoch ms). */
+  phases?: unknown;
+  at?: unknown;
   seq?: unknown;
   index?: unknown;
   phase?: unknown;
@@ -80,3 +83,9 @@ interface EncodeBudget {
 type InFlight = [number, number, BridgeItem[] | null];
 
 type MessengerEventName = "show" | "hide" | "unread";
+
+/**
+ * A PyScript page's Python, as py_bridge.pyscript.install() hands it to the runtime (the `pybridgePython` property
+ * of the tag it adds): called once with the session relay's functions, it returns Python's session.
+ */
+type PageConnect = (post: (json: string) => void, alive: () => void, mark: (url: unknown, phase: unknown) => void) => PythonSession;

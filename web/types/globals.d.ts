@@ -1,4 +1,4 @@
-// Browser globals that page code (web/embed.js, the sandbox widget) reads and TypeScript's DOM library lacks, or
+// Browser globals that page code (web/page/, the sandbox widget) reads and TypeScript's DOM library lacks, or
 // that Intercom's Messenger puts on the page. Checked by `tsc -p tsconfig.page.json`; never shipped.
 // `window.pybridge` is declared with the public API in web/embed.d.ts.
 
@@ -46,6 +46,6 @@ interface Window {
   /** Intercom's boot settings as a page may define them (page input: validated before use). */
   intercomSettings?: unknown;
   trustedTypes?: TrustedTypePolicyFactory;
-  /** The sandbox widget's test surface (py_bridge/sandbox/widget.js). */
+  /** The sandbox widget's test surface (py_bridge/tools/sandbox/widget.js). */
   __intercomSandbox?: unknown;
 }

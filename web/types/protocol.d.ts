@@ -1,4 +1,4 @@
-// Generated from py_bridge/protocol.py by `python -m py_bridge.page_constants --write`: do not edit.
+// Generated from py_bridge/core/protocol.py by `python -m py_bridge.tools.page_constants --write`: do not edit.
 // Script-style (no import/export): every name is global to the projects that list this file.
 
 /** The `type` of a message from embed.js to its worker. */
@@ -11,7 +11,7 @@ type ItemKind = "call" | "control" | "listen" | "consent" | "signal" | "debug" |
 type SignalName = "widget" | "messenger" | "tick";
 /** Every command `op` Python sends. */
 type CommandOp = "settings" | "load" | "call" | "listen" | "log" | "ready" | "emit" | "watch_pages" | "callback" | "identity" | "trace" | "export" | "forget" | "schedule" | "state" | "stop";
-/** The ops embed.js's executor applies (the rest stay in the worker). */
+/** The ops the page runtime's executor applies (the rest stay with the session relay). */
 type PageCommandOp = "settings" | "load" | "call" | "listen" | "log" | "ready" | "emit" | "watch_pages" | "callback" | "identity" | "trace" | "export" | "forget" | "state" | "stop";
 /** The kind of a `{$pybridge: kind}` value marker. */
 type MarkerKind = "undefined" | "callback" | "date" | "number" | "bigint" | "unsupported" | "circular" | "too_deep" | "too_large";

@@ -1,7 +1,7 @@
-// The part of Pyodide's JavaScript API that web/worker.mjs and web/snapshot.mjs use, with the private start-up
-// options they rely on (`_loadSnapshot`, `_makeSnapshot`, `_sysExecutable`, the Emscripten module). Declared here
-// rather than taken from node_modules/pyodide/pyodide.d.ts, which needs the DOM, Node's types and ESNext at once;
-// the names and shapes follow that file for the pinned Pyodide (package.json). Checked by tsc, never shipped.
+// The part of Pyodide's JavaScript API that the worker (web/worker/) and web/snapshot.mjs use, with the private
+// start-up options they rely on (`_loadSnapshot`, `_makeSnapshot`, `_sysExecutable`, the Emscripten module). Declared
+// here rather than taken from node_modules/pyodide/pyodide.d.ts, which needs the DOM, Node's types and ESNext at
+// once; the names and shapes follow that file for the pinned Pyodide (package.json). Checked by tsc, never shipped.
 
 /** loadPyodide's options as py-bridge passes them. */
 interface PyodideOptions {

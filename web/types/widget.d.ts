@@ -1,4 +1,4 @@
-// Types that the Intercom sandbox widget (py_bridge/sandbox/widget.js) names in its JSDoc. Checked by
+// Types that the Intercom sandbox widget (py_bridge/tools/sandbox/widget.js) names in its JSDoc. Checked by
 // `tsc -p tsconfig.page.json`; never shipped.
 
 /** Settings and attributes as a page passed them, after a JSON round trip: page input, every value unchecked. */

@@ -1,43 +1,33 @@
-// Types that web/worker.mjs names in its JSDoc (checked by `tsc -p tsconfig.worker.json`; never shipped).
+// Types that the worker's modules (web/worker/) name in their JSDoc (checked by `tsc -p tsconfig.worker.json`; never
+// shipped). The messages it relays are typed in web/types/relay.d.ts, the delta snapshot in web/types/delta.d.ts.
 // A script-style declaration file: no top-level import/export, so every name here is global to that project.
 
-/** A message from embed.js (structured-cloned JSON): `config` first, then `init`, `batch` (ToWorkerType). */
-interface WorkerInbound {
-  type?: unknown;
-  /** The page's watchdog sequence number, acknowledged after Python handled the message. */
-  seq?: unknown;
-  /** `config`: whether the page allows starting from the memory snapshot. */
-  snapshot?: unknown;
-  /** `init`: the validated settings; `transform` lists the site's transformation URLs. */
-  settings?: { transform?: unknown; [key: string]: unknown };
-  [key: string]: unknown;
+/**
+ * What the build writes into worker.mjs (web/worker/main.mjs): file names and checksums; each a placeholder string
+ * (`__PY_BRIDGE_...`) in an unbuilt worker.
+ */
+interface BuildFacts {
+  /** py_bridge-<hash>.zip */
+  coreZip: string;
+  /** The core zip's full SHA-256, checked before it is imported. */
+  zipSha256: string;
+  /** The trimmed standard library zip. */
+  stdlib: string;
+  /** The delta snapshot file name, or "" when the build has none. */
+  snapshot: string;
+  /** The snapshot's full SHA-256, checked before every use. */
+  snapshotSha256: string;
+  /** Checksum of the initial memory the delta was made against. */
+  snapshotInitial: string;
+  /** [start, end) word ranges of that memory that vary per run. */
+  snapshotVolatile: WordRanges | string;
+  /** An empty zip: the snapshot holds every module the core needs. */
+  snapshotStdlib: string;
+  /** pyodide-lock.json's "info": no packages are loaded, so no lock fetch. */
+  lockInfo: Record<string, unknown> | string;
 }
 
-/** One command of Python's answer (py_bridge.worker): `schedule` stays in the worker, the rest go to the page. */
-interface WorkerCommand {
-  op: CommandOp;
-  delay_ms?: unknown;
-  [key: string]: unknown;
-}
-
-/** A transformation file as the worker hands it to Python. */
-interface TransformFile {
-  url: string;
-  ok: boolean;
-  /** The file's text (ok). */
-  text?: string;
-  /** The HTTP status of a failed fetch. */
-  status?: number;
-  /** Why the fetch failed (a network error). */
-  error?: string;
-}
-
-/** py_bridge.worker.WorkerSession as Pyodide proxies it. */
-interface WorkerSessionProxy {
-  handle(json: string): void;
-}
-
-/** The py_bridge.stdlib module as Pyodide proxies it. */
+/** The py_bridge.core.stdlib module as Pyodide proxies it. */
 interface StdlibModule {
   /** Installs the finder that fetches the full standard library (synchronously) on the first miss. */
   install(fetchFull: () => string): void;

@@ -1,6 +1,0 @@
-"""The Intercom Messenger destination: settings, pure mapping, update budget and session state."""
-
-from py_bridge.destinations.intercom.destination import IntercomDestination
-from py_bridge.destinations.intercom.settings import IntercomSettings, parse_intercom_settings
-
-__all__ = ["IntercomDestination", "IntercomSettings", "parse_intercom_settings"]
