@@ -1,6 +1,6 @@
 """First visit and revisit in Firefox ESR and WebKitGTK, beside Chromium's: `make bench`'s other engines.
 
-The browsers and their drivers are the engine tests' (tests/engines/browsers.py, docs/engines.md): Firefox over
+The browsers and their drivers are the engine tests' (py_bridge/tools/engines, docs/engines.md): Firefox over
 WebDriver BiDi, WebKitGTK through Selenium on an Xvfb display. Neither intercepts requests, so these pages load
 Intercom from the bench server's local sandbox (`sandbox_url` for py-bridge; the snippet's widget URL and
 `api_base` pointed at it, as on the Lighthouse pages), and both browsers' proxy is the engine tests' trap: nothing
@@ -21,8 +21,7 @@ from pages import DEFAULT, SNIPPET, Variant, host_page, init_script
 from scenarios import BOOT_TIMEOUT_MS, STAY_MS, bundle_bytes, fetched_paths, reset_sandbox
 from serve import BenchServer
 
-from tests.e2e.conftest import Watch
-from tests.engines.browsers import ENGINES, Engine, ExitTrap, Firefox, WebKit, missing_binary
+from py_bridge.tools.engines import ENGINES, Engine, ExitTrap, Firefox, Record, WebKit, missing_binary
 
 VARIANTS = (SNIPPET, DEFAULT)
 BLANK = "/engines/blank.html"
@@ -53,7 +52,7 @@ def first_visit_and_revisit(
     name: str, trap: ExitTrap, server: BenchServer, sandbox: Any, variant: Variant, index: int
 ) -> dict[str, Any]:
     engine: Engine = Firefox(trap) if name == "firefox" else WebKit(trap)
-    watch = Watch()
+    watch = Record()
     trapped = len(trap.trapped)
     try:
         engine.begin(watch, server.origin + BLANK)

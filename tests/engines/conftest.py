@@ -3,7 +3,8 @@
 One browser per engine per session (`engine`, parametrized: each test id names its engine, `[firefox]` or
 `[webkit]`); each test gets a fresh cookie jar and storage in it. The bundle and the sandbox are the session's shared
 ones (tests/conftest.py), served by this folder's own server, which logs every request it answers. Both browsers'
-proxy is a trap (browsers.ExitTrap): anything that would leave loopback is refused there and fails the test.
+proxy is a trap (py_bridge.tools.engines.ExitTrap): anything that would leave loopback is refused there and fails
+the test.
 
 A test fails on any uncaught page error, any console error or `[py-bridge]` error it did not declare, any Python
 traceback, any request Firefox reports (BiDi) to a non-loopback URL, any non-loopback URL in the page's Resource
@@ -22,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
+from py_bridge.tools.engines import LOOPBACK, OPT_OUT, Engine, ExitTrap, Firefox, WebKit, missing_binary
 from py_bridge.tools.sandbox import Sandbox
 from tests.e2e.conftest import Watch
-from tests.engines.browsers import LOOPBACK, OPT_OUT, Engine, ExitTrap, Firefox, WebKit, missing_binary
 from tests.engines.engine_page import EnginePage, LoggedServer
 
 BLANK = "/t/engine-blank.html"

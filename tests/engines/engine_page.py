@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from py_bridge.tools.devserver import DevServer
+from py_bridge.tools.engines import Engine
 from py_bridge.tools.sandbox import Sandbox
 from tests.e2e.bridge_page import APP_ID
 from tests.e2e.conftest import Watch
-from tests.engines.browsers import Engine
 
 T = TypeVar("T")
 _counter = itertools.count()

@@ -3,9 +3,9 @@ caught. Without this a guard that silently saw nothing (a driver that stopped re
 
 from __future__ import annotations
 
+from py_bridge.tools.engines import Engine, ExitTrap
 from py_bridge.tools.sandbox import Sandbox
 from tests.e2e.conftest import Watch
-from tests.engines.browsers import Engine, ExitTrap
 from tests.engines.conftest import BLANK
 from tests.engines.engine_page import EnginePage, LoggedServer
 

@@ -1,12 +1,13 @@
-"""Firefox ESR and WebKitGTK, each started once per test session and driven through one small interface.
+"""Firefox ESR and WebKitGTK, each driven through one small interface: the engine tests (tests/engines, one browser
+per engine per session) and the bench (bench/engines.py, one per run) use them.
 
 - Firefox: Debian's `firefox-esr`, headless, a fresh profile, WebDriver BiDi on `--remote-debugging-port`
-  (tests/engines/bidi.py). Each test gets its own user context (a separate cookie jar and storage, created and
+  (bidi.py beside this module). Each test gets its own user context (a separate cookie jar and storage, created and
   removed in milliseconds) and one tab in it. Console lines and uncaught errors come from BiDi `log.entryAdded`,
   every request the pages make from `network.beforeRequestSent`.
 - WebKit: Debian's `webkit2gtk-driver` (WebKitWebDriver) driving MiniBrowser through Selenium's WebKitGTK driver,
   on an Xvfb display this module starts. Selenium sees no console here, so the page documents the tests serve
-  start with `CONSOLE_RECORDER`, which records console lines and uncaught errors in the page for the test to read.
+  start with `CONSOLE_RECORDER`, which records console lines and uncaught errors in the page for the caller to read.
   Between tests the cookies and both storages of the server's origin are cleared (the bridge keeps nothing else).
 
 Neither driver intercepts requests, so the tests point the Messenger at the sandbox with `sandbox_url`, and both
@@ -26,13 +27,9 @@ import subprocess
 import tempfile
 import threading
 from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
-
-from websockets.sync.client import connect
-
-from tests.e2e.conftest import Watch
-from tests.engines.bidi import BiDiClient
+from typing import Any, Final, Protocol
 
 __all__ = [
     "CONSOLE_RECORDER",
@@ -43,6 +40,8 @@ __all__ = [
     "EngineError",
     "ExitTrap",
     "Firefox",
+    "Record",
+    "Recorder",
     "WebKit",
     "missing_binary",
     "tls_server_name",
@@ -114,6 +113,24 @@ CONSOLE_RECORDER: Final = """<script>(() => {
   addEventListener('error', (e) => record.errors.push(String(e.error || e.message)));
   addEventListener('unhandledrejection', (e) => record.errors.push('unhandled rejection: ' + text(e.reason)));
 })();</script>"""
+
+
+class Recorder(Protocol):
+    """Where an engine puts what the page did (the e2e tests' Watch is one): console lines as (kind, text) with
+    Playwright's kinds (log, debug, info, warning, error), uncaught errors, and requests that left loopback."""
+
+    console: list[tuple[str, str]]
+    page_errors: list[str]
+    external: list[str]
+
+
+@dataclass
+class Record:
+    """A plain Recorder, for callers without a test's Watch (the bench)."""
+
+    console: list[tuple[str, str]] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)
 
 
 class EngineError(RuntimeError):
@@ -208,10 +225,10 @@ class Engine(ABC):
 
     def __init__(self, trap: ExitTrap) -> None:
         self.trap = trap
-        self.watch = Watch()
+        self.watch: Recorder = Record()
 
     @abstractmethod
-    def begin(self, watch: Watch, blank_url: str) -> None:
+    def begin(self, watch: Recorder, blank_url: str) -> None:
         """Start a test in a fresh cookie jar and storage; what the page does is recorded into `watch`."""
 
     @abstractmethod
@@ -277,6 +294,11 @@ class Firefox(Engine):
             stderr=subprocess.PIPE,
             text=True,
         )
+        # Imported here: only the engine tests and the bench need websockets (the `test` extra).
+        from websockets.sync.client import connect
+
+        from py_bridge.tools.engines.bidi import BiDiClient
+
         url = self._listening_url()
         self._exit = contextlib.ExitStack()
         self.bidi = BiDiClient(self._exit.enter_context(connect(f"{url}/session", max_size=None, open_timeout=30)))
@@ -333,7 +355,7 @@ class Firefox(Engine):
         if not LOOPBACK.match(url):
             self.watch.external.append(url)
 
-    def begin(self, watch: Watch, blank_url: str) -> None:
+    def begin(self, watch: Recorder, blank_url: str) -> None:
         self.watch = watch
         self.user_context = self.bidi.send("browser.createUserContext")["userContext"]
         self.context = self.bidi.send("browsingContext.create", {"type": "tab", "userContext": self.user_context})[
@@ -405,7 +427,7 @@ class WebKit(Engine):
     prelude = CONSOLE_RECORDER
 
     def __init__(self, trap: ExitTrap) -> None:
-        # Imported here: a developer who skips WebKit needs no Selenium to collect the other tests.
+        # Imported here: only the engine tests and the bench need Selenium (the `test` extra).
         from selenium import webdriver
         from selenium.webdriver.common.proxy import Proxy, ProxyType
         from selenium.webdriver.webkitgtk.options import Options
@@ -457,7 +479,7 @@ class WebKit(Engine):
         except subprocess.TimeoutExpired:
             self.xvfb.kill()
 
-    def begin(self, watch: Watch, blank_url: str) -> None:
+    def begin(self, watch: Recorder, blank_url: str) -> None:
         """The server's origin is the only one the tests use: clear its cookies and storage from a blank page."""
         self.watch = watch
         self.driver.get(blank_url)

@@ -1,4 +1,4 @@
-"""A minimal WebDriver BiDi client over `websockets`: enough to drive Debian's Firefox ESR in the engine tests.
+"""A minimal WebDriver BiDi client over `websockets`: enough to drive Debian's Firefox ESR (engine tests, bench).
 
 Why our own: Firefox speaks WebDriver BiDi natively (`--remote-debugging-port`), but the maintained Python clients
 reach it only through geckodriver (Selenium), which Debian does not package and PyPI carries only as third-party
