@@ -2,20 +2,20 @@
 PY := .venv/bin/python
 PORT ?= 8000
 
-.PHONY: help setup demo test unit e2e lint lint-js typecheck bench bench-quick build clean
+.PHONY: help setup demo test unit e2e engines lint lint-js typecheck bench bench-quick build clean
 
 # Every target with a `## ` comment (names may hold digits: e2e); a `$(PORT)` in a comment is shown as its value.
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/\$$(PORT)/$(PORT)/g' \
 	  | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-setup: ## install chromium (apt), .venv, npm packages, build static/
+setup: ## install chromium, firefox-esr, webkit2gtk-driver, xvfb (apt), .venv, npm packages, build static/
 	@bash scripts/setup.sh
 
 demo: setup ## serve the demo at http://127.0.0.1:$(PORT)
 	.venv/bin/py-bridge demo --port $(PORT) --bundle static
 
-test: setup ## lint, type-check (Python and JavaScript), unit and browser e2e tests
+test: setup ## lint, type-check (Python and JavaScript), unit and browser tests (Chromium, Firefox, WebKit)
 	.venv/bin/ruff check py_bridge tests bench
 	.venv/bin/mypy
 	@$(JS_CHECKS)
@@ -24,8 +24,11 @@ test: setup ## lint, type-check (Python and JavaScript), unit and browser e2e te
 unit: setup ## unit tests only (CPython)
 	$(PY) -m pytest -q tests/unit
 
-e2e: setup ## browser e2e tests only
+e2e: setup ## browser e2e tests only (Chromium)
 	$(PY) -m pytest -q tests/e2e
+
+engines: setup ## the core scenarios in Firefox and WebKit only (docs/engines.md)
+	$(PY) -m pytest -q tests/engines
 
 lint: setup ## ruff lint + format check
 	.venv/bin/ruff check py_bridge tests bench
@@ -51,7 +54,7 @@ BENCH_DEPS = $(PY) -c 'import brotli, matplotlib' 2>/dev/null || $(PY) -m pip in
 	if [ ! -f bench/node_modules/.package-lock.json ] || [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then \
 	  npm ci --prefix bench --no-audit --no-fund --loglevel=error; fi
 
-bench: setup ## py-bridge vs Intercom's snippet, 5 runs, ~12 min (bench/results/latest.{json,md,png})
+bench: setup ## py-bridge vs Intercom's snippet, 5 runs, ~16 min, Chromium + Firefox/WebKit (bench/results/latest.*)
 	@$(BENCH_DEPS)
 	$(PY) bench/run.py
 

@@ -324,6 +324,7 @@ def markdown(result: dict[str, Any]) -> str:
         "through the DevTools protocol instead.",
     ]
     lines += phase_table(result)
+    lines += engines_markdown(result)
     problems = result.get("problems") or []
     if problems:
         lines += ["", "Problems seen during the run:", *[f"- {p}" for p in problems[:20]]]
@@ -353,6 +354,57 @@ def phase_table(result: dict[str, Any]) -> list[str]:
             value = median(prefix, name)
             row.append("–" if value is None else f"{value:,.0f}")
         lines.append("| " + " | ".join(row) + " |")
+
+
+ENGINE_NAMES = {"firefox": "Firefox ESR", "webkit": "WebKitGTK"}
+ENGINE_COLUMNS = (
+    ("boot_ms", "boot_loopback", "first visit", "ms"),
+    ("revisit_boot_ms", "boot_revisit", "revisit", "ms"),
+)
+
+
+def engines_markdown(result: dict[str, Any]) -> list[str]:
+    """The other engines (bench/engines.py) beside Chromium's loopback figures: navigation -> `boot`, first visit
+    (new profile) and revisit (same profile, HTTP cache on), for the official snippet and the default tag."""
+    engines = result.get("engines") or {}
+    if not engines or "skipped" in engines:
+        return []
+    variants = (SNIPPET, DEFAULT)
+    head = ["engine"]
+    for variant in variants:
+        head += [f"{variant.label}, {label}" for _, _, label, _ in ENGINE_COLUMNS]
+    head.append("py-bridge default: runtime bytes on revisit")
+    lines = [
+        "",
+        "## Other engines: navigation -> `boot`, loopback",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    figures_ = result["figures"]
+    row = [f"Chromium {result['machine']['chromium']}"]
+    for variant in variants:
+        row += [cell(figures_[key]["by_variant"].get(variant.key), unit) for _, key, _, unit in ENGINE_COLUMNS]
+    row.append(cell(figures_["revisit_runtime_bytes"]["by_variant"].get(DEFAULT.key), "bytes"))
+    lines.append("| " + " | ".join(row) + " |")
+    for name, engine in engines.items():
+        if "skipped" in engine:
+            lines.append(f"| {ENGINE_NAMES.get(name, name)} | skipped: {engine['skipped']} |" + " |" * (len(head) - 2))
+            continue
+        row = [f"{ENGINE_NAMES.get(name, name)} {engine.get('version', '')}".strip()]
+        for variant in variants:
+            runs = ok_runs(engine["by_variant"].get(variant.key, []))
+            row += [cell(stats([r.get(field) for r in runs]), unit) for field, _, _, unit in ENGINE_COLUMNS]
+        runs = ok_runs(engine["by_variant"].get(DEFAULT.key, []))
+        row.append(cell(stats([r.get("revisit_runtime_bytes") for r in runs]), "bytes"))
+        lines.append("| " + " | ".join(row) + " |")
+    lines += [
+        "",
+        "- Firefox ESR and WebKitGTK are Debian's, driven as in the engine tests (docs/engines.md): a new browser and "
+        "profile per run, the first page open 8 s, then the same URL again in the same tab. Their pages load Intercom "
+        "from the bench server's sandbox (`sandbox_url`, the snippet pointed at it); nothing on loopback is "
+        "intercepted, so the HTTP cache is on. Same medians (min–max) over the same number of runs.",
+    ]
     return lines
 
 

@@ -1,8 +1,9 @@
 """py-bridge benchmarks: py-bridge's tag (default and each load policy) side by side with Intercom's official snippet.
 
-Run with `make bench` (5 runs, ~10-13 min on 2 CPUs) or `make bench-quick` (2 runs), or
-`.venv/bin/python bench/run.py [--runs N] [--no-lighthouse] [--bundle DIR]`. Writes bench/results/latest.json,
-latest.md (the targets table of issue 10) and latest.png. See bench/README.md for every scenario.
+Run with `make bench` (5 runs, ~15-17 min on 2 CPUs) or `make bench-quick` (2 runs), or
+`.venv/bin/python bench/run.py [--runs N] [--no-lighthouse] [--no-engines] [--bundle DIR]`. Writes
+bench/results/latest.json, latest.md (the targets table of issue 10, then Firefox and WebKit beside Chromium) and
+latest.png. See bench/README.md for every scenario.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 
+import engines  # noqa: E402
 import lighthouse  # noqa: E402
 import report  # noqa: E402
 import scenarios  # noqa: E402
@@ -192,8 +194,14 @@ def run_lighthouse(server: BenchServer) -> dict[str, Any]:
     return out
 
 
-def problems_of(scenario_results: dict[str, Any], lighthouse_results: dict[str, Any]) -> list[str]:
+def problems_of(
+    scenario_results: dict[str, Any], lighthouse_results: dict[str, Any], engine_results: dict[str, Any]
+) -> list[str]:
     out: list[str] = []
+    scenario_results = {
+        **scenario_results,
+        **{f"{name}/loopback": e["by_variant"] for name, e in engine_results.items() if "by_variant" in e},
+    }
     for scenario, by_variant in scenario_results.items():
         for key, runs in by_variant.items():
             for index, r in enumerate(runs):
@@ -213,6 +221,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per variant and scenario (default 5)")
     parser.add_argument("--no-lighthouse", action="store_true", help="skip the Lighthouse runs")
+    parser.add_argument("--no-engines", action="store_true", help="skip the Firefox and WebKit runs")
     parser.add_argument("--bundle", type=Path, help="use this built bundle instead of building one")
     args = parser.parse_args()
 
@@ -234,6 +243,7 @@ def main() -> int:
         server.add_file(HERO_PATH, hero, "image/png")
         try:
             scenario_results, chromium = run_browser(server, sandbox, args.runs)
+            engine_results = {"skipped": "--no-engines"} if args.no_engines else engines.run(server, sandbox, args.runs)
             lighthouse_results = {"skipped": "--no-lighthouse"} if args.no_lighthouse else run_lighthouse(server)
         finally:
             server.stop()
@@ -255,12 +265,13 @@ def main() -> int:
         },
         "figures": report.figures(scenario_results),
         "lighthouse": lighthouse_results,
+        "engines": engine_results,
         "summary": report.legacy_summary(scenario_results["loopback"][DEFAULT.key]),
         "burst_calls": scenarios.BURST,
         "cpython": cpython,
         "bundle": sizes,
         "per_run": scenario_results,
-        "problems": problems_of(scenario_results, lighthouse_results),
+        "problems": problems_of(scenario_results, lighthouse_results, engine_results),
     }
     result["elapsed_s"] = round(time.monotonic() - started, 1)
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
 # Installs everything the demo and the tests need on a fresh Debian machine, and nothing twice:
-# Debian chromium (Playwright drives /usr/bin/chromium; we never download a browser), a venv with the
+# Debian's browsers (Playwright drives /usr/bin/chromium; tests/engines drive firefox-esr and WebKitGTK; we never
+# download a browser build), a venv with the
 # package and its test extras, the pinned npm runtimes from package-lock.json, and the static bundle.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log() { printf '[setup] %s\n' "$*"; }
 
-if [ ! -x /usr/bin/chromium ]; then
-  log "installing Debian chromium"
+# Debian packages, each named by the binary it provides: chromium (Playwright drives it), firefox-esr (WebDriver BiDi,
+# tests/engines), webkit2gtk-driver (WebKitWebDriver and MiniBrowser, the WebKitGTK engine) and xvfb (a display for
+# MiniBrowser, which has no headless mode). Only what is missing is installed, in one apt-get run.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
+[ -x /usr/bin/WebKitWebDriver ] || missing+=(webkit2gtk-driver)
+[ -x /usr/bin/Xvfb ] || missing+=(xvfb)
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing Debian ${missing[*]}"
   sudo_cmd=""
   if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 if [ ! -x .venv/bin/python ]; then

@@ -1,4 +1,5 @@
 """E2E fixtures: the bundle served locally, the Intercom sandbox behind Intercom's hostnames, and a strict page.
+(`bundle_dir` and `sandbox` live in tests/conftest.py: tests/engines shares them.)
 
 Every request that is not to this machine is either routed to the sandbox (widget.intercom.io, api-iam*.intercom.io)
 or aborted and recorded; a test fails on any unexpected external request, page error, Python traceback or
@@ -9,8 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,6 @@ import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page
 
 from py_bridge.tools.browser import CHROMIUM, CHROMIUM_ARGS
-from py_bridge.tools.bundle import build
 from py_bridge.tools.devserver import DevServer
 from py_bridge.tools.sandbox import Sandbox
 from tests.e2e.bridge_page import BridgePage
@@ -40,19 +38,6 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
         "executable_path": CHROMIUM,
         "args": CHROMIUM_ARGS,
     }
-
-
-@pytest.fixture(scope="session")
-def bundle_dir() -> Iterator[Path]:
-    folder = Path(tempfile.mkdtemp(prefix="py-bridge-e2e-bundle-"))
-    build(folder)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def sandbox() -> Sandbox:
-    return Sandbox(secret="sandbox-secret", verification="off")
 
 
 @pytest.fixture(scope="session")
