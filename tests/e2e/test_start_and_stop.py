@@ -50,3 +50,17 @@ def test_ready_callbacks_run_once_when_the_bridge_stops_on_bad_settings(
     bridge.wait_for(lambda: watch.messages("error", error), what="the settings error")
     bridge.wait_ready(timeout_s=10)  # a ready(fn) registered after the stop runs too
     assert bridge.js("() => window.readyRuns") == 1
+
+
+def test_settings_python_refuses_give_exactly_one_error_that_names_the_field(bridge: BridgePage, watch: Watch) -> None:
+    """docs/reference.md promises one `[py-bridge]` error: Python's, naming the field and the value. The page does
+    not add a second line when Python stops the bridge."""
+    watch.allow_error(r"^\[py-bridge\] ")
+    bridge.open(settings={"region": "mars", "load": "eager"}, wait_ready=False)
+    bridge.wait_for(lambda: watch.messages("error", "mars"), what="the settings error")
+    bridge.wait_ready(timeout_s=10)  # the stop has been applied: ready(fn) ran
+    bridge.js("() => new Promise((done) => pybridge.ready(done))")
+    errors = watch.messages("error", "[py-bridge]")
+    assert len(errors) == 1, errors
+    assert "intercom.region" in errors[0]
+    assert "disabled on this page" in errors[0] or "not started" in errors[0]

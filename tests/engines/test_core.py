@@ -219,13 +219,9 @@ def test_invalid_settings_give_one_py_bridge_error_and_send_nothing_to_intercom(
     assert bridge.js("() => { pybridge.track('after the error'); return 'ok'; }") == "ok"
     bridge.console_seen()
     errors = bridge.messages("error", "[py-bridge]")
-    naming = [e for e in errors if "intercom.region" in e]
-    assert len(naming) == 1, errors
-    assert "mars" in naming[0]
-    # the only other line is the page's notice that the bridge is off (embed.js prints it when Python stops it)
-    assert [e for e in errors if e not in naming] == [
-        "[py-bridge] not started (see the error above); py-bridge is disabled on this page (your page keeps working)"
-    ]
+    assert len(errors) == 1, errors
+    assert "intercom.region" in errors[0]
+    assert "mars" in errors[0]
     assert bridge.intercom_on_the_page() == []
     assert bridge.sandbox_requests() == []
     assert bridge.workspace()["events"] == []

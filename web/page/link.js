@@ -63,12 +63,17 @@ export class PythonLink {
     this.startTimer = undefined;
   }
 
-  /** @param {string} message */
-  fail(message) {
+  /**
+   * @param {string} message the one error the page gets
+   * @param {boolean} [told] Python already said why (its `stop` after the settings error): no second line
+   */
+  fail(message, told) {
     if (this.state === "failed") return;
     this.state = "failed";
-    say("error", message + "; py-bridge is disabled on this page (your page keeps working)");
-    emit("pybridge:log", { level: "error", message: message });
+    if (!told) {
+      say("error", message + "; py-bridge is disabled on this page (your page keeps working)");
+      emit("pybridge:log", { level: "error", message: message });
+    }
     if (this.pending.length) say("warn", this.pending.length + " queued call(s) dropped");
     this.pending = [];
     this.outbox = [];

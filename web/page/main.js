@@ -117,7 +117,7 @@ function main() {
     pinned: new PinnedSettings(config),
     pages: new PageWatch(() => api.page()),
     signal: signal,
-    stop: () => link.fail("not started (see the error above)"),
+    stop: () => link.fail("not started", true),
     keepState: (state) => { link.lastState = state; }
   });
   executor.listeners = listeners;
