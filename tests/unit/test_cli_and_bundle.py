@@ -67,15 +67,16 @@ def test_build_writes_the_tag_assets_and_the_pinned_runtime_in_a_content_hashed_
 
 
 def test_the_core_zip_holds_only_browser_modules(bundle: Path) -> None:
-    """Only the core and the PyScript entry go into the browser: the server-side helper (identity) and the tools
-    (cli, bundle, devserver, doctor, sandbox, demo) stay out."""
+    """Only the core, the PyScript entry and the public names (the package's __init__, and spec.py, which
+    transformations import) go into the browser: the server-side helper (identity) and the tools (cli, bundle,
+    devserver, doctor, sandbox, demo) stay out."""
     names = zipfile.ZipFile(bundle / manifest(bundle)["core_zip"]).namelist()
     assert "py_bridge/core/worker.py" in names
     assert "py_bridge/core/stdlib.py" in names
     assert "py_bridge/core/destinations/intercom/mapping.py" in names
     assert "py_bridge/__init__.py" in names
     assert "py_bridge/pyscript/api.py" in names
-    assert {name.split("/")[1] for name in names} == {"__init__.py", "core", "pyscript"}
+    assert {name.split("/")[1] for name in names} == {"__init__.py", "spec.py", "core", "pyscript"}
     for excluded in ("identity.py", "tools/", "cli.py", "bundle", "devserver.py", "sandbox/", "demo/"):
         assert not any(excluded in n for n in names), excluded
 
