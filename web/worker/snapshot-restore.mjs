@@ -2,15 +2,14 @@
 // Pyodide restores a snapshot with `Module.HEAP8.set(snapshotMemory)` into a fresh instance whose heap holds the
 // wasm's initial memory at that moment. The worker hands Pyodide a zero-filled buffer of the snapshot's full length
 // (Pyodide's header copied in) and, while loadPyodide runs, wraps %TypedArray%.prototype.set: called with that
-// buffer, it checks that the heap holds the initial memory the build saw (a checksum, volatile words zeroed), then
-// XORs the changed pages into it (heap = the memory the snapshot was taken from). Every other call passes through.
-import { applyDelta, initialChecksum, readDelta } from "../shared/delta.js";
+// buffer, it checks that the words of the heap the delta does not cover hold what the build saw (a checksum), then
+// copies the delta's runs in (heap = the memory the snapshot was taken from). Every other call passes through.
+import { applyDelta, readDelta, uncoveredChecksum } from "../shared/delta.js";
 
 /**
  * Pyodide started from the delta snapshot, or a rejection (the caller falls back to a normal start).
  * @param {Uint8Array} bytes the delta file (its SHA-256 already checked)
- * @param {{ initial: string, volatile: WordRanges }} expected the build's checksum of the initial memory, and the
- *   word ranges it zeroed first
+ * @param {{ initial: string }} expected the build's checksum of the initial memory's words outside the delta's runs
  * @param {(snapshot: Uint8Array) => Promise<Pyodide>} load runs loadPyodide with `_loadSnapshot: snapshot`
  * @param {MarkPhase} mark
  */
@@ -37,7 +36,7 @@ export async function loadFromDelta(bytes, expected, load, mark) {
       throw restored;
     }
     const heap = new Int32Array(this.buffer, at, source.length / 4);
-    const checksum = initialChecksum(heap, expected.volatile);
+    const checksum = uncoveredChecksum(heap, delta.runs);
     if (checksum !== expected.initial) {
       restored = new Error("the initial wasm memory differs from the build's (" + checksum + ")");
       throw restored;
