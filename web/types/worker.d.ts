@@ -38,5 +38,11 @@ interface Prefetched {
   pending: Map<string, Promise<Response>>;
 }
 
+/** A file as it streams in: its first bytes (unverified), then all of them (verified). */
+interface StreamedFile {
+  head: Promise<Uint8Array>;
+  bytes: Promise<Uint8Array>;
+}
+
 /** Records a start-up phase (ms since the start) for the `started` message. */
 type MarkPhase = (phase: string) => void;

@@ -6,7 +6,7 @@
 import { errorText } from "../shared/error-text.js";
 import { earlyRuntime, withEarlyRuntime } from "./early-runtime.mjs";
 import { built } from "./runtime-files.mjs";
-import { loadFromDelta } from "./snapshot-restore.mjs";
+import { DELTA_HEAD_BYTES, loadFromDelta } from "./snapshot-restore.mjs";
 
 /**
  * What startPython needs: the page's config message, the bundle's files and facts, and where Python's output and
@@ -77,22 +77,22 @@ export async function startPython(inputs) {
   /** @type {Promise<{ loadPyodide: LoadPyodide }>} */
   const loader = import(files.runtimeUrl("pyodide.mjs"));
   import(files.runtimeUrl("pyodide.asm.mjs")).catch(() => {}); // failures surface in loadPyodide
-  const snapshot = useSnapshot
-    ? files.fetchSnapshot(build.snapshot, build.snapshotSha256, mark).finally(() => mark("snapshot"))
-    : null;
-  if (snapshot) snapshot.catch(() => {});
+  const snapshot = useSnapshot ? files.fetchSnapshot(build.snapshot, build.snapshotSha256, DELTA_HEAD_BYTES, mark) : null;
   const prefetched = earlyRuntime(files, useSnapshot ? build.snapshotStdlib : build.stdlib, mark);
   const { loadPyodide } = await loader;
   let pyodide = null;
   let fallback = null;
   if (snapshot) {
-    /** @param {Uint8Array} full */
-    const load = (full) => {
+    /**
+     * @param {Promise<Uint8Array>} full
+     * @param {Promise<unknown>} arrived
+     */
+    const load = (full, arrived) => {
       const options = { ...pyodideOptions(inputs, build.snapshotStdlib), _loadSnapshot: full };
-      return withEarlyRuntime(files, prefetched, () => loadPyodide(options));
+      return withEarlyRuntime(files, prefetched, () => loadPyodide(options), arrived);
     };
     try {
-      pyodide = await loadFromDelta(await snapshot, { initial: build.snapshotInitial }, load, mark);
+      pyodide = await loadFromDelta(snapshot, { initial: build.snapshotInitial }, load, mark);
     } catch (error) {
       fallback = errorText(error).split("\n")[0].slice(0, 200);
       inputs.snapshotRefused();
