@@ -9,17 +9,17 @@
 //        <out.bin> <out.json>
 //     boots Pyodide on the trimmed standard library, imports the modules the core needs and takes a memory
 //     snapshot; then writes it as a DELTA against the memory a fresh instance holds at the moment Pyodide restores
-//     a snapshot (the wasm's initial data, mostly unchanged by start-up): only the 4 KiB pages that differ, XORed
-//     with it (11 MB instead of 31 MB raw, 2.9 instead of 4.0 MB with brotli). The worker applies it while Pyodide
-//     copies the snapshot into its heap (see web/worker/snapshot-restore.mjs); the format is web/shared/delta.js,
-//     which both import. Determinism is checked here: the initial memory is captured in four fresh instances (words
-//     that vary are "volatile"), and a fifth restores from the delta with the worker's own code, must give the
-//     snapshot's memory word for word and then run the exercise.
+//     a snapshot (the wasm's initial data, mostly unchanged by start-up): only the runs of words that differ, with
+//     the snapshot's values, and a checksum of the words no run covers. The worker applies it while Pyodide copies
+//     the snapshot into its heap (see web/worker/snapshot-restore.mjs); the format is web/shared/delta.js, which
+//     both import. Determinism is checked here: the initial memory is captured in four fresh instances (words that
+//     vary are "volatile": the runs cover them), and a fifth restores from the delta with the worker's own code,
+//     must give the snapshot's memory word for word and then run the exercise.
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 // The delta format, the same module the worker reads it with.
-import { DELTA_PAGE, applyDelta, initialChecksum, makeDelta, readDelta } from "./shared/delta.js";
+import { applyDelta, changedRuns, makeDelta, readDelta, uncoveredChecksum } from "./shared/delta.js";
 
 const [mode, ...args] = process.argv.slice(2);
 
@@ -155,15 +155,18 @@ gc.collect()
     }
   }
   if (volatile.reduce((n, [a, b]) => n + b - a, 0) > 4096) throw new Error("the initial memory is not deterministic");
-  for (const [a, b] of volatile) initial.fill(0, a, b);
-
-  // The pages that differ from the initial memory, XORed with it (web/shared/delta.js).
+  // The runs of words where the snapshot differs from the initial memory, the volatile words among them (the
+  // snapshot's value is written there whatever a browser left), and the checksum of every word they do not cover:
+  // the worker restores only where that checksum matches (web/shared/delta.js).
   const memory = new Int32Array(snapshot.buffer, snapshot.byteOffset + header, memoryLength / 4);
-  const delta = makeDelta(snapshot, header, initial);
-  const expected = initialChecksum(initial, volatile);
+  const delta = makeDelta(snapshot, header, changedRuns(memory, initial, volatile));
+  const parsed = readDelta(delta.slice());
+  const expected = uncoveredChecksum(initial, parsed.runs);
+  captures.forEach((capture, k) => {
+    if (uncoveredChecksum(capture, parsed.runs) !== expected) throw new Error(`fresh instance ${k} differs outside the delta`);
+  });
 
   // 3. A fresh instance restores from the delta exactly as the worker does, and must then run the exercise.
-  const parsed = readDelta(delta.slice());
   const restoredFrom = new Uint8Array(parsed.header + parsed.memoryLength);
   restoredFrom.set(delta.subarray(0, parsed.header));
   let checksum = null;
@@ -178,7 +181,7 @@ gc.collect()
   TypedArrayProto.set = function (source, offset) {
     if (source && source.buffer === restoredFrom.buffer) {
       const words = new Int32Array(this.buffer, this.byteOffset + (offset || 0), source.length / 4);
-      checksum = initialChecksum(words, volatile);
+      checksum = uncoveredChecksum(words, parsed.runs);
       differing = [];
       for (let i = 0; i < words.length && differing.length < 8; i++) if (words[i] !== initial[i]) differing.push(i);
       applyDelta(words, parsed);
@@ -204,9 +207,9 @@ gc.collect()
     trampoline_word: trampolineWord,
     header_bytes: header,
     memory_bytes: memoryLength,
-    page_bytes: DELTA_PAGE,
-    changed_pages: parsed.pages.length,
-    total_pages: memoryLength / DELTA_PAGE,
+    runs: parsed.runs.length / 2,
+    run_words: parsed.data.length,
+    total_words: memoryLength / 4,
   };
   fs.writeFileSync(infoPath, JSON.stringify(info));
 }

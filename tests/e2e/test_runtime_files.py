@@ -126,7 +126,7 @@ def test_a_missing_corrupt_or_mismatched_snapshot_falls_back_to_a_normal_start(
     else:
         # The worker checks the initial wasm memory before undoing the delta: a different one must never be used.
         checksum = files["snapshot_info"]["initial_checksum"]
-        worker = (bundle_dir / "worker.mjs").read_text().replace(checksum, "0123456789abcdef")
+        worker = (bundle_dir / "worker.mjs").read_text().replace(checksum, "0" * len(checksum))
         page.route(
             "**/py-bridge/worker.mjs",
             lambda route: route.fulfill(status=200, body=worker, headers={"Content-Type": "text/javascript"}),
@@ -142,6 +142,27 @@ def test_a_missing_corrupt_or_mismatched_snapshot_falls_back_to_a_normal_start(
     bridge.js("() => pybridge.identify('u-fallback', {email: 'fallback@example.com'})")
     bridge.settle()
     assert [u["user_id"] for u in bridge.users()] == ["u-fallback"]
+
+
+def test_a_snapshot_made_against_another_initial_memory_is_tried_and_refused(
+    page: Page, server: DevServer, bundle_dir: Path
+) -> None:
+    """The words of the heap that no run of the delta writes must hold what the build saw (their checksum): a worker
+    whose build saw other values starts loading the snapshot, refuses it at the restore and starts normally,
+    saying why."""
+    files = manifest(bundle_dir)
+    checksum = files["snapshot_info"]["initial_checksum"]
+    worker = (bundle_dir / "worker.mjs").read_text().replace(checksum, "0" * len(checksum))
+    page.route(
+        "**/py-bridge/worker.mjs",
+        lambda route: route.fulfill(status=200, body=worker, headers={"Content-Type": "text/javascript"}),
+    )
+    open_worker_page(page, server, snapshot=True)
+    started = wait_message(page, "started")
+    assert started["mode"] == "normal"
+    assert started["fallback"].startswith("the initial wasm memory differs from the build's"), started
+    assert "instantiated" in started["phases"]
+    assert "restored" not in started["phases"]
 
 
 # A transformation that imports standard modules the core does not use (the case the on-demand standard library is

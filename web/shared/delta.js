@@ -3,14 +3,36 @@
 // file the build makes is the file the worker reads.
 //
 // Pyodide restores a snapshot with `Module.HEAP8.set(snapshotMemory)` into a fresh instance whose heap holds the
-// wasm's initial memory at that moment; the file holds only the pages that differ from that memory, XORed with it.
+// wasm's initial memory at that moment. The file holds only the runs of 32-bit words where the snapshot differs from
+// that memory, with the snapshot's own values: restoring is one TypedArray.set (a memory copy) a run, and what a run
+// covers is right whatever the heap held there. The rest of the memory must already hold the snapshot's values: the
+// worker checks it with a checksum of the words no run covers (coveredChecksum's complement), taken by the build on
+// the initial memory it made the delta against.
+//
 // Layout: Pyodide's header (magic, header length, JSON length, build id, JSON), then ours: u32 DELTA_MAGIC, memory
-// length, page size, page count; the indices (u32) of the pages that differ from the initial memory; those pages,
-// XORed with it. Unchanged pages (two thirds of the memory, among them every zero page) are not in the file at all.
+// length (bytes), run count; the runs as (words since the previous run's end, word count) pairs (small numbers:
+// they compress better than word indices); then the words of every run, in order. Runs closer than MERGE_GAP words
+// are merged: a run costs 8 bytes and a copy call, a gap 4 bytes a word (16 gives 3,357 runs instead of 31,172,
+// for 0.4 MB more raw and 15 KB less brotli).
 // Only typed arrays and Math: it runs in Node and in a worker alike.
 
-export const DELTA_MAGIC = 0x41544c44; // "DLTA"
-export const DELTA_PAGE = 4096; // the page size the build writes (the reader takes it from the file)
+export const DELTA_MAGIC = 0x534e5552; // "RUNS" (the 4 KiB-page XOR format before it was "DLTA")
+export const MERGE_GAP = 16; // words
+
+/**
+ * Pyodide's header length and the memory length, from the first bytes of a delta file (enough to size the heap
+ * before the rest has arrived), or null while fewer bytes than that are in.
+ * @param {Uint8Array} prefix the file's first bytes
+ * @returns {{ header: number, memoryLength: number } | null}
+ */
+export function deltaLengths(prefix) {
+  if (prefix.length < 8) return null;
+  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.length);
+  const header = view.getUint32(4, true);
+  if (prefix.length < header + 8) return null;
+  if (view.getUint32(header, true) !== DELTA_MAGIC) throw new Error("not a py-bridge delta snapshot");
+  return { header, memoryLength: view.getUint32(header + 4, true) };
+}
 
 /**
  * The header fields and views of a delta file (no copy: the views share its buffer).
@@ -19,75 +41,132 @@ export const DELTA_PAGE = 4096; // the page size the build writes (the reader ta
  */
 export function readDelta(bytes) {
   const header = new Uint32Array(bytes.buffer, bytes.byteOffset, 2)[1];
-  const [magic, memoryLength, pageSize, pageCount] = new Uint32Array(bytes.buffer, bytes.byteOffset + header, 4);
-  const dataStart = header + 16 + 4 * pageCount;
-  if (magic !== DELTA_MAGIC || pageSize % 4 || memoryLength % pageSize || dataStart + pageCount * pageSize !== bytes.length) {
-    throw new Error("not a py-bridge delta snapshot");
+  if (header % 4 || header + 12 > bytes.length) throw new Error("not a py-bridge delta snapshot");
+  const [magic, memoryLength, runCount] = new Uint32Array(bytes.buffer, bytes.byteOffset + header, 3);
+  const dataStart = header + 12 + 8 * runCount;
+  if (magic !== DELTA_MAGIC || memoryLength % 4 || dataStart > bytes.length) throw new Error("not a py-bridge delta snapshot");
+  const stored = new Uint32Array(bytes.buffer, bytes.byteOffset + header + 12, 2 * runCount);
+  const runs = new Uint32Array(2 * runCount); // (first word, word count): what the checksum and the copy take
+  let words = 0;
+  let end = 0;
+  for (let i = 0; i < runs.length; i += 2) {
+    runs[i] = end + stored[i];
+    runs[i + 1] = stored[i + 1];
+    // Apart and inside the memory: the checksum of the uncovered words relies on it.
+    if ((i > 0 && stored[i] === 0) || runs[i + 1] === 0 || runs[i] + runs[i + 1] > memoryLength / 4) throw new Error("bad delta run");
+    end = runs[i] + runs[i + 1];
+    words += runs[i + 1];
   }
-  const pages = new Uint32Array(bytes.buffer, bytes.byteOffset + header + 16, pageCount);
-  const data = new Int32Array(bytes.buffer, bytes.byteOffset + dataStart, (pageCount * pageSize) / 4);
-  return { header, memoryLength, pageSize, pages, data };
+  if (dataStart + 4 * words !== bytes.length) throw new Error("not a py-bridge delta snapshot");
+  const data = new Int32Array(bytes.buffer, bytes.byteOffset + dataStart, words);
+  return { header, memoryLength, runs, data };
 }
 
 /**
- * The delta file of a memory snapshot against the initial memory: Pyodide's header, then ours and the pages of
- * DELTA_PAGE bytes that differ, XORed with the initial memory.
+ * The runs of words where the memory differs from the initial memory, together with the forced ranges (the
+ * volatile words: whatever a browser leaves there, the snapshot's value is written), merged across short gaps.
+ * @param {Int32Array} memory
+ * @param {Int32Array} initial
+ * @param {WordRanges} forced
+ * @returns {WordRanges}
+ */
+export function changedRuns(memory, initial, forced) {
+  const differs = new Uint8Array(memory.length);
+  for (let i = 0; i < memory.length; i++) if (memory[i] !== initial[i]) differs[i] = 1;
+  for (const [start, end] of forced) differs.fill(1, start, end);
+  /** @type {WordRanges} */
+  const runs = [];
+  for (let i = 0; i < memory.length; i++) {
+    if (!differs[i]) continue;
+    let end = i + 1;
+    while (end < memory.length && differs[end]) end++;
+    const last = runs[runs.length - 1];
+    if (last && i - last[1] < MERGE_GAP) last[1] = end;
+    else runs.push([i, end]);
+    i = end;
+  }
+  return runs;
+}
+
+/**
+ * The delta file of a memory snapshot: Pyodide's header, then ours, the runs and the snapshot's words in them.
  * @param {Uint8Array} snapshot Pyodide's memory snapshot: its header (`header` bytes), then the memory
  * @param {number} header the length of Pyodide's header
- * @param {Int32Array} initial the initial memory, its volatile words zeroed
+ * @param {WordRanges} runs from changedRuns
  * @returns {Uint8Array<ArrayBuffer>}
  */
-export function makeDelta(snapshot, header, initial) {
+export function makeDelta(snapshot, header, runs) {
   const memoryLength = snapshot.length - header;
   const memory = new Int32Array(snapshot.buffer, snapshot.byteOffset + header, memoryLength / 4);
-  const wordsPerPage = DELTA_PAGE / 4;
-  const changed = [];
-  for (let page = 0; page < memoryLength / DELTA_PAGE; page++) {
-    for (let k = page * wordsPerPage; k < (page + 1) * wordsPerPage; k++) {
-      if (memory[k] !== initial[k]) {
-        changed.push(page);
-        break;
-      }
-    }
-  }
-  const dataStart = header + 16 + 4 * changed.length;
-  const delta = new Uint8Array(dataStart + changed.length * DELTA_PAGE);
+  const words = runs.reduce((n, [start, end]) => n + end - start, 0);
+  const dataStart = header + 12 + 8 * runs.length;
+  const delta = new Uint8Array(dataStart + 4 * words);
   delta.set(snapshot.subarray(0, header));
-  new Uint32Array(delta.buffer, header, 4 + changed.length).set([DELTA_MAGIC, memoryLength, DELTA_PAGE, changed.length, ...changed]);
-  const data = new Int32Array(delta.buffer, dataStart, changed.length * wordsPerPage);
-  changed.forEach((page, i) => {
-    for (let k = 0; k < wordsPerPage; k++) data[i * wordsPerPage + k] = memory[page * wordsPerPage + k] ^ initial[page * wordsPerPage + k];
-  });
+  new Uint32Array(delta.buffer, header, 3).set([DELTA_MAGIC, memoryLength, runs.length]);
+  new Uint32Array(delta.buffer, header + 12, 2 * runs.length).set(runs.flatMap(([start, end], i) => [start - (i ? runs[i - 1][1] : 0), end - start]));
+  const data = new Int32Array(delta.buffer, dataStart, words);
+  let at = 0;
+  for (const [start, end] of runs) {
+    data.set(memory.subarray(start, end), at);
+    at += end - start;
+  }
   return delta;
 }
 
 /**
- * A 64-bit pair of cheap hashes over the 32-bit words of the initial memory (volatile ranges zeroed first, in place).
- * @param {Int32Array} heapWords
- * @param {WordRanges} volatile
+ * A 128-bit checksum (hex) of the words of the memory that no run of the delta covers: four interleaved FNV-1a
+ * lanes over 32-bit words (independent multiplications, so the loop is not one long dependency chain).
+ * @param {Int32Array} words the memory
+ * @param {Uint32Array} runs (first word, word count) pairs, in order
  */
-export function initialChecksum(heapWords, volatile) {
-  for (const [start, end] of volatile) heapWords.fill(0, start, end);
-  let h1 = 0x811c9dc5 | 0;
-  let h2 = 0;
-  for (let i = 0; i < heapWords.length; i++) {
-    const word = heapWords[i];
-    h1 = Math.imul(h1 ^ word, 0x01000193);
-    h2 = (h2 + (word ^ i)) | 0;
+export function uncoveredChecksum(words, runs) {
+  const lanes = new Int32Array([0x811c9dc5, 0x2545f491, 0x9e3779b9, 0x7f4a7c15]);
+  let from = 0;
+  for (let i = 0; i <= runs.length; i += 2) {
+    const to = i < runs.length ? runs[i] : words.length;
+    hashRange(words, from, to, lanes);
+    if (i < runs.length) from = runs[i] + runs[i + 1];
   }
-  return (h1 >>> 0).toString(16).padStart(8, "0") + (h2 >>> 0).toString(16).padStart(8, "0");
+  return Array.from(new Uint32Array(lanes.buffer), (h) => h.toString(16).padStart(8, "0")).join("");
 }
 
 /**
- * XORs the changed pages into the initial memory, in place: the heap becomes the memory the snapshot was taken from.
+ * Folds words [from, to) into the four lanes (lane k takes the words at k mod 4 of the range's groups of four).
+ * @param {Int32Array} words
+ * @param {number} from
+ * @param {number} to
+ * @param {Int32Array} lanes
+ */
+function hashRange(words, from, to, lanes) {
+  let a = lanes[0];
+  let b = lanes[1];
+  let c = lanes[2];
+  let d = lanes[3];
+  let i = from;
+  for (; i + 4 <= to; i += 4) {
+    a = Math.imul(a ^ words[i], 0x01000193);
+    b = Math.imul(b ^ words[i + 1], 0x01000193);
+    c = Math.imul(c ^ words[i + 2], 0x01000193);
+    d = Math.imul(d ^ words[i + 3], 0x01000193);
+  }
+  for (; i < to; i++) a = Math.imul(a ^ words[i], 0x01000193);
+  lanes[0] = a;
+  lanes[1] = b;
+  lanes[2] = c;
+  lanes[3] = d;
+}
+
+/**
+ * Copies the snapshot's words of every run into the heap: the heap becomes the snapshot's memory (given that the
+ * uncovered words were checked first).
  * @param {Int32Array} heapWords
  * @param {Delta} delta
  */
 export function applyDelta(heapWords, delta) {
-  const words = delta.pageSize / 4;
-  for (let i = 0; i < delta.pages.length; i++) {
-    const at = delta.pages[i] * words;
-    if (at + words > heapWords.length) throw new Error("delta page out of range");
-    for (let k = 0, from = i * words; k < words; k++) heapWords[at + k] ^= delta.data[from + k];
+  if (heapWords.length * 4 < delta.memoryLength) throw new Error("the heap is smaller than the snapshot");
+  const { runs, data } = delta;
+  for (let i = 0, at = 0; i < runs.length; i += 2) {
+    heapWords.set(data.subarray(at, at + runs[i + 1]), runs[i]);
+    at += runs[i + 1];
   }
 }

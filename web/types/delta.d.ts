@@ -3,12 +3,15 @@
 
 /** The header fields and views of a delta snapshot (format: see web/shared/delta.js). */
 interface Delta {
+  /** Pyodide's header length (bytes). */
   header: number;
+  /** The memory's length (bytes). */
   memoryLength: number;
-  pageSize: number;
-  pages: Uint32Array;
+  /** (first word, word count) pairs, in order and apart. */
+  runs: Uint32Array;
+  /** The snapshot's words of every run, in order. */
   data: Int32Array;
 }
 
-/** [start, end) ranges of 32-bit words of the initial memory that vary between runs. */
+/** [start, end) ranges of 32-bit words of memory (the initial memory's volatile words; the delta's runs). */
 type WordRanges = Array<[number, number]>;

@@ -17,10 +17,8 @@ interface BuildFacts {
   snapshot: string;
   /** The snapshot's full SHA-256, checked before every use. */
   snapshotSha256: string;
-  /** Checksum of the initial memory the delta was made against. */
+  /** Checksum of the initial memory's words that the delta's runs do not cover (web/shared/delta.js). */
   snapshotInitial: string;
-  /** [start, end) word ranges of that memory that vary per run. */
-  snapshotVolatile: WordRanges | string;
   /** An empty zip: the snapshot holds every module the core needs. */
   snapshotStdlib: string;
   /** pyodide-lock.json's "info": no packages are loaded, so no lock fetch. */
@@ -38,6 +36,12 @@ interface Prefetched {
   wasmUrl: string;
   compiled: Promise<WebAssembly.Module> | null;
   pending: Map<string, Promise<Response>>;
+}
+
+/** A file as it streams in: its first bytes (unverified), then all of them (verified). */
+interface StreamedFile {
+  head: Promise<Uint8Array>;
+  bytes: Promise<Uint8Array>;
 }
 
 /** Records a start-up phase (ms since the start) for the `started` message. */

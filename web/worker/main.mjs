@@ -17,9 +17,7 @@ const ZIP_SHA256 = "__PY_BRIDGE_ZIP_SHA256__"; // its full SHA-256, checked befo
 const STDLIB = "__PY_BRIDGE_STDLIB__"; // the trimmed standard library zip
 const SNAPSHOT = "__PY_BRIDGE_SNAPSHOT__"; // the delta snapshot file name, or "" when the build has none
 const SNAPSHOT_SHA256 = "__PY_BRIDGE_SNAPSHOT_SHA256__"; // the snapshot's full SHA-256, checked before every use
-const SNAPSHOT_INITIAL = "__PY_BRIDGE_SNAPSHOT_INITIAL__"; // checksum of the initial memory the delta was made against
-/** @type {WordRanges | string} */
-const SNAPSHOT_VOLATILE = "__PY_BRIDGE_SNAPSHOT_VOLATILE__"; // [start, end) word ranges of that memory that vary per run
+const SNAPSHOT_INITIAL = "__PY_BRIDGE_SNAPSHOT_INITIAL__"; // checksum of the initial memory outside the delta's runs
 const SNAPSHOT_STDLIB = "__PY_BRIDGE_SNAPSHOT_STDLIB__"; // an empty zip: the snapshot holds every module the core needs
 // SHA-256 of Pyodide's files and of the standard-library zips, checked before they are used (runtime-files.mjs).
 /** @type {Record<string, string> | string} (a string until the build fills it in) */
@@ -35,7 +33,6 @@ const BUILD = {
   snapshot: SNAPSHOT,
   snapshotSha256: SNAPSHOT_SHA256,
   snapshotInitial: SNAPSHOT_INITIAL,
-  snapshotVolatile: SNAPSHOT_VOLATILE,
   snapshotStdlib: SNAPSHOT_STDLIB,
   lockInfo: LOCK_INFO,
 };

@@ -1,12 +1,12 @@
 // Starting Python: every visit, the first included, starts from a memory snapshot (Python and the core already
 // imported) when the build has one and the page allows it; it is stored as a delta against the wasm's initial memory
-// (web/shared/delta.js) and verified twice (its SHA-256, and a checksum of the initial memory it was made against).
+// (web/shared/delta.js) and verified twice (its SHA-256, and a checksum of the initial memory it relies on).
 // Any failure falls back to a normal start on the trimmed standard library plus the core zip. All runtime files have
 // content-hashed names, so revisits take them from the HTTP cache.
 import { errorText } from "../shared/error-text.js";
 import { earlyRuntime, withEarlyRuntime } from "./early-runtime.mjs";
 import { built } from "./runtime-files.mjs";
-import { loadFromDelta } from "./snapshot-restore.mjs";
+import { DELTA_HEAD_BYTES, loadFromDelta } from "./snapshot-restore.mjs";
 
 /**
  * What startPython needs: the page's config message, the bundle's files and facts, and where Python's output and
@@ -69,31 +69,30 @@ async function startNormally(inputs, loadPyodide, prefetched) {
  */
 export async function startPython(inputs) {
   const { config, files, build, mark } = inputs;
-  const volatile = build.snapshotVolatile;
   const useSnapshot = config.snapshot === true && built(build.snapshot) && /^[0-9a-f]{64}$/.test(build.snapshotSha256) &&
-    Array.isArray(volatile) && built(build.snapshotStdlib) &&
+    /^[0-9a-f]{32}$/.test(build.snapshotInitial) && built(build.snapshotStdlib) &&
     !!(self.crypto && self.crypto.subtle); // without SubtleCrypto nothing can be verified: no snapshot
   // Everything the start needs is requested at once: the loader, its wasm glue (the same module Pyodide imports
   // later), the snapshot, the wasm (compiled as it arrives) and the standard-library zip.
   /** @type {Promise<{ loadPyodide: LoadPyodide }>} */
   const loader = import(files.runtimeUrl("pyodide.mjs"));
   import(files.runtimeUrl("pyodide.asm.mjs")).catch(() => {}); // failures surface in loadPyodide
-  const snapshot = useSnapshot
-    ? files.fetchSnapshot(build.snapshot, build.snapshotSha256, mark).finally(() => mark("snapshot"))
-    : null;
-  if (snapshot) snapshot.catch(() => {});
+  const snapshot = useSnapshot ? files.fetchSnapshot(build.snapshot, build.snapshotSha256, DELTA_HEAD_BYTES, mark) : null;
   const prefetched = earlyRuntime(files, useSnapshot ? build.snapshotStdlib : build.stdlib, mark);
   const { loadPyodide } = await loader;
   let pyodide = null;
   let fallback = null;
-  if (snapshot && Array.isArray(volatile)) {
-    /** @param {Uint8Array} full */
-    const load = (full) => {
+  if (snapshot) {
+    /**
+     * @param {Promise<Uint8Array>} full
+     * @param {Promise<unknown>} arrived
+     */
+    const load = (full, arrived) => {
       const options = { ...pyodideOptions(inputs, build.snapshotStdlib), _loadSnapshot: full };
-      return withEarlyRuntime(files, prefetched, () => loadPyodide(options));
+      return withEarlyRuntime(files, prefetched, () => loadPyodide(options), arrived);
     };
     try {
-      pyodide = await loadFromDelta(await snapshot, { initial: build.snapshotInitial, volatile: volatile }, load, mark);
+      pyodide = await loadFromDelta(snapshot, { initial: build.snapshotInitial }, load, mark);
     } catch (error) {
       fallback = errorText(error).split("\n")[0].slice(0, 200);
       inputs.snapshotRefused();

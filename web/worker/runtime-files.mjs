@@ -103,19 +103,44 @@ export class RuntimeFiles {
   }
 
   /**
-   * The delta snapshot's bytes, refused unless they are byte for byte the build's.
+   * The delta snapshot as it streams in: its first bytes as soon as they are there (enough to size the heap while
+   * the rest arrives, never trusted for more), and all its bytes once they are in and byte for byte the build's.
    * @param {string} file the snapshot file
    * @param {string} sha256 its full SHA-256
+   * @param {number} headLength how many bytes `head` waits for (fewer only when the file is shorter)
    * @param {MarkPhase} mark
+   * @returns {StreamedFile}
    */
-  async fetchSnapshot(file, sha256, mark) {
-    const response = await fetch(this.bundleUrl(file));
-    if (!response.ok) throw new Error("snapshot: HTTP " + response.status);
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    mark("downloaded");
-    // The snapshot is memory that will run as Python: used only when it is byte for byte the one of this build.
-    if ((await sha256Hex(bytes)) !== sha256) throw new Error("snapshot does not match the bundle");
-    return bytes;
+  fetchSnapshot(file, sha256, headLength, mark) {
+    /** @type {(head: Uint8Array) => void} */
+    let headIn = () => {};
+    /** @type {Promise<Uint8Array>} */
+    const head = new Promise((resolve) => (headIn = resolve));
+    const bytes = this.nativeFetch(this.bundleUrl(file)).then(async (response) => {
+      if (!response.ok || !response.body) throw new Error("snapshot: HTTP " + response.status);
+      /** @type {Uint8Array[]} */
+      const chunks = [];
+      let length = 0;
+      const reader = response.body.getReader();
+      for (let read = await reader.read(); !read.done; read = await reader.read()) {
+        chunks.push(read.value);
+        const before = length;
+        length += read.value.length;
+        if (before < headLength && length >= headLength) headIn(concat(chunks, length));
+      }
+      const all = concat(chunks, length);
+      headIn(all); // shorter than headLength (a promise settles once: no effect otherwise)
+      mark("downloaded");
+      // The snapshot is memory that will run as Python: used only when it is byte for byte the one of this build.
+      if ((await sha256Hex(all)) !== sha256) throw new Error("snapshot does not match the bundle");
+      return all;
+    });
+    // A failed download never leaves `head` pending: whoever waits on it hears of the failure through `bytes`.
+    const streamed = { head: Promise.race([head, bytes]), bytes };
+    // Both are awaited later (after Pyodide's loader is in), or never: until then a failure is not unhandled.
+    streamed.head.catch(() => {});
+    bytes.catch(() => {});
+    return streamed;
   }
 
   /**
@@ -144,4 +169,20 @@ export class RuntimeFiles {
       return FULL_STDLIB_PATH;
     };
   }
+}
+
+/**
+ * The chunks, one after the other, in one new array.
+ * @param {Uint8Array[]} chunks
+ * @param {number} length their total length
+ * @returns {Uint8Array<ArrayBuffer>}
+ */
+function concat(chunks, length) {
+  const all = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.length;
+  }
+  return all;
 }

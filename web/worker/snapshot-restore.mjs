@@ -2,22 +2,46 @@
 // Pyodide restores a snapshot with `Module.HEAP8.set(snapshotMemory)` into a fresh instance whose heap holds the
 // wasm's initial memory at that moment. The worker hands Pyodide a zero-filled buffer of the snapshot's full length
 // (Pyodide's header copied in) and, while loadPyodide runs, wraps %TypedArray%.prototype.set: called with that
-// buffer, it checks that the heap holds the initial memory the build saw (a checksum, volatile words zeroed), then
-// XORs the changed pages into it (heap = the memory the snapshot was taken from). Every other call passes through.
-import { applyDelta, initialChecksum, readDelta } from "../shared/delta.js";
+// buffer, it checks that the words of the heap the delta does not cover hold what the build saw (a checksum), then
+// copies the delta's runs in (heap = the memory the snapshot was taken from). Every other call passes through.
+//
+// loadPyodide needs only the snapshot's length to begin (it sizes the heap by it), and the snapshot itself only when
+// it restores, after the wasm is instantiated: so it starts as soon as the file's first bytes are in, and the
+// instantiation waits for the rest (`arrived`, handed to `load`), which meanwhile streams in and is verified.
+import { applyDelta, deltaLengths, readDelta, uncoveredChecksum } from "../shared/delta.js";
+
+// Enough for Pyodide's header (magic, lengths, build id and its JSON: 128 bytes today) and ours.
+export const DELTA_HEAD_BYTES = 4096;
 
 /**
  * Pyodide started from the delta snapshot, or a rejection (the caller falls back to a normal start).
- * @param {Uint8Array} bytes the delta file (its SHA-256 already checked)
- * @param {{ initial: string, volatile: WordRanges }} expected the build's checksum of the initial memory, and the
- *   word ranges it zeroed first
- * @param {(snapshot: Uint8Array) => Promise<Pyodide>} load runs loadPyodide with `_loadSnapshot: snapshot`
+ * @param {StreamedFile} snapshot the delta file as it streams in (its SHA-256 checked before `bytes` resolves)
+ * @param {{ initial: string }} expected the build's checksum of the initial memory's words outside the delta's runs
+ * @param {(snapshot: Promise<Uint8Array>, arrived: Promise<unknown>) => Promise<Pyodide>} load runs loadPyodide with
+ *   `_loadSnapshot: snapshot`, instantiating the wasm only once `arrived` has settled
  * @param {MarkPhase} mark
  */
-export async function loadFromDelta(bytes, expected, load, mark) {
-  const delta = readDelta(bytes);
-  const full = new Uint8Array(delta.header + delta.memoryLength); // what Pyodide sizes the heap by
-  full.set(bytes.subarray(0, delta.header));
+export async function loadFromDelta(snapshot, expected, load, mark) {
+  /** @type {Uint8Array | null} */
+  let full = null; // what Pyodide sizes the heap by: zeros but for Pyodide's header
+  /** @type {Delta | null} */
+  let delta = null; // set once the whole file is in and verified
+  const sized = snapshot.head.then(async (head) => {
+    const lengths = deltaLengths(head) || readDelta(await snapshot.bytes); // a header longer than the head: wait
+    full = new Uint8Array(lengths.header + lengths.memoryLength);
+    return full;
+  });
+  const arrived = Promise.all([sized, snapshot.bytes]).then(([buffer, bytes]) => {
+    const parsed = readDelta(bytes);
+    if (parsed.header + parsed.memoryLength !== buffer.length) throw new Error("the snapshot's head and body disagree");
+    buffer.set(bytes.subarray(0, parsed.header));
+    delta = parsed;
+    mark("snapshot");
+  });
+  // Pyodide awaits `sized` only after its own set-up: until then a failure must not count as unhandled. Either
+  // failure is reported below, as the snapshot's refusal.
+  sized.catch(() => {});
+  arrived.catch(() => {});
   const proto = Object.getPrototypeOf(Uint8Array.prototype);
   const originalSet = proto.set;
   /** @type {null | true | Error} */
@@ -29,15 +53,19 @@ export async function loadFromDelta(bytes, expected, load, mark) {
    * @param {number} [offset]
    */
   proto.set = function (source, offset) {
-    if (!source || source.buffer !== full.buffer || restored !== null) return originalSet.call(this, source, offset);
+    if (!source || full === null || source.buffer !== full.buffer || restored !== null) return originalSet.call(this, source, offset);
     mark("instantiated");
+    if (delta === null) {
+      restored = new Error("the snapshot did not arrive");
+      throw restored;
+    }
     const at = this.byteOffset + (Number(offset) || 0);
     if (source.byteOffset !== delta.header || source.length !== delta.memoryLength || at % 4 || this.length < source.length) {
       restored = new Error("unexpected snapshot restore call");
       throw restored;
     }
     const heap = new Int32Array(this.buffer, at, source.length / 4);
-    const checksum = initialChecksum(heap, expected.volatile);
+    const checksum = uncoveredChecksum(heap, delta.runs);
     if (checksum !== expected.initial) {
       restored = new Error("the initial wasm memory differs from the build's (" + checksum + ")");
       throw restored;
@@ -48,9 +76,12 @@ export async function loadFromDelta(bytes, expected, load, mark) {
     return undefined;
   };
   try {
-    const pyodide = await load(full);
+    const pyodide = await load(sized, arrived);
     if (restored !== true) throw restored || new Error("the snapshot was not restored");
     return pyodide;
+  } catch (error) {
+    await arrived; // the snapshot's own failure (missing, tampered) is the more telling reason
+    throw error;
   } finally {
     proto.set = originalSet;
   }

@@ -9,7 +9,6 @@ build says why in its warnings.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import tempfile
@@ -90,7 +89,6 @@ def assemble(out: Path, *, snapshot: bool, compress: bool) -> BuildResult:
     snapshot_sha = snapshot_checksum = ""
     empty = ""
     snapshot_info: dict[str, object] = {}
-    volatile = "[]"
     cache = sources.cache
     # The trace and the snapshot depend only on these inputs: a rebuild of unchanged sources reuses them (the same
     # snapshot bytes, so the same name: visitors keep their cached copy across deploys that leave the core alone).
@@ -125,7 +123,6 @@ def assemble(out: Path, *, snapshot: bool, compress: bool) -> BuildResult:
                 snapshot_name = hashed(out, "snapshot", ".bin", data)
                 snapshot_sha = digest(data)
                 snapshot_checksum = str(snapshot_info["initial_checksum"])
-                volatile = json.dumps(snapshot_info["volatile_words"])
             except (OSError, RuntimeError, subprocess.SubprocessError, KeyError, ValueError) as error:
                 warnings.append(f"no snapshot (every visit starts Python normally): {error}")
 
@@ -138,7 +135,6 @@ def assemble(out: Path, *, snapshot: bool, compress: bool) -> BuildResult:
         snapshot=snapshot_name,
         snapshot_sha=snapshot_sha,
         snapshot_checksum=snapshot_checksum,
-        snapshot_volatile=volatile,
         snapshot_info=snapshot_info,
     )
     scripts = (

@@ -40,7 +40,6 @@ def write_entry_points(out: Path, scripts: dict[str, str], parts: Parts, lock_in
         .replace("__PY_BRIDGE_SNAPSHOT__", parts.snapshot or "")
         .replace("__PY_BRIDGE_SNAPSHOT_SHA256__", parts.snapshot_sha)
         .replace("__PY_BRIDGE_SNAPSHOT_INITIAL__", parts.snapshot_checksum)
-        .replace('"__PY_BRIDGE_SNAPSHOT_VOLATILE__"', parts.snapshot_volatile)
         .replace("__PY_BRIDGE_SNAPSHOT_STDLIB__", parts.empty)
         .replace('"__PY_BRIDGE_LOCK_INFO__"', json.dumps(lock_info, sort_keys=True))
         .replace('"__PY_BRIDGE_FILE_SHA256__"', json.dumps(checked, sort_keys=True))

@@ -20,6 +20,5 @@ class Parts:
     empty: str  # the empty zip a start from the snapshot mounts as its standard library; "" without a snapshot
     snapshot: str | None
     snapshot_sha: str
-    snapshot_checksum: str  # the initial memory's checksum the snapshot is a delta against
-    snapshot_volatile: str  # JSON: the words of memory that differ between runs
+    snapshot_checksum: str  # the checksum of the initial memory's words outside the delta's runs
     snapshot_info: dict[str, object]
