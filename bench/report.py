@@ -354,6 +354,7 @@ def phase_table(result: dict[str, Any]) -> list[str]:
             value = median(prefix, name)
             row.append("–" if value is None else f"{value:,.0f}")
         lines.append("| " + " | ".join(row) + " |")
+    return lines
 
 
 ENGINE_NAMES = {"firefox": "Firefox ESR", "webkit": "WebKitGTK"}
