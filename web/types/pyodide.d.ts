@@ -18,7 +18,12 @@ interface PyodideOptions {
   _makeSnapshot?: boolean;
   /** Private: start from this memory snapshot. */
   _loadSnapshot?: Uint8Array | ArrayBuffer | PromiseLike<Uint8Array | ArrayBuffer>;
+  /** Semi-private: the Emscripten module factory to use instead of importing pyodide.asm.mjs's default export. */
+  createPyodideModule?: CreatePyodideModule;
 }
+
+/** pyodide.asm.mjs's default export: Emscripten's module factory, given Pyodide's Emscripten settings. */
+type CreatePyodideModule = (settings: Record<string, unknown>) => Promise<unknown>;
 
 /** The Emscripten module behind an instance (private), as far as the snapshot tool reads it. */
 interface PyodideEmscriptenModule {

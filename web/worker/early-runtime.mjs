@@ -40,15 +40,13 @@ export function earlyRuntime(files, stdlibFile, mark) {
 
 /**
  * Runs `run` (a loadPyodide call) with fetch() and WebAssembly.instantiateStreaming answering from what
- * earlyRuntime started; both are restored afterwards. The wasm is instantiated only once `gate` has settled (a
- * start from the snapshot: the snapshot is in; its failure is for the restore to report, as Pyodide never hears
- * of a failed instantiation).
+ * earlyRuntime started; both are restored afterwards. The wasm is instantiated as soon as it is compiled (a start
+ * from the snapshot holds the created module back until the snapshot is in: pyodide-start.mjs untilArrived).
  * @param {import("./runtime-files.mjs").RuntimeFiles} files
  * @param {Prefetched} prefetched
  * @param {() => Promise<Pyodide>} run
- * @param {Promise<unknown>} [gate]
  */
-export async function withEarlyRuntime(files, prefetched, run, gate) {
+export async function withEarlyRuntime(files, prefetched, run) {
   const originalFetch = self.fetch;
   const originalStreaming = WebAssembly.instantiateStreaming;
   self.fetch = function (input, init) {
@@ -67,7 +65,6 @@ export async function withEarlyRuntime(files, prefetched, run, gate) {
     try {
       if (!prefetched.compiled) throw new Error("no streaming compilation");
       module = await prefetched.compiled;
-      if (gate) await gate.catch(() => {});
     } catch (error) {
       if (error instanceof Error && /checksum/.test(error.message)) throw error; // tampered: never retried unverified
       // Not compiled (e.g. served with a wrong MIME type for streaming): instantiate from the (checked) bytes.

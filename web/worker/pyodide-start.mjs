@@ -46,6 +46,25 @@ function pyodideOptions(inputs, stdlibFile) {
 }
 
 /**
+ * Pyodide's module factory (pyodide.asm.mjs), whose module is handed back only once the snapshot has arrived (or
+ * failed to). Why: loadPyodide restores the snapshot right after the module is created, in the same task; so the
+ * wasm's instantiation and Emscripten's own start (~50 ms on a revisit) run while the snapshot still streams in,
+ * and only the restore waits for it. A failed snapshot is for the restore to report (it then finds no delta).
+ * @param {Promise<{ default: CreatePyodideModule }>} wasmGlue
+ * @param {Promise<unknown>} arrived
+ * @param {MarkPhase} mark
+ * @returns {CreatePyodideModule}
+ */
+function untilArrived(wasmGlue, arrived, mark) {
+  return async (settings) => {
+    const module = await (await wasmGlue).default(settings);
+    mark("instantiated");
+    await arrived.catch(() => {});
+    return module;
+  };
+}
+
+/**
  * A normal start: the trimmed standard library, then the core zip on sys.path.
  * @param {StartInputs} inputs
  * @param {LoadPyodide} loadPyodide
@@ -76,7 +95,9 @@ export async function startPython(inputs) {
   // later), the snapshot, the wasm (compiled as it arrives) and the standard-library zip.
   /** @type {Promise<{ loadPyodide: LoadPyodide }>} */
   const loader = import(files.runtimeUrl("pyodide.mjs"));
-  import(files.runtimeUrl("pyodide.asm.mjs")).catch(() => {}); // failures surface in loadPyodide
+  /** @type {Promise<{ default: CreatePyodideModule }>} */
+  const wasmGlue = import(files.runtimeUrl("pyodide.asm.mjs"));
+  wasmGlue.catch(() => {}); // failures surface in loadPyodide
   const snapshot = useSnapshot ? files.fetchSnapshot(build.snapshot, build.snapshotSha256, DELTA_HEAD_BYTES, mark) : null;
   const prefetched = earlyRuntime(files, useSnapshot ? build.snapshotStdlib : build.stdlib, mark);
   const { loadPyodide } = await loader;
@@ -88,8 +109,12 @@ export async function startPython(inputs) {
      * @param {Promise<unknown>} arrived
      */
     const load = (full, arrived) => {
-      const options = { ...pyodideOptions(inputs, build.snapshotStdlib), _loadSnapshot: full };
-      return withEarlyRuntime(files, prefetched, () => loadPyodide(options), arrived);
+      const options = {
+        ...pyodideOptions(inputs, build.snapshotStdlib),
+        _loadSnapshot: full,
+        createPyodideModule: untilArrived(wasmGlue, arrived, mark),
+      };
+      return withEarlyRuntime(files, prefetched, () => loadPyodide(options));
     };
     try {
       pyodide = await loadFromDelta(snapshot, { initial: build.snapshotInitial }, load, mark);

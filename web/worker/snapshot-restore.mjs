@@ -6,8 +6,9 @@
 // copies the delta's runs in (heap = the memory the snapshot was taken from). Every other call passes through.
 //
 // loadPyodide needs only the snapshot's length to begin (it sizes the heap by it), and the snapshot itself only when
-// it restores, after the wasm is instantiated: so it starts as soon as the file's first bytes are in, and the
-// instantiation waits for the rest (`arrived`, handed to `load`), which meanwhile streams in and is verified.
+// it restores, after the wasm is instantiated and Emscripten has started: so it starts as soon as the file's first
+// bytes are in, and only the restore waits for the rest (`arrived`, handed to `load`), which meanwhile streams in
+// and is verified.
 import { applyDelta, deltaLengths, readDelta, uncoveredChecksum } from "../shared/delta.js";
 
 // Enough for Pyodide's header (magic, lengths, build id and its JSON: 128 bytes today) and ours.
@@ -18,7 +19,7 @@ export const DELTA_HEAD_BYTES = 4096;
  * @param {StreamedFile} snapshot the delta file as it streams in (its SHA-256 checked before `bytes` resolves)
  * @param {{ initial: string }} expected the build's checksum of the initial memory's words outside the delta's runs
  * @param {(snapshot: Promise<Uint8Array>, arrived: Promise<unknown>) => Promise<Pyodide>} load runs loadPyodide with
- *   `_loadSnapshot: snapshot`, instantiating the wasm only once `arrived` has settled
+ *   `_loadSnapshot: snapshot`, restoring only once `arrived` has settled
  * @param {MarkPhase} mark
  */
 export async function loadFromDelta(snapshot, expected, load, mark) {
@@ -54,7 +55,6 @@ export async function loadFromDelta(snapshot, expected, load, mark) {
    */
   proto.set = function (source, offset) {
     if (!source || full === null || source.buffer !== full.buffer || restored !== null) return originalSet.call(this, source, offset);
-    mark("instantiated");
     if (delta === null) {
       restored = new Error("the snapshot did not arrive");
       throw restored;
