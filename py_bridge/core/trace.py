@@ -18,9 +18,13 @@ from typing import Any, Final
 from py_bridge.core.commands import Command, IntercomCall, Log, Trace
 from py_bridge.core.credentials import redact_deep
 
-__all__ = ["MAX_RECORDED", "Tracer"]
+__all__ = ["MAX_RECORDED", "STARTUP_RECORD", "Tracer"]
 
 MAX_RECORDED: Final = 5000  # events kept for export; the oldest go first
+# The key of the export's first line, `{"startup": {"mode", "ms", "phases", "fallback"?}}`: how this session
+# started (the page's start-up timeline), written by the page runtime (web/page/debug-exports.js) before the events.
+# Not an event: `py-bridge transform` passes over it.
+STARTUP_RECORD: Final = "startup"
 MAX_TITLE_ARG: Final = 40
 
 

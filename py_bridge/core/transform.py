@@ -36,6 +36,7 @@ from typing import IO, Any, Final, Literal
 
 from py_bridge.core.events import Event
 from py_bridge.core.spec import SPEC_TYPES, SpecEvent, event_from_spec, from_spec, to_spec
+from py_bridge.core.trace import STARTUP_RECORD
 from py_bridge.core.transform_files import entry_name
 
 __all__ = [
@@ -550,6 +551,8 @@ def _replay_lines(chain: TransformChain, lines: Iterable[str], label: str, out: 
             print(f"{prefix} {label}:{number}: not a JSON line ({_reason(error)}); skipped", file=err)
             status = 2
             continue
+        if isinstance(data, dict) and STARTUP_RECORD in data and "type" not in data:
+            continue  # debug.export()'s start-up line: how the session started, not an event
         event, notes = event_from_spec(data)
         if event is None:
             print(f"{prefix} {label}:{number}: {'; '.join(notes)}; skipped", file=err)

@@ -43,6 +43,7 @@ from py_bridge.core.protocol import (
     TO_WORKER,
 )
 from py_bridge.core.settings import DEFAULT_LOAD, LOAD_POLICIES, MAX_TRANSFORMS, WHOLE_NUMBERS
+from py_bridge.core.trace import STARTUP_RECORD
 from py_bridge.core.values import MAX_CHARS, MAX_DEPTH, MAX_ITEMS, MAX_KEY, MAX_NODES, MAX_STRING
 from py_bridge.core.worker import HEARTBEAT_S
 
@@ -105,6 +106,7 @@ def page_constants() -> dict[str, Any]:
         "heartbeat_ms": round(HEARTBEAT_S * 1000),
         "storage": {"anonymous_id": ANON_KEY, "debug": DEBUG_KEY, "accepted": ACCEPTED_KEY},
         "anonymous_id_pattern": ANONYMOUS_ID_PATTERN,
+        "startup_record": STARTUP_RECORD,
     }
 
 

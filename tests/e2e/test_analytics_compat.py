@@ -150,4 +150,4 @@ def test_debug_export_returns_the_sessions_events_in_the_transform_shape(bridge:
     assert exported["type"] == "track"
     assert exported["properties"] == {"n": 1}
     assert exported["context"]["page"]["url"].startswith(bridge.server.origin)
-    assert any(e["type"] == "identify" and e["userId"] == "u-export" for e in events)
+    assert any(e.get("type") == "identify" and e["userId"] == "u-export" for e in events)

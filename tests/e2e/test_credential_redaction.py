@@ -42,6 +42,6 @@ def test_a_jwt_passed_as_jwt_is_redacted_in_the_debug_group_the_log_events_and_t
     assert "u-jwt" in logs
     assert TOKEN not in logs
     exported = [json.loads(line) for line in bridge.js("() => pybridge.debug.export()").splitlines()]
-    identify = next(e for e in exported if e["type"] == "identify" and e.get("userId") == "u-jwt")
+    identify = next(e for e in exported if e.get("type") == "identify" and e.get("userId") == "u-jwt")
     assert identify["integrations"]["Intercom"]["jwt"] == "[redacted]"
     assert TOKEN not in json.dumps(exported)

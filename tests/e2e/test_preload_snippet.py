@@ -166,9 +166,11 @@ def test_every_method_called_before_the_tag_loads_is_queued_or_answered_then_rep
     # The promise debug.export() gave before the load settled with Python's answer in its place in the queue: the
     # calls queued before it, not those after (Python starts by itself under the default policy, so the export
     # waits for it). The session's events carry the URL of the moment each call was made, not the one of the replay.
-    early_events = [json.loads(line) for line in str(settled(bridge, "window.__export")).splitlines()]
+    # Its first line is the session's start-up (known once Python answered), then the events.
+    startup, *early_events = [json.loads(line) for line in str(settled(bridge, "window.__export")).splitlines()]
+    assert set(startup) == {"startup"}, startup
     assert [e["type"] for e in early_events] == ["identify", "alias", "group", "track", "track", "page", "screen"]
-    events = [json.loads(line) for line in str(settled(bridge, "pybridge.debug.export()")).splitlines()]
+    events = [json.loads(line) for line in str(settled(bridge, "pybridge.debug.export()")).splitlines()[1:]]
     made = {e["type"]: e["context"]["page"]["url"] for e in events if e["type"] in ("alias", "screen", "group")}
     assert sorted(made) == ["alias", "group", "screen"], events
     assert all(url.endswith("?made=before-load") for url in made.values()), made

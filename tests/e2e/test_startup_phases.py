@@ -1,9 +1,16 @@
 """Start-up as data: each phase the page sees is a `pybridge:<phase>` performance mark on the page's timeline, and
 the `started` data of the pybridge:log event carries the phases known when Python is ready (issue: a revisit that
-costs what the snippet costs, item 5). `make bench` prints them, so a regression names its phase."""
+costs what the snippet costs, item 5), and `debug.export()` begins with them. `make bench` prints them, so a
+regression names its phase."""
 
 from __future__ import annotations
 
+import io
+import json
+from pathlib import Path
+
+from py_bridge.core.trace import STARTUP_RECORD
+from py_bridge.core.transform import replay
 from tests.e2e.bridge_page import BridgePage
 
 RECORD_STARTED = (
@@ -31,3 +38,30 @@ def test_every_start_up_phase_is_a_mark_in_the_pages_timeline_in_order(bridge: B
     assert started["mode"] in ("snapshot", "normal")
     assert {"tag", "python_requested", "python_ready", "worker_python"} <= set(started["phases"])
     assert abs(started["phases"]["python_ready"] - marks["python_ready"]) <= 1
+
+
+def test_debug_export_begins_with_the_start_up_phases_and_a_replay_passes_over_them(
+    bridge: BridgePage, tmp_path: Path
+) -> None:
+    """The export's first line is the session's start-up (the phases on the page's timeline when it was asked for,
+    how Python started); the events follow, and `py-bridge transform` replays them as before."""
+    bridge.open(settings={"load": "eager"})
+    bridge.wait_for(lambda: (m := bridge.js(MARKS)) and "messenger_started" in m, what="the Messenger started")
+    bridge.js("() => pybridge.track('After Start')")
+    bridge.settle()
+    first, *rest = bridge.js("() => pybridge.debug.export()").splitlines()
+    startup = json.loads(first)[STARTUP_RECORD]
+    assert startup["mode"] in ("snapshot", "normal")
+    assert isinstance(startup["ms"], int)
+    assert {"tag", "python_requested", "worker_python", "python_ready", "messenger_started"} <= set(startup["phases"])
+    assert startup["phases"]["tag"] <= startup["phases"]["python_ready"] <= startup["phases"]["messenger_started"]
+    events = [json.loads(line) for line in rest]
+    assert all("type" in event for event in events), events
+    assert "After Start" in [event.get("event") for event in events]
+
+    (tmp_path / "noop.py").write_text("def transform(event):\n    return event\n")
+    (tmp_path / "session.jsonl").write_text("\n".join([first, *rest]) + "\n")
+    out, err = io.StringIO(), io.StringIO()
+    assert replay([str(tmp_path / "noop.py")], str(tmp_path / "session.jsonl"), out=out, err=err) == 0
+    assert [json.loads(line) for line in out.getvalue().splitlines()] == events
+    assert err.getvalue() == ""

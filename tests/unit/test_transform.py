@@ -17,6 +17,7 @@ from py_bridge.core.events import Event
 from py_bridge.core.pipeline import Pipeline
 from py_bridge.core.settings import parse_settings
 from py_bridge.core.spec import to_spec
+from py_bridge.core.trace import STARTUP_RECORD
 from py_bridge.core.transform import SLOW_REPORT_INTERVAL_S, Message, TransformChain, describe_change, replay
 from py_bridge.core.transform_files import EntryUrl
 from py_bridge.tools.cli import main
@@ -586,6 +587,19 @@ def test_replay_of_an_export_without_changes_gives_the_same_lines(tmp_path: Path
     (tmp_path / "noop.py").write_text("def transform(event):\n    return event\n")
     lines = [json.dumps(to_spec(track(str(n), n=n))) for n in range(5)]
     (tmp_path / "session.jsonl").write_text("\n".join(lines) + "\n")
+    out, err = io.StringIO(), io.StringIO()
+    assert replay([str(tmp_path / "noop.py")], str(tmp_path / "session.jsonl"), out=out, err=err) == 0
+    assert [json.loads(x) for x in out.getvalue().splitlines()] == [json.loads(x) for x in lines]
+    assert err.getvalue() == ""
+
+
+def test_replay_passes_over_the_exports_start_up_record(tmp_path: Path) -> None:
+    """debug.export() begins with the session's start-up phases ({"startup": ...}): not an event, so the replay
+    neither prints nor reports it, and the events after it come out as before."""
+    (tmp_path / "noop.py").write_text("def transform(event):\n    return event\n")
+    startup = json.dumps({STARTUP_RECORD: {"mode": "snapshot", "ms": 310, "phases": {"tag": 21, "python_ready": 376}}})
+    lines = [json.dumps(to_spec(track(str(n), n=n))) for n in range(3)]
+    (tmp_path / "session.jsonl").write_text("\n".join([startup, *lines]) + "\n")
     out, err = io.StringIO(), io.StringIO()
     assert replay([str(tmp_path / "noop.py")], str(tmp_path / "session.jsonl"), out=out, err=err) == 0
     assert [json.loads(x) for x in out.getvalue().splitlines()] == [json.loads(x) for x in lines]

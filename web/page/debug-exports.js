@@ -1,8 +1,11 @@
 // pybridge.debug.export(): a promise per request, settled by Python's `export` command with the session's events
-// as JSON lines, or with "" when nothing is or will be recorded (Python not started, or the bridge stopped).
+// as JSON lines after a first line on how the session started (the page's timeline), or with "" when nothing is or
+// will be recorded (Python not started, or the bridge stopped).
 
 export class DebugExports {
-  constructor() {
+  /** @param {import("./timeline.js").Timeline} timeline the start-up phases, the answer's first line */
+  constructor(timeline) {
+    this.timeline = timeline;
     /** @type {Record<number, (jsonl: string) => void>} */
     this.waiting = {};
     this.seq = 0;
@@ -20,6 +23,15 @@ export class DebugExports {
       if (answerable) ask(id);
       else this.finish(id, "");
     });
+  }
+
+  /**
+   * Python's answer: the start-up line, then the events.
+   * @param {number} id
+   * @param {string} jsonl
+   */
+  answer(id, jsonl) {
+    this.finish(id, this.timeline.startupLine() + jsonl);
   }
 
   /**

@@ -92,7 +92,7 @@ export class Executor {
         parts.visitor.traits = command.traits || {};
         break;
       case "trace": this.trace(command); break;
-      case "export": parts.exports.finish(/** @type {number} */ (command.id), typeof command.jsonl === "string" ? command.jsonl : ""); break;
+      case "export": parts.exports.answer(/** @type {number} */ (command.id), typeof command.jsonl === "string" ? command.jsonl : ""); break;
       case "forget": this.forget(command); break;
       case "state": parts.keepState(command.state); break;
       default: /* unknown operations are ignored: the executor only does what it was built to do */

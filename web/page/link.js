@@ -231,14 +231,13 @@ export class PythonLink {
     }
     this.post(init, items.length);
     // The figures travel as data (`started`): the line is for people, readers use the field.
-    const mode = message.mode === "snapshot" ? "snapshot" : "normal";
     this.timeline.adopt(message.at, message.phases);
     this.timeline.mark("python_ready");
+    const started = this.timeline.pythonStarted(message.ms, message.mode, message.fallback);
     emit("pybridge:log", {
       level: "info",
-      message: "Python started in " + message.ms + " ms" + (mode === "snapshot" ? " (from snapshot)" : ""),
-      // fallback: why a snapshot start fell back to a normal one (the doctor and the bench say it)
-      started: Object.assign({ ms: message.ms, mode: mode, phases: this.timeline.copy() }, typeof message.fallback === "string" ? { fallback: message.fallback.slice(0, 300) } : {})
+      message: "Python started in " + started.ms + " ms" + (started.mode === "snapshot" ? " (from snapshot)" : ""),
+      started: started
     });
   }
 

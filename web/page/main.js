@@ -78,7 +78,7 @@ function main() {
   const consent = new ConsentAnswer(config.consentRequired, config);
   const callbacks = new CallCallbacks();
   const ready = new ReadyCallbacks();
-  const exports = new DebugExports();
+  const exports = new DebugExports(timeline);
   const allowedScript = widgetScripts(config.sandboxUrl);
   const urls = new ScriptUrls(allowedScript);
   /** @type {StartPolicy | null} */
