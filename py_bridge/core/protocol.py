@@ -54,6 +54,7 @@ __all__ = [
     "OPS",
     "PAGE_EVENTS",
     "RESTART_ENV",
+    "RUNTIME_DB",
     "SIGNALS",
     "START_POLL_MS",
     "TO_WORKER",
@@ -63,7 +64,11 @@ __all__ = [
 # ---- messages between embed.js and its worker (postMessage), by `type` -> the fields each carries ---------------
 # Page -> worker. `seq` numbers the messages the page's watchdog waits an `ack` for.
 TO_WORKER: Final[Mapping[str, tuple[str, ...]]] = {
-    "config": ("snapshot",),  # first: whether the page allows starting from the memory snapshot
+    # First: whether the page allows starting from the memory snapshot, and whether consent allows the worker to
+    # read and keep the runtime in IndexedDB (web/worker/runtime-store.mjs).
+    "config": ("snapshot", "store"),
+    # Consent refused: the worker deletes what it kept (after any write of its own) and keeps nothing more.
+    "forget": (),
     # `state` only on a restart (the previous worker's last State); `transforms` is added by worker.mjs (the files
     # the `transform` setting names, as fetched) before Python gets the message.
     "init": ("seq", "settings", "env", "items", "state", "transforms"),
@@ -187,6 +192,9 @@ DEBUG_KEY: Final = "pybridge.debug"  # sessionStorage: debug mode for this tab
 # localStorage: the settings Python last accepted and the Messenger script it loaded for them, so a revisit with the
 # same settings may start that script while Python starts (web/page/accepted-settings.js)
 ACCEPTED_KEY: Final = "pybridge.accepted"
+# IndexedDB: the database (one object store, "runtime") where the worker keeps Pyodide's wasm and the memory snapshot
+# for the next visit, each as it verified them (web/worker/runtime-store.mjs); the page deletes it on a refusal
+RUNTIME_DB: Final = "py-bridge"
 ANONYMOUS_ID_PATTERN: Final = "[A-Za-z0-9_-]{8,64}"  # a stored anonymous id the page adopts (whole string)
 INTERCOM_CDN: Final = "https://js.intercomcdn.com"  # the Messenger's frame bundle (a preconnect hint)
 # The intercomSettings keys that let Intercom's loader boot a user again on its own (with the credentials).

@@ -38,6 +38,7 @@ from py_bridge.core.protocol import (
     LATE_POLL_MS,
     LISTEN_METHODS,
     MARKERS,
+    RUNTIME_DB,
     SIGNALS,
     START_POLL_MS,
     TO_WORKER,
@@ -104,7 +105,7 @@ def page_constants() -> dict[str, Any]:
         "start_poll_ms": START_POLL_MS,
         "late_poll_ms": LATE_POLL_MS,
         "heartbeat_ms": round(HEARTBEAT_S * 1000),
-        "storage": {"anonymous_id": ANON_KEY, "debug": DEBUG_KEY, "accepted": ACCEPTED_KEY},
+        "storage": {"anonymous_id": ANON_KEY, "debug": DEBUG_KEY, "accepted": ACCEPTED_KEY, "runtime": RUNTIME_DB},
         "anonymous_id_pattern": ANONYMOUS_ID_PATTERN,
         "startup_record": STARTUP_RECORD,
     }

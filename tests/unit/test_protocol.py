@@ -302,14 +302,15 @@ def embed_posted_types() -> set[str]:
 
 
 def test_the_page_sends_exactly_the_messages_the_worker_and_python_handle() -> None:
-    """embed.js posts config, init, batch; worker.mjs handles config (and init's transformation files), Python init
-    and batch; a message the worker makes itself (a tick's batch) is one of them too."""
+    """embed.js posts config, forget, init, batch; worker.mjs handles config and forget (how to start, and a refusal
+    for the runtime it keeps) and init's transformation files, Python init and batch; a message the worker makes
+    itself (a tick's batch) is one of them too."""
     assert embed_posted_types() == set(TO_WORKER)
     in_worker = set(re.findall(r'message\.type === "(\w+)"', WORKER_JS))
     made_by_worker = set(re.findall(r'receive\(\{\s*type:\s*"(\w+)"', WORKER_JS))
     assert made_by_worker <= set(TO_WORKER)
     assert in_worker | worker_message_types_handled_by_python() == set(TO_WORKER)
-    assert worker_message_types_handled_by_python() == set(TO_WORKER) - {"config"}
+    assert worker_message_types_handled_by_python() == set(TO_WORKER) - {"config", "forget"}
 
 
 def test_the_worker_posts_exactly_the_messages_the_page_handles() -> None:
@@ -330,7 +331,7 @@ def test_every_message_carries_only_the_protocols_fields() -> None:
         assert kind, literal
         from_worker.setdefault(kind.group(1), set()).update(top_level_keys(literal) - {"type"})
     assert from_worker == {kind: set(fields) for kind, fields in FROM_WORKER.items()}
-    for literal in [*literals_after(EMBED, r'\{\s*type:\s*"(config|init|batch)"')]:
+    for literal in [*literals_after(EMBED, r'\{\s*type:\s*"(config|forget|init|batch)"')]:
         kind = re.match(r'\{\s*type:\s*"(\w+)"', literal)
         assert kind, literal
         assert top_level_keys(literal) - {"type"} <= set(TO_WORKER[kind.group(1)]), literal
@@ -377,7 +378,7 @@ def test_the_builds_exercise_drives_every_kind_signal_and_message() -> None:
     kinds = set(re.findall(r'"kind": "(\w+)"', EXERCISE))
     assert kinds == set(ITEMS) | {"nonsense"}
     assert set(re.findall(r'"kind": "signal", "name": "(\w+)"', EXERCISE)) == set(SIGNALS)
-    assert set(re.findall(r'"type": "(\w+)"', EXERCISE)) == set(TO_WORKER) - {"config"}
+    assert set(re.findall(r'"type": "(\w+)"', EXERCISE)) == set(TO_WORKER) - {"config", "forget"}
 
 
 # ---- value markers -------------------------------------------------------------------------------------------------

@@ -101,6 +101,7 @@ export function createApi(parts) {
       visitor.storageAllowed = !config.consentRequired;
       visitor.forget();
       parts.endInteractionWait(); // no Messenger will come: the look-alike launcher goes
+      link.forget(); // the worker deletes the runtime it kept, after any write of its own
       forgetNow(String(config.get("app_id") || config.get("appId") || ""), consent.answer === "denied");
     }
     consent.answer = granted === true ? "granted" : "denied";

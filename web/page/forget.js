@@ -54,7 +54,8 @@ export function forget(keys, cookieNames) {
 /**
  * Consent refused or withdrawn, applied by the page at once and by itself (Python may be starting, stuck or
  * dead): a Messenger that is up is shut down, calls still waiting in the widget's queue (a boot for the user) are
- * dropped before its frame can drain them, and the intercomSettings keys and cookies are forgotten. The names are
+ * dropped before its frame can drain them, and the intercomSettings keys and cookies are forgotten, and so is
+ * py-bridge's own storage (the worker's kept runtime included). The names are
  * the ones Python's `forget` command carries (py_bridge/destinations/intercom/destination.py).
  * @param {string} app the configured App ID
  * @param {boolean} alreadyDenied a Messenger already shut down by an earlier refusal is left alone
@@ -68,5 +69,8 @@ export function forgetNow(app, alreadyDenied) {
   } catch (e) { /* a Messenger that throws: its cookies are expired below all the same */ }
   forget(PROTOCOL.forget_settings_keys, PROTOCOL.intercom_cookies.map((prefix) => prefix + "-" + app));
   try { window.sessionStorage.removeItem(PROTOCOL.storage.debug); } catch (e) { /* storage blocked */ }
+  try {
+    indexedDB.deleteDatabase(PROTOCOL.storage.runtime); // the runtime the worker kept (waits for its connection)
+  } catch (e) { /* storage blocked: nothing was kept */ }
   AcceptedSettings.forget();
 }

@@ -14,7 +14,8 @@ const BATCH_MAX = 500; // calls per message to Python
 const WATCHDOG_MS = 15000;
 
 /**
- * @typedef {{ post(message: ToWorker): void, close(): void }} Transport
+ * @typedef {{ post(message: ToWorker): void, close(): void, forget?(): void }} Transport `forget`: consent refused, the
+ *   transport's own storage goes (the worker's kept runtime)
  * @typedef {{ message(data: FromWorker | null): void, error(): void }} TransportHandlers
  * @typedef {(handlers: TransportHandlers) => Transport} OpenTransport opens one (throws an Error whose message is
  *   the reason, for the one error the page gets)
@@ -89,6 +90,13 @@ export class PythonLink {
       if (this.transport) this.transport.close();
     } catch (e) { /* already gone */ }
     this.transport = null;
+  }
+
+  /** Consent refused: whatever the transport keeps goes (the page deletes it too, for a worker that is gone). */
+  forget() {
+    try {
+      if (this.transport && this.transport.forget) this.transport.forget();
+    } catch (e) { /* a worker already gone keeps nothing open */ }
   }
 
   /** True (and the drop counted and reported once) when a call made now would not fit before Python starts. */

@@ -89,7 +89,8 @@ function main() {
   /** @type {WidgetLoader | null} */
   let widget = null;
 
-  const transport = config.pagePython ? pageTransport(config.pagePython) : workerTransport(/** @type {string} */ (config.base), config.settings, urls);
+  const transport = config.pagePython ? pageTransport(config.pagePython) : workerTransport(/** @type {string} */ (config.base), config.settings, urls,
+    () => consent.answer === "granted");
   const link = new PythonLink(config, transport, {
     commands: (commands) => { if (executor) executor.schedule(commands); },
     environment: () => environment(config, nativeIntercom, consent.answer),

@@ -7,9 +7,10 @@ import { own } from "./dom.js";
  * @param {string} base the bundle folder's URL
  * @param {Record<string, any>} settings the page's settings (fast_start)
  * @param {import("./trusted-types.js").ScriptUrls} urls
+ * @param {() => boolean} mayStore whether consent allows py-bridge's storage now
  * @returns {import("./link.js").OpenTransport}
  */
-export function workerTransport(base, settings, urls) {
+export function workerTransport(base, settings, urls, mayStore) {
   return (handlers) => {
     const url = new URL("worker.mjs", base).href;
     /** @type {Worker} */
@@ -32,14 +33,17 @@ export function workerTransport(base, settings, urls) {
     }
     worker.onmessage = (received) => handlers.message(received.data);
     const saveData = !!(navigator.connection && navigator.connection.saveData);
-    worker.postMessage({ type: "config", snapshot: own(settings, "fast_start") !== false && !saveData });
+    const snapshot = own(settings, "fast_start") !== false && !saveData;
+    // `store`: the worker may read and keep the runtime in IndexedDB (web/worker/runtime-store.mjs).
+    worker.postMessage({ type: "config", snapshot: snapshot, store: snapshot && mayStore() });
     worker.onerror = (problem) => {
       if (problem && problem.preventDefault) problem.preventDefault();
       handlers.error();
     };
     return {
       post: (message) => worker.postMessage(message),
-      close: () => worker.terminate()
+      close: () => worker.terminate(),
+      forget: () => worker.postMessage({ type: "forget" })
     };
   };
 }

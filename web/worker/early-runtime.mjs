@@ -6,36 +6,59 @@
 import { built } from "./runtime-files.mjs";
 
 /**
- * Starts the wasm's download and compilation and the standard library's download.
+ * Starts the wasm's compilation (from the bytes the page kept, or as it downloads) and the standard library's
+ * download.
  * @param {import("./runtime-files.mjs").RuntimeFiles} files
  * @param {string} stdlibFile the standard-library zip Pyodide will mount (bundle-relative), or its placeholder
  * @param {MarkPhase} mark
+ * @param {import("./kept-files.mjs").KeptFiles} kept
  * @returns {Prefetched}
  */
-export function earlyRuntime(files, stdlibFile, mark) {
+export function earlyRuntime(files, stdlibFile, mark, kept) {
   const wasmUrl = files.runtimeUrl("pyodide.asm.wasm");
   const stdlibUrl = built(stdlibFile) ? files.bundleUrl(stdlibFile) : null;
   const canCompile = typeof WebAssembly.compileStreaming === "function";
-  // The wasm is compiled as it streams in and its bytes are hashed alongside (a clone of the response): the module is
-  // handed to Pyodide (instantiated) only when the SHA-256 matches the build's.
+  const wasmFile = files.bundleFile(wasmUrl);
+  const expected = files.expectedSha256(wasmUrl);
+  // Kept bytes compile while they are hashed; the module is used only when the hash is the build's.
+  /** @param {Uint8Array<ArrayBuffer> | null} bytes */
+  const fromKept = (bytes) => bytes
+    ? Promise.all([WebAssembly.compile(bytes), kept.matches(bytes, expected)]).then(([module, ok]) => (ok ? module : null))
+    : null;
   const compiled = canCompile
-    ? fetch(wasmUrl).then(async (response) => {
-        if (!response.ok) throw new Error("pyodide.asm.wasm: HTTP " + response.status);
-        if (files.expectedSha256(wasmUrl) === null || !response.body) return WebAssembly.compileStreaming(response);
-        // A clone, not a new Response: the fetched response keeps its URL, so Chromium's wasm code cache serves
-        // revisits a compiled module instead of compiling 9.6 MB again.
-        const forHash = response.clone();
-        const [module] = await Promise.all([
-          WebAssembly.compileStreaming(response),
-          forHash.arrayBuffer().then((buffer) => files.verified(wasmUrl, new Uint8Array(buffer))),
-        ]);
-        return module;
-      }).finally(() => mark("compiled"))
+    ? kept.unchecked(wasmFile)
+      .then(fromKept)
+      .catch(() => null) // kept bytes that do not compile: downloaded like any other visit's
+      .then((module) => module || compileHere(files, wasmUrl, kept))
+      .finally(() => mark("compiled"))
     : null;
   if (compiled) compiled.catch(() => {});
   const pending = new Map(stdlibUrl ? [[stdlibUrl, files.fetchVerified(stdlibUrl)]] : []);
   for (const promise of pending.values()) promise.catch(() => {});
   return { wasmUrl, compiled, pending };
+}
+
+/**
+ * The wasm compiled as it streams in, its bytes hashed alongside (a clone of the response): the module is handed
+ * to Pyodide (instantiated) only when the SHA-256 matches the build's. The verified bytes are offered for keeping.
+ * @param {import("./runtime-files.mjs").RuntimeFiles} files
+ * @param {string} wasmUrl
+ * @param {import("./kept-files.mjs").KeptFiles} kept
+ * @returns {Promise<WebAssembly.Module>}
+ */
+function compileHere(files, wasmUrl, kept) {
+  return files.nativeFetch(wasmUrl).then(async (response) => {
+    if (!response.ok) throw new Error("pyodide.asm.wasm: HTTP " + response.status);
+    if (files.expectedSha256(wasmUrl) === null || !response.body) return WebAssembly.compileStreaming(response);
+    // A clone, not a second fetch: the module and the bytes checked are the same bytes.
+    const forHash = response.clone();
+    const [module, bytes] = await Promise.all([
+      WebAssembly.compileStreaming(response),
+      forHash.arrayBuffer().then((buffer) => files.verified(wasmUrl, new Uint8Array(buffer))),
+    ]);
+    kept.downloaded(files.bundleFile(wasmUrl), bytes);
+    return module;
+  });
 }
 
 /**

@@ -7,6 +7,8 @@
 // URL, so the bundle works from any folder of any static host (directly, or through a blob: worker when
 // cross-origin).
 import { sessionRelay } from "../shared/session-relay.js";
+import { KeptFiles } from "./kept-files.mjs";
+import { RuntimeStore } from "./runtime-store.mjs";
 import { startPython } from "./pyodide-start.mjs";
 import { RuntimeFiles } from "./runtime-files.mjs";
 
@@ -70,12 +72,16 @@ self.addEventListener("error", (event) => {
 });
 
 let starting = false;
+let store = new RuntimeStore(false); // the config message says whether consent allows it
 self.onmessage = (event) => {
   const message = event.data;
   if (!message || typeof message !== "object") return;
   if (!relay.ready() && message.type === "config" && !starting) {
     starting = true;
+    store = new RuntimeStore(message.store === true);
     start(message).catch((error) => fatal("could not start Python: " + String((error && error.message) || error)));
+  } else if (message.type === "forget") {
+    store.forget();
   } else relay.receive(message); // kept by the relay until Python is ready
 };
 
@@ -86,8 +92,10 @@ async function start(config) {
   const phases = {}; // ms since start, reported with "started" (the bench's breakdown)
   /** @param {string} phase */
   const mark = (phase) => (phases[phase] = Math.round(performance.now() - started));
+  const kept = new KeptFiles(config.store === true ? store.read() : null, config.store === true);
   const { pyodide, mode, fallback } = await startPython({
     config: config,
+    kept: kept,
     files: files,
     build: BUILD,
     mark: mark,
@@ -107,6 +115,7 @@ async function start(config) {
   // `at` (an epoch time) lets the page place the phases on its own timeline (web/page/timeline.js).
   self.postMessage({ type: "started", ms: ms, mode: mode, fallback: fallback, phases: phases, at: performance.timeOrigin + started });
   relay.attach(session); // then the messages that arrived before Python was ready, in order
+  store.keep(kept.offer(mode === "snapshot" ? [] : [SNAPSHOT])); // for the next visit (not a refused snapshot)
   try {
     if (self.caches) self.caches.delete(LEGACY_CACHE).catch(() => {});
   } catch (error) {

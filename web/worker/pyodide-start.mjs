@@ -13,6 +13,7 @@ import { DELTA_HEAD_BYTES, loadFromDelta } from "./snapshot-restore.mjs";
  * the start's phases go.
  * @typedef {{
  *   config: PageMessage,
+ *   kept: import("./kept-files.mjs").KeptFiles,
  *   files: import("./runtime-files.mjs").RuntimeFiles,
  *   build: BuildFacts,
  *   mark: MarkPhase,
@@ -98,8 +99,8 @@ export async function startPython(inputs) {
   /** @type {Promise<{ default: CreatePyodideModule }>} */
   const wasmGlue = import(files.runtimeUrl("pyodide.asm.mjs"));
   wasmGlue.catch(() => {}); // failures surface in loadPyodide
-  const snapshot = useSnapshot ? files.fetchSnapshot(build.snapshot, build.snapshotSha256, DELTA_HEAD_BYTES, mark) : null;
-  const prefetched = earlyRuntime(files, useSnapshot ? build.snapshotStdlib : build.stdlib, mark);
+  const snapshot = useSnapshot ? files.fetchSnapshot(build.snapshot, build.snapshotSha256, DELTA_HEAD_BYTES, mark, inputs.kept) : null;
+  const prefetched = earlyRuntime(files, useSnapshot ? build.snapshotStdlib : build.stdlib, mark, inputs.kept);
   const { loadPyodide } = await loader;
   let pyodide = null;
   let fallback = null;

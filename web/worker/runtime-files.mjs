@@ -40,6 +40,14 @@ export class RuntimeFiles {
   }
 
   /**
+   * A bundle URL's name relative to the bundle's root (how the page keeps it).
+   * @param {string} url
+   */
+  bundleFile(url) {
+    return url.startsWith(this.here.href) ? url.slice(this.here.href.length) : url;
+  }
+
+  /**
    * A file of the Pyodide folder.
    * @param {string} file
    */
@@ -109,9 +117,34 @@ export class RuntimeFiles {
    * @param {string} sha256 its full SHA-256
    * @param {number} headLength how many bytes `head` waits for (fewer only when the file is shorter)
    * @param {MarkPhase} mark
+   * @param {import("./kept-files.mjs").KeptFiles} kept the snapshot the page kept is used when it is the build's
    * @returns {StreamedFile}
    */
-  fetchSnapshot(file, sha256, headLength, mark) {
+  fetchSnapshot(file, sha256, headLength, mark, kept) {
+    const stored = kept.take(file, sha256).catch(() => null);
+    const streamed = stored.then((bytes) => (bytes ? null : this.streamSnapshot(file, sha256, headLength, mark, kept)));
+    /** @type {Promise<Uint8Array>} */
+    const bytes = Promise.all([stored, streamed]).then(([found, download]) => {
+      if (found) mark("downloaded");
+      return found || /** @type {StreamedFile} */ (download).bytes;
+    });
+    /** @type {Promise<Uint8Array>} */
+    const head = Promise.all([stored, streamed]).then(([found, download]) => found || /** @type {StreamedFile} */ (download).head);
+    head.catch(() => {});
+    bytes.catch(() => {});
+    return { head, bytes };
+  }
+
+  /**
+   * The snapshot downloaded (see fetchSnapshot); once verified, offered for keeping.
+   * @param {string} file the snapshot file
+   * @param {string} sha256 its full SHA-256
+   * @param {number} headLength
+   * @param {MarkPhase} mark
+   * @param {import("./kept-files.mjs").KeptFiles} kept
+   * @returns {StreamedFile}
+   */
+  streamSnapshot(file, sha256, headLength, mark, kept) {
     /** @type {(head: Uint8Array) => void} */
     let headIn = () => {};
     /** @type {Promise<Uint8Array>} */
@@ -133,6 +166,7 @@ export class RuntimeFiles {
       mark("downloaded");
       // The snapshot is memory that will run as Python: used only when it is byte for byte the one of this build.
       if ((await sha256Hex(all)) !== sha256) throw new Error("snapshot does not match the bundle");
+      kept.downloaded(file, all);
       return all;
     });
     // A failed download never leaves `head` pending: whoever waits on it hears of the failure through `bytes`.
