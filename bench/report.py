@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pages import ALL_VARIANTS, CHAT_VARIANTS, DEFAULT, NONE, SNIPPET
+from pages import ALL_VARIANTS, CHAT_VARIANTS, DEFAULT, NONE, SLOW_FRAME_DELAY_MS, SLOW_VARIANTS, SNIPPET
 
 MB = 1_000_000  # decimal megabytes, as in the issue
 
@@ -29,13 +29,14 @@ def stats(values: list[float | None]) -> dict[str, Any] | None:
 class Figure:
     key: str
     label: str
-    scenario: str  # "loopback" | "link" | "hero"
+    scenario: str  # "loopback" | "slow_messenger" | "link" | "hero"
     value: Callable[[dict[str, Any]], float | None]
     unit: str  # "ms" | "MB" | "bytes"
     variants: tuple[str, ...]
     target: str = ""
     # (medians by variant) -> (the value compared, met?) for the default tag
     check: Callable[[dict[str, dict[str, Any] | None]], tuple[float | None, bool | None]] | None = None
+    compared_as: str = ""  # "ratio": the compared value is the default's median over the snippet's
 
 
 def _median(figures: dict[str, dict[str, Any] | None], key: str) -> float | None:
@@ -61,6 +62,18 @@ def _delta_at_most(limit: float) -> Callable[[dict[str, dict[str, Any] | None]],
     return check
 
 
+def _ratio_at_most(limit: float) -> Callable[[dict[str, dict[str, Any] | None]], tuple[float | None, bool | None]]:
+    """The default tag's median over the official snippet's, at most `limit` times."""
+
+    def check(figures: dict[str, dict[str, Any] | None]) -> tuple[float | None, bool | None]:
+        ours, theirs = _median(figures, DEFAULT.key), _median(figures, SNIPPET.key)
+        if ours is None or not theirs:
+            return None, None
+        return round(ours / theirs, 2), ours / theirs <= limit
+
+    return check
+
+
 def _tasks(field: str) -> Callable[[dict[str, Any]], float | None]:
     def value(run: dict[str, Any]) -> float | None:
         tasks = run.get(field)
@@ -72,6 +85,7 @@ def _tasks(field: str) -> Callable[[dict[str, Any]], float | None]:
 CHAT = tuple(v.key for v in CHAT_VARIANTS)
 TAGS = tuple(v.key for v in CHAT_VARIANTS if v.kind == "tag")
 EVERY = tuple(v.key for v in ALL_VARIANTS)
+SLOW = tuple(v.key for v in SLOW_VARIANTS)
 
 FIGURES = (
     Figure(
@@ -103,6 +117,27 @@ FIGURES = (
         CHAT,
         "<= 2.0 s",
         _at_most(2_000),
+    ),
+    Figure(
+        "boot_loopback_slow_messenger",
+        f"navigation -> `boot`, fresh profile, loopback, Messenger starting {SLOW_FRAME_DELAY_MS} ms after its script "
+        "(sandbox frame delay)",
+        "slow_messenger",
+        lambda r: r.get("boot_ms"),
+        "ms",
+        SLOW,
+    ),
+    Figure(
+        "boot_revisit_slow_messenger",
+        f"navigation -> `boot`, revisit, Messenger starting {SLOW_FRAME_DELAY_MS} ms after its script (sandbox frame "
+        "delay)",
+        "slow_messenger",
+        lambda r: r.get("revisit_boot_ms"),
+        "ms",
+        SLOW,
+        "default / snippet <= 1.6x",
+        _ratio_at_most(1.6),
+        "ratio",
     ),
     Figure(
         "hover_to_boot_loopback",
@@ -194,6 +229,8 @@ def figures(scenarios: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, 
         if figure.check is not None:
             compared, met = figure.check(by_variant)
             entry.update({"target": figure.target, "compared_value": compared, "met": met})
+            if figure.compared_as:
+                entry["compared_as"] = figure.compared_as
         out[figure.key] = entry
     return out
 
@@ -259,6 +296,8 @@ def _met(value: bool | None) -> str:
 
 def _compared(entry: dict[str, Any]) -> str:
     value = entry.get("compared_value")
+    if value is not None and entry.get("compared_as") == "ratio":
+        return f" ({value:.2f}x)"
     if value is None or entry["unit"] != "ms" or "minus" not in entry.get("target", ""):
         return ""
     return f" ({value:+,.0f} ms)"
@@ -314,6 +353,11 @@ def markdown(result: dict[str, Any]) -> str:
         "- `boot` = the sandbox widget's first `boot` call (`window.__intercomSandbox.bootCount >= 1`), timed in the "
         "page from navigation start. The sandbox drains Intercom's queue ~150 ms after its script runs, like the "
         "real loader, for the snippet and the tag alike.",
+        f"- The rows with the Messenger starting {SLOW_FRAME_DELAY_MS} ms after its script: the same first visit + "
+        "revisit (fresh persistent profile, HTTP cache on), official snippet and default tag only, runs interleaved, "
+        f"Intercom answered by a second sandbox whose frame drains the queue after {SLOW_FRAME_DELAY_MS} ms instead of "
+        "150 ms (`Sandbox(frame_delay_ms=...)`). Target of issue 21: the default tag's revisit at most 1.6x the "
+        "snippet's (medians), met? judged on that ratio.",
         f"- `interaction`: the bench hovers the launcher position {result['config']['interaction_after_load_ms']} ms "
         "after the page's load event and clicks it 150 ms later, so its navigation -> `boot` includes that wait; "
         "the hover -> `boot` rows show the policy's own cost.",

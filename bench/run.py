@@ -1,9 +1,9 @@
 """py-bridge benchmarks: py-bridge's tag (default and each load policy) side by side with Intercom's official snippet.
 
-Run with `make bench` (5 runs, ~15-17 min on 2 CPUs) or `make bench-quick` (2 runs), or
+Run with `make bench` (5 runs, ~17-19 min on 2 CPUs) or `make bench-quick` (2 runs), or
 `.venv/bin/python bench/run.py [--runs N] [--no-lighthouse] [--no-engines] [--bundle DIR]`. Writes
-bench/results/latest.json, latest.md (the targets table of issue 10, then Firefox and WebKit beside Chromium) and
-latest.png. See bench/README.md for every scenario.
+bench/results/latest.json, latest.md (the targets table of issues 10 and 21, then Firefox and WebKit beside
+Chromium) and latest.png. See bench/README.md for every scenario.
 """
 
 from __future__ import annotations
@@ -30,7 +30,15 @@ import engines  # noqa: E402
 import lighthouse  # noqa: E402
 import report  # noqa: E402
 import scenarios  # noqa: E402
-from pages import ALL_VARIANTS, CHAT_VARIANTS, DEFAULT, HERO_PATH, hero_png  # noqa: E402
+from pages import (  # noqa: E402
+    ALL_VARIANTS,
+    CHAT_VARIANTS,
+    DEFAULT,
+    HERO_PATH,
+    SLOW_FRAME_DELAY_MS,
+    SLOW_VARIANTS,
+    hero_png,
+)
 from playwright.sync_api import sync_playwright  # noqa: E402
 from serve import BenchServer, load_bundle  # noqa: E402
 
@@ -138,28 +146,36 @@ def progress(scenario: str, variant: str, index: int, runs: int, result: dict[st
             if result.get(key) is not None:
                 parts.append(f"{key} {result[key] / 1e6:.2f} MB")
         text = ", ".join(parts)
-    print(f"  {scenario:<8} run {index + 1}/{runs} {variant:<12} {text}", flush=True)
+    print(f"  {scenario:<14} run {index + 1}/{runs} {variant:<12} {text}", flush=True)
 
 
-def run_browser(server: BenchServer, sandbox: Sandbox, runs: int) -> tuple[dict[str, Any], str]:
-    """Every scenario, runs interleaved across variants so that machine noise spreads evenly."""
+def run_browser(server: BenchServer, sandbox: Sandbox, slow: Sandbox, runs: int) -> tuple[dict[str, Any], str]:
+    """Every scenario, runs interleaved across variants so that machine noise spreads evenly. `slow` is a second
+    sandbox whose Messenger takes longer to start (its frame delay), for the slow-Messenger scenario."""
     results: dict[str, dict[str, list[dict[str, Any]]]] = {
         "loopback": {v.key: [] for v in CHAT_VARIANTS},
+        "slow_messenger": {v.key: [] for v in SLOW_VARIANTS},
         "link": {v.key: [] for v in CHAT_VARIANTS},
         "hero": {v.key: [] for v in ALL_VARIANTS},
     }
 
-    def collect(group: str, variants: Any, scenario: Any, driver: Any) -> None:
+    def collect(group: str, variants: Any, scenario: Any, driver: Any, intercom: Sandbox = sandbox) -> None:
         """Every run interleaves all variants, so a slow moment of the machine hits them alike."""
         for index in range(runs):
             for variant in variants:
-                r = scenarios.guarded(scenario, driver, server, sandbox, variant, index)
+                r = scenarios.guarded(scenario, driver, server, intercom, variant, index)
+                r["frame_delay_ms"] = intercom.frame_delay_ms  # what the run's widget script waited
                 results[group][variant.key].append(r)
                 progress(group, variant.key, index, runs, r)
 
     with sync_playwright() as p:
         print("first visit + revisit, loopback, fresh persistent profile per run:", flush=True)
         collect("loopback", CHAT_VARIANTS, scenarios.first_visit_and_revisit, p)
+        print(
+            f"first visit + revisit, loopback, the Messenger starting {SLOW_FRAME_DELAY_MS} ms after its script:",
+            flush=True,
+        )
+        collect("slow_messenger", SLOW_VARIANTS, scenarios.first_visit_and_revisit, p, slow)
         browser = p.chromium.launch(executable_path=scenarios.CHROMIUM, args=scenarios.ARGS)
         try:
             chromium = browser.version
@@ -238,11 +254,14 @@ def main() -> int:
         assets = load_bundle(bundle, BROTLI_CACHE)
         sizes = bundle_sizes(assets)
         sandbox = Sandbox(secret="sandbox-secret", verification="off")
+        # Answers Intercom's URLs in the slow-Messenger scenario only (DevTools interception, like `sandbox`); its
+        # frame delay survives the /reset each run starts with.
+        slow = Sandbox(secret="sandbox-secret", verification="off", frame_delay_ms=SLOW_FRAME_DELAY_MS)
         server = BenchServer(assets, sandbox).start()
         hero = hero_png()
         server.add_file(HERO_PATH, hero, "image/png")
         try:
-            scenario_results, chromium = run_browser(server, sandbox, args.runs)
+            scenario_results, chromium = run_browser(server, sandbox, slow, args.runs)
             engine_results = {"skipped": "--no-engines"} if args.no_engines else engines.run(server, sandbox, args.runs)
             lighthouse_results = {"skipped": "--no-lighthouse"} if args.no_lighthouse else run_lighthouse(server)
         finally:
@@ -259,6 +278,9 @@ def main() -> int:
             "link": scenarios.LINK,
             "stay_ms": scenarios.STAY_MS,
             "interaction_after_load_ms": scenarios.INTERACTION_AFTER_LOAD_MS,
+            "frame_delay_ms": sandbox.frame_delay_ms,
+            "slow_messenger_frame_delay_ms": SLOW_FRAME_DELAY_MS,
+            "slow_messenger_variants": [v.key for v in SLOW_VARIANTS],
             "hero_bytes": len(hero),
             "variants": {v.key: v.label for v in ALL_VARIANTS},
             "lighthouse_flags": lighthouse.FLAGS,

@@ -101,6 +101,7 @@ class Intercept:
 
 
 def reset_sandbox(sandbox: Any) -> None:
+    """An empty workspace; the frame delay goes back to the sandbox's own (150 ms, or what it was made with)."""
     sandbox.handle("POST", "/reset", "", {}, b'{"secret": "sandbox-secret", "verification": "off"}')
 
 

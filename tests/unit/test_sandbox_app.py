@@ -192,6 +192,49 @@ def test_reset_empties_the_workspace_and_can_reconfigure() -> None:
     assert sb.handle("POST", "/reset", "", {}, b"").status == 200  # empty body: just empty the workspace
 
 
+def frame_delay(sb: Sandbox) -> int:
+    """The delay the served widget script carries (what the page's frame timer waits)."""
+    text = sb.handle("GET", f"/widget/{APP}", "", {}, b"").body.decode()
+    return int(text.split('const FRAME_DELAY_MS = Number("', 1)[1].split('"', 1)[0])
+
+
+def test_frame_delay_defaults_to_150_ms_and_reset_restores_it() -> None:
+    """The tests' sandbox: the frame drains Intercom's queue 150 ms after the script, /reset undoes a /config."""
+    sb = Sandbox()
+    assert frame_delay(sb) == 150
+    assert body(sb.handle("POST", "/config", "", {}, b'{"frame_delay_ms": 2000}'))["frame_delay_ms"] == 2000
+    assert frame_delay(sb) == 2000
+    assert body(sb.handle("POST", "/reset", "", {}, b'{"verification": "off"}'))["frame_delay_ms"] == 150
+    assert frame_delay(sb) == 150
+
+
+def test_a_sandbox_made_with_a_frame_delay_keeps_it_across_resets() -> None:
+    """The bench's slow Messenger: Sandbox(frame_delay_ms=300) serves 300 ms, and a /reset between runs restores
+    300, not 150; an explicit value in /reset or /config still wins."""
+    sb = Sandbox(frame_delay_ms=300)
+    assert frame_delay(sb) == 300
+    assert (
+        body(sb.handle("POST", "/reset", "", {}, b'{"secret": "sandbox-secret", "verification": "off"}'))[
+            "frame_delay_ms"
+        ]
+        == 300
+    )
+    assert frame_delay(sb) == 300
+    assert sb.handle("POST", "/config", "", {}, b'{"frame_delay_ms": 50}').status == 200
+    assert frame_delay(sb) == 50
+    assert sb.handle("POST", "/reset", "", {}, b"").status == 200
+    assert frame_delay(sb) == 300
+    assert sb.handle("POST", "/reset", "", {}, b'{"frame_delay_ms": 10}').status == 200
+    assert frame_delay(sb) == 10
+    assert frame_delay(Sandbox()) == 150  # another sandbox is not affected
+
+
+@pytest.mark.parametrize("value", [-2, 120_001, 1.5, True, "300"])
+def test_a_sandbox_refuses_a_bad_frame_delay(value: Any) -> None:
+    with pytest.raises(ValueError, match="frame_delay_ms"):
+        Sandbox(frame_delay_ms=value)
+
+
 def test_config_changes_mode_without_emptying_and_rejects_bad_values() -> None:
     """/config switches enforcement mid-test; invalid settings are 400 and change nothing."""
     sb = Sandbox()

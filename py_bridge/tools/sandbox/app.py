@@ -17,7 +17,8 @@ Wire contract (the bodies of real Intercom requests are not public, so the sandb
 - Errors: ``{"type": "error.list", "errors": [{"code", "message"}, ...]}`` with 400/401/403/404/422.
 - ``GET /workspace``, ``POST /reset`` and ``POST /config`` (JSON ``{"secret"?, "verification"?,
   "frame_delay_ms"?}``; ``frame_delay_ms`` is how long the emulated frame bundle takes before it drains the queue,
-  -1 for never; ``/reset`` restores the default unless given),
+  -1 for never; ``/reset`` restores the sandbox's own default unless given: ``Sandbox(frame_delay_ms=...)``, else
+  150 ms),
   ``GET /contact?app_id=&user_id=|email=|anonymous_id=``: inspection for tests, the demo panel and the widget panel.
 
 ``/reset`` and ``/config`` change what every later request sees: a JSON body only (a given Content-Type must be
@@ -94,6 +95,8 @@ class Sandbox:
     ) -> None:
         self._lock = threading.Lock()
         self.frame_delay_ms = _check_delay(frame_delay_ms)
+        # What `/reset` restores: a sandbox made with a slower Messenger (the bench's) stays slow across resets.
+        self._default_frame_delay_ms = self.frame_delay_ms
         self._workspace = Workspace(secret=secret, verification=verification)
         # Read once: the script is static apart from the app id, and a missing file should fail at start-up.
         self._widget_template = WIDGET_PATH.read_text(encoding="utf-8")
@@ -182,7 +185,7 @@ class Sandbox:
         with self._lock:
             try:
                 self._workspace.configure(secret=options.get("secret"), verification=options.get("verification"))
-                delay = options.get("frame_delay_ms", DEFAULT_FRAME_DELAY_MS if reset else None)
+                delay = options.get("frame_delay_ms", self._default_frame_delay_ms if reset else None)
                 if delay is not None:
                     self.frame_delay_ms = _check_delay(delay)
             except ValueError as exc:
