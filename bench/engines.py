@@ -9,22 +9,41 @@ the HTTP cache works as for a visitor.
 
 Per run and variant, a new browser with a new profile: open the page, wait for the Messenger's `boot` (the same
 in-page probe as the Chromium runs, here the first script of the page), keep it open until 8 s after navigation,
-then open the same URL again in the same tab and wait for `boot` again.
+then open the same URL again in the same tab and wait for `boot` again. That second navigation is a visitor's
+revisit, not a reload: no engine sends `Cache-Control: max-age=0` or a validator for the bundle on it.
+
+WebKit's browser is not MiniBrowser here but bench/webkit_browser.py, the same WebKitGTK with a persistent data
+manager: `MiniBrowser --automation` always runs in an ephemeral (private-browsing) session, which has no HTTP disk
+cache, and WebKit's memory cache does not keep fetch() bodies, so its every revisit downloaded the whole runtime
+again (20 MB: the wasm and the snapshot), which no visitor's WebKit browser does. Without PyGObject's WebKit2 4.1
+(Debian gir1.2-webkit2-4.1) the bench falls back to MiniBrowser and marks those runs `"http_cache": "none"`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
+import shutil
+import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from pages import DEFAULT, SNIPPET, Variant, host_page, init_script
 from scenarios import BOOT_TIMEOUT_MS, STAY_MS, bundle_bytes, fetched_paths, reset_sandbox
 from serve import BenchServer
 
-from py_bridge.tools.engines import ENGINES, Engine, ExitTrap, Firefox, Record, WebKit, missing_binary
+from py_bridge.tools.engines import ENGINES, Engine, ExitTrap, Firefox, Record, WebKit, browsers, missing_binary
 
 VARIANTS = (SNIPPET, DEFAULT)
 BLANK = "/engines/blank.html"
+
+WEBKIT_BROWSER = Path(__file__).resolve().with_name("webkit_browser.py")
+PROFILE_VARIABLE = "PY_BRIDGE_BENCH_WEBKIT_PROFILE"  # webkit_browser.py's
 
 BENCH_STATE = (
     "() => window.__bench ? {bootAt: __bench.bootAt, timeOrigin: __bench.timeOrigin, logs: __bench.logs} : null"
@@ -35,6 +54,43 @@ def page_with_probe(variant: Variant, origin: str) -> str:
     """The Chromium runs' host page, Intercom from the local sandbox, the probe as its first script."""
     document = host_page(variant, origin, hero=False, local_intercom=True)
     return document.replace("<head>", f"<head><script>{init_script(variant)}</script>", 1)
+
+
+@functools.cache
+def persistent_webkit_missing() -> str | None:
+    """Why bench/webkit_browser.py cannot run here (None when it can): it needs the system Python's PyGObject and
+    WebKit2 4.1 introspection data."""
+    try:
+        done = subprocess.run([str(WEBKIT_BROWSER), "--check"], capture_output=True, text=True, timeout=60)
+    except OSError as error:
+        return f"{WEBKIT_BROWSER.name}: {error}"
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["failed"])[-1]
+        return f"{WEBKIT_BROWSER.name} cannot run ({last}; Debian gir1.2-webkit2-4.1 provides WebKit2 4.1)"
+    return None
+
+
+@contextlib.contextmanager
+def open_engine(name: str, trap: ExitTrap) -> Iterator[tuple[Engine, str]]:
+    """A new browser with a new profile and its HTTP cache kind: "persistent", or "none" (MiniBrowser's ephemeral
+    session, when bench/webkit_browser.py cannot run)."""
+    if name == "firefox":
+        yield Firefox(trap), "persistent"
+        return
+    if persistent_webkit_missing():
+        yield WebKit(trap), "none"
+        return
+    profile = tempfile.mkdtemp(prefix="py-bridge-webkit-")
+    try:
+        # WebKit() starts browsers.MINIBROWSER through WebKitWebDriver, which passes its environment on.
+        with (
+            mock.patch.object(browsers, "MINIBROWSER", WEBKIT_BROWSER),
+            mock.patch.dict(os.environ, {PROFILE_VARIABLE: profile}),
+        ):
+            engine = WebKit(trap)
+        yield engine, "persistent"
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 def wait_boot(engine: Engine) -> dict[str, Any]:
@@ -51,7 +107,14 @@ def wait_boot(engine: Engine) -> dict[str, Any]:
 def first_visit_and_revisit(
     name: str, trap: ExitTrap, server: BenchServer, sandbox: Any, variant: Variant, index: int
 ) -> dict[str, Any]:
-    engine: Engine = Firefox(trap) if name == "firefox" else WebKit(trap)
+    with open_engine(name, trap) as (engine, http_cache):
+        return _visits(engine, http_cache, trap, server, sandbox, variant, index)
+
+
+def _visits(
+    engine: Engine, http_cache: str, trap: ExitTrap, server: BenchServer, sandbox: Any, variant: Variant, index: int
+) -> dict[str, Any]:
+    name = engine.name
     watch = Record()
     trapped = len(trap.trapped)
     try:
@@ -68,6 +131,7 @@ def first_visit_and_revisit(
         entries = server.entries()
         result: dict[str, Any] = {
             "version": engine.version,
+            "http_cache": http_cache,
             "boot_ms": round(first["bootAt"], 1),
             "bytes_before_boot": bundle_bytes(entries, first["timeOrigin"], first["bootAt"]),
             "bytes_first_8s": bundle_bytes(entries, first["timeOrigin"], STAY_MS),
@@ -111,6 +175,8 @@ def run(server: BenchServer, sandbox: Any, runs: int) -> dict[str, Any]:
                 out[name] = {"skipped": missing}
                 continue
             print(f"{name}: first visit + revisit, loopback, new profile per run:", flush=True)
+            if name == "webkit" and persistent_webkit_missing():
+                print(f"  webkit: MiniBrowser's ephemeral session, no HTTP cache: {persistent_webkit_missing()}")
             by_variant: dict[str, list[dict[str, Any]]] = {v.key: [] for v in VARIANTS}
             for index in range(runs):
                 for variant in VARIANTS:

@@ -1,12 +1,16 @@
 """The bench's web server: the bundle as a CDN serves it, host pages, the hero image, the sandbox, a request log.
 
-- `/py-bridge/<file>`: the built bundle, brotli-compressed (`Content-Encoding: br`) when the browser accepts it.
-  A precompressed `<file>.br` next to the file is served as is; otherwise the file is compressed here once, with the
-  PyPI `brotli` package at quality 11, and kept in a cache folder keyed by the file's SHA-256 (the Pyodide files
-  take ~30 s to compress the first time). Caching as the README advises: `public, max-age=31536000, immutable` for
-  content-hashed names (`py_bridge.tools.bundle.is_immutable` where the build has it; before that, every file but the
-  stable names), `public, max-age=300` for `embed.js`, `worker.mjs`, `manifest.json`; all carry an ETag and get
-  `304` answers. `Access-Control-Allow-Origin: *` as on a CDN.
+- `/py-bridge/<file>`: the built bundle, compressed as the browser's `Accept-Encoding` allows, as a CDN does:
+  brotli (`Content-Encoding: br`) when accepted, else gzip, else identity (`choose_encoding`). WebKitGTK sends
+  `Accept-Encoding: gzip, deflate` over plain HTTP (libsoup offers `br` on HTTPS only), so without the gzip step it
+  was sent the raw files. A precompressed `<file>.br` / `<file>.gz` next to the file is served as is; a missing
+  brotli form is compressed here once, with the PyPI `brotli` package at quality 11, and kept in a cache folder
+  keyed by the file's SHA-256 (the Pyodide files take ~30 s to compress the first time); a missing gzip form is
+  compressed at startup (level 9, a second or two). Caching as the README advises:
+  `public, max-age=31536000, immutable` for content-hashed names (`py_bridge.tools.bundle.is_immutable` where the
+  build has it; before that, every file but the stable names), `public, max-age=300` for `embed.js`, `worker.mjs`,
+  `manifest.json`; all carry an ETag (one per encoded form) and get `304` answers. `Access-Control-Allow-Origin: *`
+  as on a CDN.
 - `/sandbox/...`: the local Intercom sandbox (only the Lighthouse pages use it; the Playwright runs answer
   Intercom's real URLs from the sandbox through the DevTools protocol instead).
 - documents added with `add_document` (`no-cache`) and `add_file` (the hero image).
@@ -17,6 +21,7 @@ what a visit fetched: requests served from the browser's HTTP cache never reach 
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import mimetypes
 import threading
@@ -33,6 +38,7 @@ from urllib.parse import unquote, urlsplit
 from py_bridge.tools.devserver import TYPES, cache_control  # the project's own MIME types and CDN cache rule
 
 BROTLI_QUALITY = 11
+GZIP_LEVEL = 9
 
 
 @dataclass
@@ -50,9 +56,47 @@ class LogEntry:
 class Asset:
     raw: bytes
     br: bytes | None
-    etag: str
+    etag: str  # of the file; each encoded form gets its own (`tagged`)
     content_type: str
     cache_control: str
+    gz: bytes | None = None
+
+
+def _q_values(accept_encoding: str) -> dict[str, float]:
+    """`Accept-Encoding` as {coding: q}, lower-cased (RFC 9110 12.5.3); a malformed q counts as 0."""
+    out: dict[str, float] = {}
+    for item in accept_encoding.split(","):
+        coding, _, params = item.partition(";")
+        coding = coding.strip().lower()
+        if not coding:
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = 0.0
+        out[coding] = q
+    return out
+
+
+def choose_encoding(accept_encoding: str | None, available: tuple[str, ...] = ("br", "gzip")) -> str:
+    """The content coding to send: the first of `available` (preference order) the request accepts, else
+    "identity". `*` accepts any coding not named; `q=0` refuses one. No header at all means identity."""
+    if not accept_encoding:
+        return "identity"
+    q = _q_values(accept_encoding)
+    for coding in available:
+        if q.get(coding, q.get("*", 0.0)) > 0:
+            return coding
+    return "identity"
+
+
+def tagged(etag: str, encoding: str) -> str:
+    """A strong ETag per representation: the brotli and gzip bodies are different bytes (RFC 9110 8.8.3)."""
+    return etag if encoding == "identity" else f'{etag[:-1]}-{encoding}"'
 
 
 def _brotli(data: bytes) -> bytes:
@@ -76,6 +120,8 @@ def load_bundle(bundle: Path, cache_dir: Path, log: Callable[[str], None] = prin
         kind = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         cache = cache_control(rel)
         assets[rel] = Asset(raw=raw, br=None, etag=f'"{digest[:20]}"', content_type=kind, cache_control=cache)
+        shipped_gz = path.with_name(path.name + ".gz")
+        assets[rel].gz = shipped_gz.read_bytes() if shipped_gz.is_file() else gzip.compress(raw, GZIP_LEVEL, mtime=0)
         shipped = path.with_name(path.name + ".br")
         cached = cache_dir / f"{digest}.q{BROTLI_QUALITY}.br"
         if shipped.is_file():
@@ -99,6 +145,8 @@ def load_bundle(bundle: Path, cache_dir: Path, log: Callable[[str], None] = prin
     for asset in assets.values():
         if asset.br is not None and len(asset.br) >= len(asset.raw):
             asset.br = None  # not worth it: serve identity, as a CDN would
+        if asset.gz is not None and len(asset.gz) >= len(asset.raw):
+            asset.gz = None
     return assets
 
 
@@ -187,13 +235,15 @@ class BenchServer:
             "Access-Control-Allow-Origin": "*",
             "X-Content-Type-Options": "nosniff",
         }
-        if lower.get("if-none-match") == asset.etag:
+        forms = {"br": asset.br, "gzip": asset.gz}
+        encoding = choose_encoding(lower.get("accept-encoding"), tuple(k for k, v in forms.items() if v is not None))
+        out["ETag"] = tagged(asset.etag, encoding)
+        if out["ETag"] in [tag.strip() for tag in lower.get("if-none-match", "").split(",")]:
             return HTTPStatus.NOT_MODIFIED, out, b""
-        accepts = {token.split(";")[0].strip() for token in lower.get("accept-encoding", "").split(",")}
-        if asset.br is not None and "br" in accepts:
-            out["Content-Encoding"] = "br"
-            return HTTPStatus.OK, out, asset.br
-        return HTTPStatus.OK, out, asset.raw
+        if encoding == "identity":
+            return HTTPStatus.OK, out, asset.raw
+        out["Content-Encoding"] = encoding
+        return HTTPStatus.OK, out, forms[encoding] or b""
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
