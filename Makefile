@@ -9,7 +9,7 @@ help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/\$$(PORT)/$(PORT)/g' \
 	  | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-setup: ## install chromium, firefox-esr, webkit2gtk-driver, xvfb (apt), .venv, npm packages, build static/
+setup: ## install chromium, firefox-esr, webkit2gtk-driver, xvfb, gir1.2-webkit2-4.1 (apt), .venv, npm packages, build static/
 	@bash scripts/setup.sh
 
 demo: setup ## serve the demo at http://127.0.0.1:$(PORT)
@@ -54,7 +54,7 @@ BENCH_DEPS = $(PY) -c 'import brotli, matplotlib' 2>/dev/null || $(PY) -m pip in
 	if [ ! -f bench/node_modules/.package-lock.json ] || [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then \
 	  npm ci --prefix bench --no-audit --no-fund --loglevel=error; fi
 
-bench: setup ## py-bridge vs Intercom's snippet, 5 runs, ~16 min, Chromium + Firefox/WebKit (bench/results/latest.*)
+bench: setup ## py-bridge vs Intercom's snippet, 5 runs, ~18 min, Chromium + Firefox/WebKit (bench/results/latest.*)
 	@$(BENCH_DEPS)
 	$(PY) bench/run.py
 

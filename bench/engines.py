@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import shutil
 import subprocess
 import tempfile
@@ -31,13 +30,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 from pages import DEFAULT, SNIPPET, Variant, host_page, init_script
 from scenarios import BOOT_TIMEOUT_MS, STAY_MS, bundle_bytes, fetched_paths, reset_sandbox
 from serve import BenchServer
 
-from py_bridge.tools.engines import ENGINES, Engine, ExitTrap, Firefox, Record, WebKit, browsers, missing_binary
+from py_bridge.tools.engines import ENGINES, Engine, ExitTrap, Firefox, Record, WebKit, missing_binary
 
 VARIANTS = (SNIPPET, DEFAULT)
 BLANK = "/engines/blank.html"
@@ -82,13 +80,7 @@ def open_engine(name: str, trap: ExitTrap) -> Iterator[tuple[Engine, str]]:
         return
     profile = tempfile.mkdtemp(prefix="py-bridge-webkit-")
     try:
-        # WebKit() starts browsers.MINIBROWSER through WebKitWebDriver, which passes its environment on.
-        with (
-            mock.patch.object(browsers, "MINIBROWSER", WEBKIT_BROWSER),
-            mock.patch.dict(os.environ, {PROFILE_VARIABLE: profile}),
-        ):
-            engine = WebKit(trap)
-        yield engine, "persistent"
+        yield WebKit(trap, browser=WEBKIT_BROWSER, env={PROFILE_VARIABLE: profile}), "persistent"
     finally:
         shutil.rmtree(profile, ignore_errors=True)
 

@@ -9,13 +9,17 @@ cd "$(dirname "$0")/.."
 log() { printf '[setup] %s\n' "$*"; }
 
 # Debian packages, each named by the binary it provides: chromium (Playwright drives it), firefox-esr (WebDriver BiDi,
-# tests/engines), webkit2gtk-driver (WebKitWebDriver and MiniBrowser, the WebKitGTK engine) and xvfb (a display for
-# MiniBrowser, which has no headless mode). Only what is missing is installed, in one apt-get run.
+# tests/engines), webkit2gtk-driver (WebKitWebDriver and MiniBrowser, the WebKitGTK engine), xvfb (a display for
+# MiniBrowser, which has no headless mode), gir1.2-webkit2-4.1 and python3-gi (the same engine from the system
+# Python, for make bench's WebKitGTK browser with a persistent profile: bench/webkit_browser.py). Only what is
+# missing is installed, in one apt-get run.
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
 [ -x /usr/bin/WebKitWebDriver ] || missing+=(webkit2gtk-driver)
 [ -x /usr/bin/Xvfb ] || missing+=(xvfb)
+[ -e /usr/lib/x86_64-linux-gnu/girepository-1.0/WebKit2-4.1.typelib ] || missing+=(gir1.2-webkit2-4.1)
+/usr/bin/python3 -c "import gi" 2>/dev/null || missing+=(python3-gi)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing Debian ${missing[*]}"
   sudo_cmd=""

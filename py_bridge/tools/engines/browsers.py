@@ -27,6 +27,7 @@ import subprocess
 import tempfile
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -426,7 +427,9 @@ class WebKit(Engine):
     name = "webkit"
     prelude = CONSOLE_RECORDER
 
-    def __init__(self, trap: ExitTrap) -> None:
+    def __init__(self, trap: ExitTrap, browser: Path = MINIBROWSER, env: Mapping[str, str] | None = None) -> None:
+        """`browser`: what WebKitWebDriver starts (MiniBrowser; the bench uses a WebKitGTK browser with a persistent
+        profile), with `env` added to the driver's environment, which it passes on."""
         # Imported here: only the engine tests and the bench need Selenium (the `test` extra).
         from selenium import webdriver
         from selenium.webdriver.common.proxy import Proxy, ProxyType
@@ -436,7 +439,7 @@ class WebKit(Engine):
         super().__init__(trap)
         self.xvfb, display = self._start_xvfb()
         options = Options()
-        options.binary_location = str(MINIBROWSER)
+        options.binary_location = str(browser)
         options.add_argument("--automation")
         options.proxy = Proxy(
             {
@@ -446,7 +449,7 @@ class WebKit(Engine):
                 "noProxy": ["127.0.0.1", "localhost", "[::1]"],
             }
         )
-        service = Service(executable_path=str(WEBKIT_DRIVER), env={**os.environ, "DISPLAY": display})
+        service = Service(executable_path=str(WEBKIT_DRIVER), env={**os.environ, **(env or {}), "DISPLAY": display})
         try:
             self.driver = webdriver.WebKitGTK(options=options, service=service)
         except Exception:
