@@ -47,6 +47,9 @@ export class RuntimeStore {
   read() {
     if (!this.allowed || typeof indexedDB !== "object") return Promise.resolve({});
     const reading = (async () => {
+      // A first visit has no database: listing them is quicker than opening one and aborting its creation (the
+      // downloads wait for this answer).
+      if (typeof indexedDB.databases === "function" && !(await indexedDB.databases()).some((db) => db.name === NAME)) return {};
       const opening = indexedDB.open(NAME);
       opening.onupgradeneeded = () => { if (opening.transaction) opening.transaction.abort(); };
       const db = await settled(opening);
