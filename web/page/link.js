@@ -9,6 +9,7 @@
 import { later, put } from "./dom.js";
 import { InFlightMessages } from "./in-flight.js";
 import { emit, say } from "./report.js";
+import { TransformWatch } from "./transform-watch.js";
 
 const BATCH_MAX = 500; // calls per message to Python
 const WATCHDOG_MS = 15000;
@@ -54,10 +55,9 @@ export class PythonLink {
     this.inFlight = new InFlightMessages();
     /** @type {unknown} */
     this.lastState = null; // the bridge state Python last handed over (op "state"): a restart starts from it
-    this.lastTransform = -1; // the transformation Python said it is running (index into the list it got)
+    this.transforms = new TransformWatch(() => config.transforms.urls.length, config.transformLoadMs, WATCHDOG_MS,
+      (index, why) => { if (this.state !== "failed") this.restartWithout(index, why); });
     this.restarting = false;
-    /** @type {ReturnType<typeof setTimeout> | undefined} */
-    this.loadTimer = undefined; // armed while Python says a transformation file is loading or running (its limit)
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.watchdog = null;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -79,7 +79,7 @@ export class PythonLink {
     this.pending = [];
     this.outbox = [];
     clearTimeout(this.startTimer);
-    clearTimeout(this.loadTimer);
+    this.transforms.cleared();
     if (this.watchdog) clearTimeout(this.watchdog);
     this.close();
     this.hooks.stopped();
@@ -144,7 +144,8 @@ export class PythonLink {
     this.watchdog = setTimeout(() => {
       this.watchdog = null;
       if (!this.inFlight.outstanding()) return;
-      if (this.lastTransform >= 0 && this.lastTransform < this.config.transforms.urls.length) this.restartWithout(this.lastTransform);
+      const suspect = this.transforms.suspect();
+      if (suspect >= 0) this.restartWithout(suspect);
       else this.fail("the py-bridge worker stopped responding (crashed or killed)");
     }, WATCHDOG_MS);
   }
@@ -155,14 +156,13 @@ export class PythonLink {
    */
   restartWithout(index, why) {
     const where = this.config.transforms.remove(index);
-    clearTimeout(this.loadTimer);
+    this.transforms.cleared();
     if (this.watchdog) clearTimeout(this.watchdog); // the old transport's: the new one is watched from its first message
     this.watchdog = null;
     say("error", "the transformation " + where + " " + (why || "did not return within " + WATCHDOG_MS / 1000 + " s") + "; the worker was restarted without it (no call lost)");
     put(this.config.settings, "transform", this.config.transforms.urls.slice());
     const unhandled = this.inFlight.takeUnhandled();
     this.close();
-    this.lastTransform = -1;
     this.restarting = true;
     this.pending = unhandled.concat(this.outbox, this.pending);
     this.outbox = [];
@@ -192,13 +192,7 @@ export class PythonLink {
   onWorkerMessage(message) {
     if (!message || typeof message !== "object" || this.state === "failed") return;
     this.heard();
-    // Only Python's own sign that it came back from the transformation it last named clears that record: the ack
-    // of the message, or the mark of the next file. Anything else may come from the file itself (a log line,
-    // stderr, its own postMessage) while it hangs.
-    if (message.type === "ack" || message.type === "transform") {
-      this.lastTransform = -1;
-      clearTimeout(this.loadTimer);
-    }
+    if (message.type === "ack" || message.type === "transform") this.transforms.cleared(); // Python's own sign only
     switch (message.type) {
       case "started":
         this.started(message);
@@ -209,7 +203,7 @@ export class PythonLink {
         break;
       case "alive": break; // a busy Python, not a dead one: heard() above was all it needed
       case "transform":
-        this.transformMark(message);
+        this.transforms.mark(message);
         break;
       case "commands":
         if (Array.isArray(message.commands)) this.hooks.commands(message.commands);
@@ -247,24 +241,6 @@ export class PythonLink {
       message: "Python started in " + started.ms + " ms" + (started.mode === "snapshot" ? " (from snapshot)" : ""),
       started: started
     });
-  }
-
-  /**
-   * Each file has a time limit from its mark, which no other message resets (a file that keeps posting while it
-   * hangs keeps the watchdog quiet): loading it, transform_load_ms (a top-level endless loop); running it on an
-   * event, the watchdog's WATCHDOG_MS. After it, go on without that file.
-   * @param {FromWorker} message
-   */
-  transformMark(message) {
-    if (typeof message.index === "number" && message.index < this.config.transforms.urls.length) this.lastTransform = message.index;
-    if (this.lastTransform < 0) return;
-    const running = this.lastTransform;
-    const loading = message.phase === "load";
-    const limit = this.config.transformLoadMs;
-    this.loadTimer = setTimeout(() => {
-      if (this.lastTransform !== running || this.state === "failed") return;
-      this.restartWithout(running, loading ? "did not finish loading within " + limit + " ms (setting transform_load_ms)" : undefined);
-    }, loading ? limit : WATCHDOG_MS);
   }
 
   /** @param {string} reason for the debug line */
