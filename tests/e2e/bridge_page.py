@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import itertools
 import json
 import textwrap
@@ -15,6 +14,7 @@ from playwright.sync_api import Page, Route
 
 from py_bridge.tools.devserver import DevServer
 from py_bridge.tools.sandbox import Sandbox
+from tests.host_page import EMBED_PATH, HELP_BUTTON, bridge_tag, host_document
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import Watch
@@ -76,20 +76,15 @@ class BridgePage:
         src: str | None = None,
         extra: str = "",
     ) -> str:
-        attrs = [f'async src="{html.escape(src or self.server.origin + "/py-bridge/embed.js")}"']
-        if app_id is not None:
-            attrs.append(f'data-app-id="{html.escape(app_id)}"')
-        if widget_id is not None:
-            attrs.append(f'data-widget-id="{html.escape(widget_id)}"')
-        if settings:
-            attrs.append(f"data-settings='{html.escape(json.dumps(settings), quote=False)}'")
-        return f"<script {' '.join(attrs)} {extra}></script>"
+        return bridge_tag(
+            src or self.server.origin + EMBED_PATH, app_id=app_id, widget_id=widget_id, settings=settings, extra=extra
+        )
 
     def open(
         self,
         *,
         before: str = "",
-        body: str = '<button id="help">Help</button>',
+        body: str = HELP_BUTTON,
         tag: str | None = None,
         headers: dict[str, str] | None = None,
         wait_ready: bool = True,
@@ -98,11 +93,7 @@ class BridgePage:
     ) -> None:
         """Serve a fresh host page (scripts in `before` run before the tag) and open it."""
         url = f"{self.server.origin}{path or f'/t/page-{next(_counter)}.html'}"
-        document = (
-            "<!doctype html><html><head><meta charset='utf-8'><title>Host page</title>"
-            f"{before}{tag if tag is not None else self.tag(**tag_options)}</head>"
-            f"<body><h1>Host page</h1>{body}</body></html>"
-        )
+        document = host_document(before + (tag if tag is not None else self.tag(**tag_options)), body)
 
         self.server.add_document(url[len(self.server.origin) :], document, headers)
         self.page.goto(url)
@@ -127,10 +118,7 @@ class BridgePage:
         """Open a host page with `tag` on another host name (`https://www.example.test`): the page answered by the
         test, its /py-bridge/ bundle same-origin with it, fetched from the test server (cookies then have a parent
         domain to live on)."""
-        document = (
-            "<!doctype html><html><head><meta charset='utf-8'><title>Host page</title>"
-            f"{tag}</head><body><h1>Host page</h1><button id='help'>Help</button></body></html>"
-        )
+        document = host_document(tag)
 
         def serve(route: Route) -> None:
             asked = route.request.url[len(host) :]

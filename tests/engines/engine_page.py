@@ -8,7 +8,6 @@ the engine (Firefox: BiDi events; WebKit: the page's own record).
 
 from __future__ import annotations
 
-import html
 import itertools
 import json
 import time
@@ -21,6 +20,7 @@ from py_bridge.tools.engines import Engine
 from py_bridge.tools.sandbox import Sandbox
 from tests.e2e.bridge_page import APP_ID
 from tests.e2e.conftest import Watch
+from tests.host_page import EMBED_PATH, HELP_BUTTON, bridge_tag, host_document
 
 T = TypeVar("T")
 _counter = itertools.count()
@@ -52,28 +52,26 @@ class EnginePage:
     def tag(
         self, *, app_id: str = APP_ID, widget_id: str | None = "#help", settings: dict[str, Any] | None = None
     ) -> str:
-        attrs = [f'async src="{self.server.origin}/py-bridge/embed.js"', f'data-app-id="{html.escape(app_id)}"']
-        if widget_id is not None:
-            attrs.append(f'data-widget-id="{html.escape(widget_id)}"')
-        chosen = {"sandbox_url": self.sandbox_url, **(settings or {})}
-        attrs.append(f"data-settings='{html.escape(json.dumps(chosen), quote=False)}'")
-        return f"<script {' '.join(attrs)}></script>"
+        return bridge_tag(
+            self.server.origin + EMBED_PATH,
+            app_id=app_id,
+            widget_id=widget_id,
+            settings={"sandbox_url": self.sandbox_url, **(settings or {})},
+        )
 
     def open(
         self,
         *,
         before: str = "",
-        body: str = '<button id="help">Help</button>',
+        body: str = HELP_BUTTON,
         tag: str | None = None,
         wait_ready: bool = True,
         **tag_options: Any,
     ) -> None:
         """Serve a fresh host page (the engine's prelude first, then `before`, then the tag) and open it."""
         path = f"/t/engine-page-{next(_counter)}.html"
-        document = (
-            "<!doctype html><html><head><meta charset='utf-8'><title>Host page</title>"
-            f"{self.engine.prelude}{before}{tag if tag is not None else self.tag(**tag_options)}</head>"
-            f"<body><h1>Host page</h1>{body}</body></html>"
+        document = host_document(
+            self.engine.prelude + before + (tag if tag is not None else self.tag(**tag_options)), body
         )
         self.engine.goto(self.server.add_document(path, document))
         if wait_ready:
