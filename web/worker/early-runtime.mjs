@@ -1,13 +1,14 @@
 // Early downloads: loadPyodide fetches the wasm only once the snapshot has arrived, and compiles it only then.
-// Instead the worker starts the wasm's download and streaming compilation at once, in parallel with the snapshot,
+// Instead the worker starts the wasm's compilation at once (from the kept bytes, or streaming as it downloads), in
+// parallel with the snapshot,
 // and hands Pyodide the compiled module: while loadPyodide runs, fetch() answers the wasm URL with a placeholder
 // (the module is compiled already; nothing is downloaded twice) and WebAssembly.instantiateStreaming instantiates
 // that module. The standard-library zip is requested at once as well, and fetch() hands Pyodide that same response.
 import { built } from "./runtime-files.mjs";
 
 /**
- * Starts the wasm's compilation (from the bytes the page kept, or as it downloads) and the standard library's
- * download.
+ * Starts the wasm's compilation (from the bytes kept by an earlier visit, runtime-store.mjs, or as it downloads)
+ * and the standard library's download.
  * @param {import("./runtime-files.mjs").RuntimeFiles} files
  * @param {string} stdlibFile the standard-library zip Pyodide will mount (bundle-relative), or its placeholder
  * @param {MarkPhase} mark
