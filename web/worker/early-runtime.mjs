@@ -1,9 +1,8 @@
 // Early downloads: loadPyodide fetches the wasm only once the snapshot has arrived, and compiles it only then.
 // Instead the worker starts the wasm's compilation at once (from the kept bytes, or streaming as it downloads), in
-// parallel with the snapshot,
-// and hands Pyodide the compiled module: while loadPyodide runs, fetch() answers the wasm URL with a placeholder
-// (the module is compiled already; nothing is downloaded twice) and WebAssembly.instantiateStreaming instantiates
-// that module. The standard-library zip is requested at once as well, and fetch() hands Pyodide that same response.
+// parallel with the snapshot, and hands Pyodide the compiled module: while loadPyodide runs, fetch() answers the
+// wasm URL with a placeholder (the module is compiled already; nothing is downloaded twice) and
+// WebAssembly.instantiateStreaming instantiates that module. The standard-library zip is requested at once as well, and fetch() hands Pyodide that same response.
 import { built } from "./runtime-files.mjs";
 
 /**
