@@ -7,10 +7,12 @@ and the test server's log, never on py-bridge's internals.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ import pytest
 from py_bridge.identity import user_hash
 from tests.e2e.bridge_page import APP_ID, SNIPPET
 from tests.e2e.conftest import Watch
+from tests.e2e.test_runtime_store import KEPT, runtime_files
 from tests.engines.engine_page import EnginePage
 
 SECRET = "sandbox-secret"
@@ -290,3 +293,21 @@ def test_the_pyscript_entry_installs_and_a_python_track_reaches_intercom(bridge:
     assert state is not None
     assert (state["booted"], state["bootCount"]) == (True, 1)
     assert bridge.calls("boot")[0][1][0]["custom_launcher_selector"] == "#help"
+
+
+def test_a_revisit_takes_the_runtime_from_the_workers_store(bridge: EnginePage, bundle_dir: Path) -> None:
+    """The worker keeps the wasm and the snapshot in IndexedDB, byte for byte the build's, and this engine's next page
+    view asks the server for neither and boots the Messenger (WebKit's MiniBrowser runs a private session without an
+    HTTP disk cache, so there only the store can answer; Firefox's cache could answer too)."""
+    files = runtime_files(bundle_dir)
+    expected = {name: hashlib.sha256((bundle_dir / name).read_bytes()).hexdigest() for name in files}
+    bridge.open()
+    bridge.wait_for(lambda: bridge.js(KEPT) == expected, timeout_s=30, what="the build's runtime kept")
+
+    bridge.server.requests.clear()
+    bridge.open()
+    bridge.js("() => pybridge.identify('u-stored', {email: 'stored@example.com'})")
+    bridge.settle()
+    assert [u["user_id"] for u in bridge.users()] == ["u-stored"]
+    asked = [r for r in bridge.server.requests if any(r.endswith("/py-bridge/" + name) for name in files)]
+    assert asked == [], asked
