@@ -5,13 +5,11 @@ import { sha256Hex } from "./sha256.mjs";
 
 export class KeptFiles {
   /**
-   * @param {Promise<Record<string, unknown>> | null} stored the kept files, once read; null when none are read
-   *   (consent not given when the worker started, `fast_start: false`)
-   * @param {boolean} offering whether downloads are collected for keeping
+   * @param {Promise<Record<string, unknown>> | null} stored the kept files, once read; null when the store is not
+   *   used (consent not given when the worker started, `fast_start: false`): then nothing is collected to keep either
    */
-  constructor(stored, offering) {
+  constructor(stored) {
     this.stored = stored;
-    this.offering = offering;
     /** @type {Record<string, Uint8Array>} verified downloads, by bundle-relative name */
     this.fetched = {};
   }
@@ -52,7 +50,7 @@ export class KeptFiles {
    * @param {Uint8Array} bytes
    */
   downloaded(file, bytes) {
-    if (this.offering) this.fetched[file] = bytes;
+    if (this.stored) this.fetched[file] = bytes;
   }
 
   /**

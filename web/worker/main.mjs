@@ -92,7 +92,7 @@ async function start(config) {
   const phases = {}; // ms since start, reported with "started" (the bench's breakdown)
   /** @param {string} phase */
   const mark = (phase) => (phases[phase] = Math.round(performance.now() - started));
-  const kept = new KeptFiles(config.store === true ? store.read() : null, config.store === true);
+  const kept = new KeptFiles(config.store === true ? store.read() : null);
   const { pyodide, mode, fallback } = await startPython({
     config: config,
     kept: kept,
