@@ -189,8 +189,8 @@ START_POLL_MS: Final = 50  # how often the page looks whether the Messenger's fr
 LATE_POLL_MS: Final = 200  # the same, after widget_timeout_ms
 ANON_KEY: Final = "pybridge.anonymous_id"  # localStorage: both entries keep the same visitor
 DEBUG_KEY: Final = "pybridge.debug"  # sessionStorage: debug mode for this tab
-# localStorage: the settings Python last accepted and the Messenger script it loaded for them, so a revisit with the
-# same settings may start that script while Python starts (web/page/accepted-settings.js)
+# localStorage: where builds before the first-visit overlap kept the settings Python had accepted; no build reads it
+# now, and a refusal still removes it (web/page/forget.js) from browsers those builds wrote it in
 ACCEPTED_KEY: Final = "pybridge.accepted"
 # IndexedDB: the database (one object store, "runtime") where the worker keeps Pyodide's wasm and the memory snapshot
 # for the next visit, each as it verified them (web/worker/runtime-store.mjs); the page deletes it on a refusal

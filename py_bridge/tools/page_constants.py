@@ -19,7 +19,16 @@ from typing import Any, Final, get_args
 
 from py_bridge.core.commands import INTERCOM_COOKIE_PREFIXES, INTERCOM_METHODS
 from py_bridge.core.credentials import CREDENTIAL_NAMES
-from py_bridge.core.destinations.intercom.settings import APP_ID_RE, DEFAULT_WIDGET_ID, REGIONS, WIDGET_ORIGIN
+from py_bridge.core.destinations.intercom.settings import (
+    APP_ID_RE,
+    DEFAULT_WIDGET_ID,
+    INTERCOM_KEYS,
+    LEGACY_ALIASES,
+    MAX_SELECTOR_LENGTH,
+    REGIONS,
+    SELECTOR_FORBIDDEN_RE,
+    WIDGET_ORIGIN,
+)
 from py_bridge.core.events import MAX_ARGS, EventType
 from py_bridge.core.protocol import (
     ACCEPTED_KEY,
@@ -43,7 +52,7 @@ from py_bridge.core.protocol import (
     START_POLL_MS,
     TO_WORKER,
 )
-from py_bridge.core.settings import DEFAULT_LOAD, LOAD_POLICIES, MAX_TRANSFORMS, WHOLE_NUMBERS
+from py_bridge.core.settings import BRIDGE_KEYS, DEFAULT_LOAD, LOAD_POLICIES, MAX_TRANSFORMS, WHOLE_NUMBERS
 from py_bridge.core.trace import STARTUP_RECORD
 from py_bridge.core.values import MAX_CHARS, MAX_DEPTH, MAX_ITEMS, MAX_KEY, MAX_NODES, MAX_STRING
 from py_bridge.core.worker import HEARTBEAT_S
@@ -95,6 +104,11 @@ def page_constants() -> dict[str, Any]:
         "default_launcher": DEFAULT_WIDGET_ID,
         "intercom_cdn": INTERCOM_CDN,
         "app_id_pattern": APP_ID_RE.pattern,
+        # What the page checks before it starts the Messenger's script while Python starts (web/page/early-widget.js)
+        "setting_names": sorted(INTERCOM_KEYS | BRIDGE_KEYS),
+        "setting_aliases": dict(LEGACY_ALIASES),
+        "selector_forbidden": SELECTOR_FORBIDDEN_RE.pattern,
+        "max_selector": MAX_SELECTOR_LENGTH,
         "intercom_cookies": list(INTERCOM_COOKIE_PREFIXES),
         # What the page removes from intercomSettings when consent is refused, before Python answers: the keys of
         # the forget command (tests/unit/test_protocol.py checks them), the credentials in every spelling.

@@ -8,7 +8,7 @@ import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from playwright.sync_api import Page, Route
 
@@ -89,14 +89,16 @@ class BridgePage:
         headers: dict[str, str] | None = None,
         wait_ready: bool = True,
         path: str | None = None,
+        wait_until: Literal["commit", "load"] = "load",
         **tag_options: Any,
     ) -> None:
-        """Serve a fresh host page (scripts in `before` run before the tag) and open it."""
+        """Serve a fresh host page (scripts in `before` run before the tag) and open it (until its load event, or
+        only until the navigation is committed, for a page whose load a test holds)."""
         url = f"{self.server.origin}{path or f'/t/page-{next(_counter)}.html'}"
         document = host_document(before + (tag if tag is not None else self.tag(**tag_options)), body)
 
         self.server.add_document(url[len(self.server.origin) :], document, headers)
-        self.page.goto(url)
+        self.page.goto(url, wait_until=wait_until)
         if wait_ready:
             self.wait_ready()
 
@@ -206,6 +208,14 @@ class BridgePage:
         marker = f"[test marker {next(_counter)}]"
         self.js("(m) => console.debug(m)", marker)
         self.wait_for(lambda: self.watch.messages(contains=marker), what=marker)
+
+    def nothing_booted(self) -> None:
+        """What a bridge that did not start (or stopped, or was refused) leaves at Intercom when the Messenger's script
+        started while Python started (tests/e2e/test_widget_overlap.py): at most that script and its frame, waiting.
+        No boot, no ping, no user."""
+        assert not [u for u in self.watch.intercom_requests if "/messenger/" in u]
+        state = self.widget_state()
+        assert state is None or state["bootCount"] == 0, state
 
     def intercom_on_the_page(self) -> list[str]:
         """What loading the Messenger leaves on the page at once: the `window.Intercom` stub, a script or a

@@ -121,7 +121,8 @@ def test_a_worker_that_starts_after_a_refusal_starts_withdrawn_and_loads_nothing
     bridge: BridgePage, watch: Watch, page: Page
 ) -> None:
     """The worker's script does not arrive; consent(false) forgets the earlier visit at once; when Python does come,
-    it starts in the withdrawn state: no Messenger script, no request, for the identify queued before the answer."""
+    it starts in the withdrawn state: the Messenger's script, started while Python started (consent was not
+    required), boots nothing, and nothing is sent for the identify queued before the answer."""
     held: list[Route] = []
     page.route("**/py-bridge/worker.mjs", lambda route: held.append(route))
     earlier_visit_cookies(bridge, url=bridge.server.origin + "/")
@@ -133,8 +134,10 @@ def test_a_worker_that_starts_after_a_refusal_starts_withdrawn_and_loads_nothing
     held[0].continue_()
     bridge.wait_ready()
     bridge.handled()
-    assert bridge.intercom_on_the_page() == []
-    assert watch.intercom_requests == []
+    bridge.nothing_booted()
+    assert intercom_cookies(bridge) == []
+    assert bridge.workspace()["visitors"] == {}
+    assert bridge.workspace()["users"] == {}
 
 
 def test_a_restart_after_a_transformation_forged_a_granted_state_loads_nothing(

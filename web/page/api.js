@@ -21,6 +21,7 @@ import { say } from "./report.js";
  *   listeners: Record<MessengerEventName, Function[]>,
  *   warnings: import("./report.js").OnceWarnings,
  *   endInteractionWait(): void,
+ *   consentGiven(): void,
  *   startsByItself(): boolean
  * }} ApiParts
  */
@@ -106,6 +107,7 @@ export function createApi(parts) {
     }
     consent.answer = granted === true ? "granted" : "denied";
     send({ kind: "consent", granted: granted === true, anonymous_id: visitor.anonymousId });
+    if (granted === true) parts.consentGiven(); // Intercom's load may start now, while Python starts
   });
   // Read-only views of who the bridge believes the user is, as analytics.js offers them.
   api.user = () => {

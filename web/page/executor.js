@@ -17,7 +17,6 @@ import { redact } from "./redact.js";
  *   pinned: import("./pinned.js").PinnedSettings,
  *   widget: import("./widget-loader.js").WidgetLoader,
  *   visitor: import("./visitor.js").Visitor,
- *   accepted: import("./accepted-settings.js").AcceptedSettings,
  *   callbacks: import("./callbacks.js").CallCallbacks,
  *   ready: import("./callbacks.js").ReadyCallbacks,
  *   exports: import("./debug-exports.js").DebugExports,
@@ -100,16 +99,12 @@ export class Executor {
   }
 
   /**
-   * Python's decision to load the Messenger; remembered (while storage is allowed) for a revisit with the same
-   * settings to start the script early (accepted-settings.js).
+   * Python's decision to load the Messenger (a script the page started early is not loaded twice).
    * @param {unknown} src
    */
   load(src) {
     if (!this.parts.consent.allows("the Messenger's script")) return;
     this.parts.widget.load(src);
-    if (typeof src === "string" && this.parts.widget.status !== "failed" && this.parts.visitor.storageAllowed) {
-      this.parts.accepted.remember(src);
-    }
   }
 
   /** @param {unknown} settings */

@@ -3,7 +3,6 @@
 // object intercomSettings is (the page's own install included) and expire only Intercom's cookies, host-only and on
 // each parent domain up to the last two labels.
 import { PROTOCOL } from "../shared/protocol.js";
-import { AcceptedSettings } from "./accepted-settings.js";
 import { DOC } from "./dom.js";
 import { APP_ID } from "./widget-loader.js";
 
@@ -72,5 +71,7 @@ export function forgetNow(app, alreadyDenied) {
   try {
     indexedDB.deleteDatabase(PROTOCOL.storage.runtime); // the runtime the worker kept (waits for its connection)
   } catch (e) { /* storage blocked: nothing was kept */ }
-  AcceptedSettings.forget();
+  try {
+    window.localStorage.removeItem(PROTOCOL.storage.accepted); // written by earlier builds, read by none
+  } catch (e) { /* storage blocked */ }
 }

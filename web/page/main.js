@@ -5,12 +5,12 @@
 // in a Web Worker (or, on a PyScript page, in that page's Python: the in-page transport); the page only captures
 // calls, moves data, and applies commands. Nothing throws into the page.
 import { PROTOCOL } from "../shared/protocol.js";
-import { AcceptedSettings } from "./accepted-settings.js";
 import { createApi } from "./api.js";
 import { CallCallbacks, ReadyCallbacks } from "./callbacks.js";
 import { ConsentAnswer } from "./consent.js";
 import { DebugExports } from "./debug-exports.js";
 import { own } from "./dom.js";
+import { earlyWidgetScript } from "./early-widget.js";
 import { environment, restartFields } from "./environment.js";
 import { Executor } from "./executor.js";
 import { checkLauncherAfterLoad } from "./launcher-check.js";
@@ -42,23 +42,6 @@ function alreadyRunning(existing) {
   }
 }
 
-/**
- * The Messenger's script URL when the page may start loading it while Python starts, else null: only for settings
- * Python accepted on an earlier visit (it loaded this script for exactly these settings), under a policy that
- * starts at once, with consent not required, and where the script cannot boot anything by itself (no Intercom
- * install or intercomSettings of the page's own). Python still decides every boot, update and call.
- * @param {TagConfig} config
- * @param {AcceptedSettings} accepted
- * @param {boolean} nativeIntercom
- */
-function earlyWidget(config, accepted, nativeIntercom) {
-  const policy = loadPolicy(config);
-  let pageSettings = true;
-  try { pageSettings = window.intercomSettings !== undefined; } catch (e) { /* a throwing getter: leave it alone */ }
-  if ((policy !== "eager" && policy !== "load") || config.consentRequired || nativeIntercom || pageSettings) return null;
-  return accepted.script();
-}
-
 function main() {
   const timeline = new Timeline();
   timeline.mark("tag");
@@ -68,13 +51,13 @@ function main() {
     return;
   }
   const config = new TagConfig(PROTOCOL.storage.debug);
+  const bot = BOTS.test(String(navigator.userAgent));
   let nativeIntercom = false;
   try {
     nativeIntercom = typeof window.Intercom === "function";
   } catch (e) { /* a throwing getter: not an install we can drive */ }
 
   const visitor = new Visitor(!config.consentRequired);
-  const accepted = new AcceptedSettings(config.settings, VERSION);
   const consent = new ConsentAnswer(config.consentRequired, config);
   const callbacks = new CallCallbacks();
   const ready = new ReadyCallbacks();
@@ -106,15 +89,28 @@ function main() {
    * @param {Record<string, unknown>} data
    */
   const signal = (signalName, data) => link.send({ kind: "signal", name: signalName, data: data || {} });
-  widget = new WidgetLoader(config, urls, allowedScript, { signal: signal, settled: endInteractionWait }, timeline);
+  widget = new WidgetLoader(config, urls, allowedScript, {
+    signal: signal,
+    settled: endInteractionWait,
+    allowed: () => consent.answer === "granted"
+  }, timeline);
+  const running = !config.error && !bot && (config.pagePython || typeof Worker === "function");
+  // Intercom's load while Python starts (early-widget.js): looked at once the queue is replayed (a consent given
+  // there counts) and again when the visitor gives consent; Python's own `load` later finds it started.
+  const startEarly = () => {
+    if (!running || widget === null || widget.status !== "idle" || link.state === "failed") return;
+    const early = earlyWidgetScript(config, consent.answer === "granted", nativeIntercom);
+    if (early) widget.preload(early);
+  };
   const listeners = { show: [], hide: [], unread: [] };
   const { api, replayQueue } = createApi({
     version: VERSION, config, link, visitor, consent, callbacks, ready, exports, listeners,
-    warnings: new OnceWarnings(), endInteractionWait,
+    // After the current task: a withdrawal in the same tick as the grant leaves Intercom uncontacted.
+    warnings: new OnceWarnings(), endInteractionWait, consentGiven: () => { setTimeout(startEarly, 0); },
     startsByItself: () => loadPolicy(config) !== "interaction"
   });
   executor = new Executor({
-    config, consent, visitor, callbacks, ready, exports, widget, accepted,
+    config, consent, visitor, callbacks, ready, exports, widget,
     pinned: new PinnedSettings(config),
     pages: new PageWatch(() => api.page()),
     signal: signal,
@@ -125,15 +121,11 @@ function main() {
   policy = new StartPolicy(config, link, api.intercom);
 
   window.pybridge = /** @type {typeof window.pybridge} */ (/** @type {unknown} */ (api));
-  const bot = BOTS.test(String(navigator.userAgent));
   // The policy is set before the queue is replayed: under "eager" (and on a PyScript page) Python is then already
   // on its way, so a queued debug.export() waits for its answer instead of settling with nothing.
-  if (!config.error && !bot && (config.pagePython || typeof Worker === "function")) {
-    policy.startWhenPolicyAllows();
-    const early = earlyWidget(config, accepted, nativeIntercom);
-    if (early) widget.preload(early);
-  }
+  if (running) policy.startWhenPolicyAllows();
   if (Array.isArray(existing)) replayQueue(existing);
+  startEarly();
 
   if (config.error) {
     say("error", config.error + "; py-bridge is disabled on this page (your page keeps working)");

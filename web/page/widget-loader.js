@@ -60,8 +60,9 @@ function messengerStarted(stub, queuedAtLoad) {
 /**
  * @typedef {"idle" | "loading" | "late" | "loaded" | "failed"} WidgetStatus late: missed widget_timeout_ms, still
  *   watched for late_messenger_ms
- * @typedef {{ signal(name: string, data: Record<string, unknown>): void, settled(): void }} WidgetHooks signal:
- *   tell Python the status; settled: the Messenger is up, failed or late (the look-alike launcher goes)
+ * @typedef {{ signal(name: string, data: Record<string, unknown>): void, settled(): void, allowed(): boolean }}
+ *   WidgetHooks signal: tell Python the status; settled: the Messenger is up, failed or late (the look-alike
+ *   launcher goes); allowed: consent still allows Intercom when the script is about to be injected
  */
 
 export class WidgetLoader {
@@ -84,6 +85,8 @@ export class WidgetLoader {
     this.asked = false;
     /** @type {Array<Record<string, unknown>>} the widget signals kept for Python until it asks */
     this.untold = [];
+    /** @type {unknown} the script started (by Python's `load` or early) */
+    this.src = null;
   }
 
   /**
@@ -94,13 +97,18 @@ export class WidgetLoader {
   load(src) {
     this.asked = true;
     this.untold.splice(0).forEach((data) => this.hooks.signal("widget", data));
+    if (this.status !== "idle" && src !== this.src) {
+      // The script started early is Python's own formula (early-widget.js): another URL is a worker not to be obeyed.
+      say("error", "refused to load " + (this.allowedScript(src) ? "a second Messenger script: " : "a script that is not the Intercom widget: ") + String(src).slice(0, 100));
+      return;
+    }
     this.start(src);
   }
 
   /**
-   * The Messenger's script while Python starts (the settings allow it: main.js). Intercom's own load then overlaps
-   * Python's start; its frame starts and waits, since nothing boots it before Python's `boot` (no intercomSettings,
-   * no queued call).
+   * The Messenger's script while Python starts (the settings allow it: early-widget.js). Intercom's own load then
+   * overlaps Python's start; its frame starts and waits, since nothing boots it before Python's `boot` (no
+   * intercomSettings, no queued call).
    * @param {string} src
    */
   preload(src) {
@@ -123,6 +131,7 @@ export class WidgetLoader {
       return;
     }
     this.status = "loading";
+    this.src = src;
     this.preconnect(); // the frame bundle and the API host follow the widget script
     /** @type {any} window.Intercom as the page left it (any value), or the queue stub installed below */
     let stub;
@@ -150,6 +159,12 @@ export class WidgetLoader {
    * @param {IntercomMessenger} stub
    */
   inject(src, stub) {
+    if (!this.hooks.allowed()) {
+      // Consent refused between the decision and the page's load event: Intercom is not contacted, and a later
+      // consent (with Python's `load`) may start the script again.
+      this.status = "idle";
+      return;
+    }
     const widgetTimeoutMs = this.config.widgetTimeoutMs;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     let timer;
