@@ -32,6 +32,14 @@ interface PyodideEmscriptenModule {
   __PyRuntime: number;
   /** Address of the offset (in _PyRuntime) of the wasm call trampoline's function-table index. */
   __PyEM_EMSCRIPTEN_TRAMPOLINE_OFFSET: number;
+  /** Where malloc's heap (sbrk's first address) begins: just above the wasm stack. */
+  ___heap_base: number;
+  /** The wasm stack's lowest address (it grows down from ___stack_high). */
+  ___stack_low: number;
+  ___stack_high: number;
+  /** The address of sbrk's current break (a word of the memory). */
+  _emscripten_get_sbrk_ptr(): number;
+  _emscripten_stack_get_current(): number;
 }
 
 interface Pyodide {
