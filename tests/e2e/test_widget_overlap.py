@@ -39,6 +39,16 @@ def messenger_waiting(bridge: BridgePage, watch: Watch) -> None:
     assert bridge.js("() => typeof window.intercomSettings") == "undefined"
 
 
+def python_boots_it(bridge: BridgePage, held: list[Route]) -> dict[str, Any]:
+    """The worker let through: Python starts, decides the boot, and the waiting Messenger boots once."""
+    held[0].continue_()
+    bridge.wait_ready()
+    bridge.wait_for(lambda: bridge.widget_state()["booted"], what="the boot Python decided")
+    state = bridge.widget_state()
+    assert state["bootCount"] == 1
+    return state
+
+
 def page_loaded_with_the_worker_held(bridge: BridgePage, held: list[Route]) -> None:
     """The positive marker before asserting that nothing was requested: the worker's script is asked for (so the
     tag has run and decided) and the page's load event has passed (the Messenger's script is injected only then)."""
@@ -56,11 +66,7 @@ def test_a_first_visit_loads_the_messenger_script_while_python_starts_and_nothin
     bridge.js("() => { pybridge.identify('u-early', {email: 'early@example.com'}); }")
     bridge.wait_for(lambda: held, what="the worker's script requested")
     messenger_waiting(bridge, watch)
-    held[0].continue_()
-    bridge.wait_ready()
-    bridge.wait_for(lambda: bridge.widget_state()["booted"], what="the boot Python decided")
-    state = bridge.widget_state()
-    assert state["bootCount"] == 1
+    state = python_boots_it(bridge, held)
     assert state["settings"]["user_id"] == "u-early"
     assert watch.intercom_requests.count(WIDGET) == 1  # the early one: Python's load did not repeat it
 
@@ -73,9 +79,7 @@ def test_a_revisit_starts_the_messenger_script_early_too(bridge: BridgePage, wat
     held = hold_the_worker(page)
     bridge.open(settings={"load": "eager"}, wait_ready=False, path="/t/revisited.html")
     messenger_waiting(bridge, watch)
-    held[0].continue_()
-    bridge.wait_ready()
-    bridge.wait_for(lambda: bridge.widget_state()["booted"], what="the boot Python decided")
+    python_boots_it(bridge, held)
 
 
 def test_consent_given_while_python_starts_starts_the_messenger_script_then(
@@ -88,9 +92,7 @@ def test_consent_given_while_python_starts_starts_the_messenger_script_then(
     assert watch.intercom_requests == []
     bridge.js("() => pybridge.consent(true)")
     messenger_waiting(bridge, watch)
-    held[0].continue_()
-    bridge.wait_ready()
-    bridge.wait_for(lambda: bridge.widget_state()["booted"], what="the boot Python decided")
+    python_boots_it(bridge, held)
 
 
 def test_consent_given_in_the_pre_load_queue_starts_the_messenger_script_at_once(
@@ -101,8 +103,7 @@ def test_consent_given_in_the_pre_load_queue_starts_the_messenger_script_at_once
     bridge.open(settings={"load": "eager", "consent": {"required": True}}, before=before, wait_ready=False)
     bridge.wait_for(lambda: held, what="the worker's script requested")
     messenger_waiting(bridge, watch)
-    held[0].continue_()
-    bridge.wait_ready()
+    python_boots_it(bridge, held)
 
 
 @pytest.mark.parametrize(
