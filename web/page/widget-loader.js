@@ -1,5 +1,6 @@
-// Intercom's Messenger script: loaded only when Python says so (its `load` command), only from Intercom's widget
-// host (or the local sandbox) for a well-formed App ID, and watched until the Messenger has started.
+// Intercom's Messenger script: loaded when Python says so (its `load` command) or, where the settings allow it, while
+// Python starts (early-widget.js); only from Intercom's widget host (or the local sandbox) for a well-formed App ID,
+// only while consent allows it, and watched until the Messenger has started.
 //
 // Intercom's loader keeps the page's queue stub, marks it `booted` and drains `Intercom.q` later, from its frame,
 // where it also installs the API. So the script's `load` event only says whether the loader ran; that the
@@ -230,8 +231,9 @@ export class WidgetLoader {
     }, widgetTimeoutMs);
   }
 
-  // Connection hints for the Messenger's hosts, added only when Python has validated the settings and consent allows
-  // loading (its `load` command): before that not even a preconnect may tell Intercom this visitor exists.
+  // Connection hints for the Messenger's hosts, added only when the script starts (Python's `load`, or early where
+  // the settings allow it) and consent allows it: before that not even a preconnect may tell Intercom this visitor
+  // exists.
   preconnect() {
     if (this.config.sandboxUrl) return;
     [PROTOCOL.widget_origin, PROTOCOL.intercom_cdn, regionHost(this.config.settings)].forEach((href) => {
