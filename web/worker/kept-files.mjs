@@ -5,8 +5,8 @@ import { sha256Hex } from "./sha256.mjs";
 
 export class KeptFiles {
   /**
-   * @param {Promise<Record<string, unknown>> | null} stored the kept files, once read; null when the store is not
-   *   used (consent not given when the worker started, `fast_start: false`): then nothing is collected to keep either
+   * @param {Record<string, Promise<unknown>> | null} stored the kept files, each once read; null when the store is
+   *   not used (consent not given when the worker started, `fast_start: false`): then nothing is collected to keep either
    */
   constructor(stored) {
     this.stored = stored;
@@ -21,7 +21,7 @@ export class KeptFiles {
    */
   async unchecked(file) {
     if (!this.stored) return null;
-    const kept = (await this.stored)[file];
+    const kept = await this.stored[file];
     return kept instanceof ArrayBuffer ? new Uint8Array(kept) : null;
   }
 

@@ -92,7 +92,9 @@ async function start(config) {
   const phases = {}; // ms since start, reported with "started" (the bench's breakdown)
   /** @param {string} phase */
   const mark = (phase) => (phases[phase] = Math.round(performance.now() - started));
-  const kept = new KeptFiles(config.store === true ? store.read() : null);
+  // The wasm first: its compilation starts as soon as it is read, while the snapshot is still being read.
+  const keptNames = [files.bundleFile(files.runtimeUrl("pyodide.asm.wasm")), SNAPSHOT];
+  const kept = new KeptFiles(config.store === true ? store.read(keptNames) : null);
   const { pyodide, mode, fallback } = await startPython({
     config: config,
     kept: kept,

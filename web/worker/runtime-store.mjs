@@ -40,33 +40,42 @@ export class RuntimeStore {
   }
 
   /**
-   * The kept files ({name: bytes}); {} when none, when not allowed, when storage fails or takes too long. Never
-   * creates the database (an upgrade means there was none: aborted).
-   * @returns {Promise<Record<string, unknown>>}
+   * The kept files, each as its own promise of bytes (undefined when not kept, when not allowed, when storage fails
+   * or takes too long), read one after the other in the order given. Why separately: a revisit compiles the wasm as
+   * soon as its bytes are in, while the snapshot is still being read (one `getAll` held both until the last byte).
+   * Never creates the database (an upgrade means there was none: aborted).
+   * @param {string[]} names bundle-relative, the one needed first first
+   * @returns {Record<string, Promise<unknown>>}
    */
-  read() {
-    if (!this.allowed || typeof indexedDB !== "object") return Promise.resolve({});
-    const reading = (async () => {
+  read(names) {
+    /** @type {Record<string, Promise<unknown>>} */
+    const none = {};
+    if (!this.allowed || typeof indexedDB !== "object") return none;
+    const opened = (async () => {
       // A first visit has no database: listing them is quicker than opening one and aborting its creation (the
       // downloads wait for this answer).
-      if (typeof indexedDB.databases === "function" && !(await indexedDB.databases()).some((db) => db.name === NAME)) return {};
+      if (typeof indexedDB.databases === "function" && !(await indexedDB.databases()).some((db) => db.name === NAME)) return null;
       const opening = indexedDB.open(NAME);
       opening.onupgradeneeded = () => { if (opening.transaction) opening.transaction.abort(); };
       const db = await settled(opening);
-      try {
-        if (!db.objectStoreNames.contains(STORE)) return {};
-        const store = db.transaction(STORE).objectStore(STORE);
-        const [keys, values] = await Promise.all([settled(store.getAllKeys()), settled(store.getAll())]);
-        /** @type {Record<string, unknown>} */
-        const files = {};
-        keys.forEach((key, i) => { if (typeof key === "string") files[key] = values[i]; });
-        return files;
-      } finally {
+      if (!db.objectStoreNames.contains(STORE)) {
         db.close();
+        return null;
       }
-    })();
-    const limit = new Promise((resolve) => setTimeout(() => resolve({}), READ_LIMIT_MS));
-    return /** @type {Promise<Record<string, unknown>>} */ (Promise.race([reading.catch(() => ({})), limit]));
+      const transaction = db.transaction(STORE);
+      transaction.oncomplete = transaction.onabort = () => db.close();
+      return transaction.objectStore(STORE);
+    })().catch(() => null);
+    const limit = new Promise((resolve) => setTimeout(() => resolve(undefined), READ_LIMIT_MS));
+    /** @type {Record<string, Promise<unknown>>} */
+    const files = {};
+    // The requests are made in one task once the store is open, so they run in the order of `names`.
+    const reads = opened.then((store) => names.map((file) => (store ? settled(store.get(file)) : Promise.resolve(undefined))));
+    names.forEach((file, i) => {
+      const reading = reads.then((all) => all[i]).catch(() => undefined);
+      files[file] = Promise.race([reading, limit]);
+    });
+    return files;
   }
 
   /**
