@@ -12,7 +12,7 @@
 //     a snapshot (the wasm's initial data, mostly unchanged by start-up): only the runs of words that differ, with
 //     the snapshot's values, and a checksum of the words no run covers. Free memory (malloc's free chunks, the
 //     stack below its pointer) is first set to the initial memory's values, so it drops out of the delta (see
-//     freeRanges). The worker applies it while Pyodide copies
+//     freeRanges); the file lists it, and the checksum leaves it out too. The worker applies it while Pyodide copies
 //     the snapshot into its heap (see web/worker/snapshot-restore.mjs); the format is web/shared/delta.js, which
 //     both import. Determinism is checked here: the initial memory is captured in four fresh instances (words that
 //     vary are "volatile": the runs cover them), and a fifth restores from the delta with the worker's own code,
@@ -81,7 +81,8 @@ const TOP_FOOT_SIZE = 40;
  * dlmalloc's free chunks and of its top chunk (without the words malloc itself reads: headers, bin links, the
  * sizes in the next chunk's prev_foot) and the wasm stack below the stack pointer (no wasm frame is live while the
  * snapshot is taken). Their bytes are whatever the maker's imports left there, 1.5 MB of the delta that a restored
- * instance never looks at: set to the initial memory's values they are not in the delta at all. The heap is walked
+ * instance never looks at: set to the initial memory's values they are not in the delta at all, and the worker's
+ * check of the heap does not read them (web/shared/delta.js). The heap is walked
  * chunk by chunk and every invariant checked (one segment, sizes, the coalesced neighbours, the top's trailer): a
  * Pyodide whose allocator differs fails here rather than make a snapshot whose malloc state is wrong.
  * @param {Int32Array} memory the snapshot's memory
@@ -242,11 +243,11 @@ gc.collect()
   // 0.29 MB (10 %) smaller with brotli. What is restored is this memory, word for word, checked below.
   const free = freeRanges(memory, module, stackPointer);
   for (const [start, end] of free.ranges) memory.set(initial.subarray(start, end), start);
-  const delta = makeDelta(snapshot, header, changedRuns(memory, initial, volatile));
+  const delta = makeDelta(snapshot, header, changedRuns(memory, initial, volatile), free.ranges);
   const parsed = readDelta(delta.slice());
-  const expected = uncoveredChecksum(initial, parsed.runs);
+  const expected = uncoveredChecksum(initial, parsed.unchecked);
   captures.forEach((capture, k) => {
-    if (uncoveredChecksum(capture, parsed.runs) !== expected) throw new Error(`fresh instance ${k} differs outside the delta`);
+    if (uncoveredChecksum(capture, parsed.unchecked) !== expected) throw new Error(`fresh instance ${k} differs outside the delta`);
   });
 
   // 3. A fresh instance restores from the delta exactly as the worker does, and must then run the exercise.
@@ -264,7 +265,7 @@ gc.collect()
   TypedArrayProto.set = function (source, offset) {
     if (source && source.buffer === restoredFrom.buffer) {
       const words = new Int32Array(this.buffer, this.byteOffset + (offset || 0), source.length / 4);
-      checksum = uncoveredChecksum(words, parsed.runs);
+      checksum = uncoveredChecksum(words, parsed.unchecked);
       differing = [];
       for (let i = 0; i < words.length && differing.length < 8; i++) if (words[i] !== initial[i]) differing.push(i);
       applyDelta(words, parsed);

@@ -30,17 +30,20 @@ memory.set(initial);
 for (const i of [5, 20, 100, 101, 102, 5000, 16383]) memory[i] = i + 1; // 5 and 20: one run across a gap < 16
 const volatile = [[9000, 9004]];
 const runs = changedRuns(memory, initial, volatile);
-const delta = makeDelta(snapshot, HEADER, runs);
+// Free memory (a stack below its pointer, free chunk bodies): whatever a heap holds there is never read.
+const free = [[1000, 2000], [5001, 5003], [12000, 12100]];
+const delta = makeDelta(snapshot, HEADER, runs, free);
 const parsed = readDelta(delta);
-const expected = uncoveredChecksum(initial, parsed.runs);
+const expected = uncoveredChecksum(initial, parsed.unchecked);
 
 /** The heap a browser would hold (initial memory, then `change`), restored as the worker does. */
 function restore(change) {
   const heap = initial.slice();
   change(heap);
-  const accepted = uncoveredChecksum(heap, parsed.runs) === expected;
+  const accepted = uncoveredChecksum(heap, parsed.unchecked) === expected;
   applyDelta(heap, parsed);
-  return { accepted, equal: heap.every((word, i) => word === memory[i]) };
+  const equal = heap.every((word, i) => word === memory[i] || free.some(([a, b]) => a <= i && i < b));
+  return { accepted, equal };
 }
 
 console.log(JSON.stringify({
@@ -51,7 +54,10 @@ console.log(JSON.stringify({
   same: restore(() => {}),
   volatile: restore((heap) => (heap[9002] = 77)),
   insideRun: restore((heap) => (heap[101] = -1)),
-  outside: restore((heap) => (heap[12000] = 1)),
+  outside: restore((heap) => (heap[13000] = 1)),
+  nextToFree: restore((heap) => (heap[2000] = 1)),
+  free: restore((heap) => { heap[1000] = 7; heap[1999] = 8; heap[5002] = 9; heap[12050] = -1; }),
+  unchecked: Array.from(parsed.unchecked),
 }));
 """
 
@@ -70,7 +76,7 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 def test_the_delta_holds_only_the_changed_runs_merged_across_short_gaps(result: dict[str, object]) -> None:
     assert result["runs"] == [5, 16, 100, 3, 5000, 1, 9000, 4, 16383, 1]  # (first word, word count)
-    assert result["bytes"] == 64 + 12 + 8 * 5 + 4 * (16 + 3 + 1 + 4 + 1)
+    assert result["bytes"] == 64 + 16 + 8 * 5 + 8 * 3 + 4 * (16 + 3 + 1 + 4 + 1)
 
 
 def test_the_heap_size_is_known_from_the_first_bytes(result: dict[str, object]) -> None:
@@ -85,3 +91,11 @@ def test_a_heap_that_differs_only_where_the_runs_write_is_restored_to_the_snapsh
 
 def test_a_heap_that_differs_outside_the_runs_is_refused(result: dict[str, object]) -> None:
     assert result["outside"] == {"accepted": False, "equal": False}
+    assert result["nextToFree"] == {"accepted": False, "equal": False}
+
+
+def test_free_memory_is_left_out_of_the_check(result: dict[str, object]) -> None:
+    # Whatever a browser's start left below the stack pointer or in a free chunk's body is never read: the check
+    # reads only the words the restored memory relies on (runs and free ranges merged, 5000 and 5001 adjacent).
+    assert result["free"] == {"accepted": True, "equal": True}
+    assert result["unchecked"] == [5, 16, 100, 3, 1000, 1000, 5000, 3, 9000, 4, 12000, 100, 16383, 1]

@@ -2,8 +2,8 @@
 // Pyodide restores a snapshot with `Module.HEAP8.set(snapshotMemory)` into a fresh instance whose heap holds the
 // wasm's initial memory at that moment. The worker hands Pyodide a zero-filled buffer of the snapshot's full length
 // (Pyodide's header copied in) and, while loadPyodide runs, wraps %TypedArray%.prototype.set: called with that
-// buffer, it checks that the words of the heap the delta does not cover hold what the build saw (a checksum), then
-// copies the delta's runs in (heap = the memory the snapshot was taken from). Every other call passes through.
+// buffer, it checks that the words of the heap neither the delta's runs nor free memory cover hold what the build
+// saw (a checksum), then copies the delta's runs in (heap = the memory the snapshot was taken from). Every other call passes through.
 //
 // loadPyodide needs only the snapshot's length to begin (it sizes the heap by it), and the snapshot itself only when
 // it restores, after the wasm is instantiated and Emscripten has started: so it starts as soon as the file's first
@@ -65,7 +65,7 @@ export async function loadFromDelta(snapshot, expected, load, mark) {
       throw restored;
     }
     const heap = new Int32Array(this.buffer, at, source.length / 4);
-    const checksum = uncoveredChecksum(heap, delta.runs);
+    const checksum = uncoveredChecksum(heap, delta.unchecked); // the words neither a run nor free memory covers
     if (checksum !== expected.initial) {
       restored = new Error("the initial wasm memory differs from the build's (" + checksum + ")");
       throw restored;
