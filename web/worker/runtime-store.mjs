@@ -49,8 +49,8 @@ export class RuntimeStore {
    */
   read(names) {
     /** @type {Record<string, Promise<unknown>>} */
-    const none = {};
-    if (!this.allowed || typeof indexedDB !== "object") return none;
+    const files = {};
+    if (!this.allowed || typeof indexedDB !== "object") return files;
     const opened = (async () => {
       // A first visit has no database: listing them is quicker than opening one and aborting its creation (the
       // downloads wait for this answer).
@@ -67,8 +67,6 @@ export class RuntimeStore {
       return transaction.objectStore(STORE);
     })().catch(() => null);
     const limit = new Promise((resolve) => setTimeout(() => resolve(undefined), READ_LIMIT_MS));
-    /** @type {Record<string, Promise<unknown>>} */
-    const files = {};
     // The requests are made in one task once the store is open, so they run in the order of `names`.
     const reads = opened.then((store) => names.map((file) => (store ? settled(store.get(file)) : Promise.resolve(undefined))));
     names.forEach((file, i) => {
