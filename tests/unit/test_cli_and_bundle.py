@@ -301,10 +301,11 @@ def test_a_carried_runtime_is_checked_file_by_file_against_its_manifest(tmp_path
         verify_carried(tmp_path)
 
 
-def test_pyodides_module_factory_is_compiled_once_not_parsed_twice(bundle: Path) -> None:
+def test_pyodides_wasm_glue_is_the_pinned_file_with_exactly_its_edits(bundle: Path) -> None:
     """The pinned pyodide.asm.mjs gets its factory in parentheses (V8 compiles it with the module instead of
-    pre-parsing 1.2 MB and parsing it again on every start); nothing else in the file changes."""
-    from py_bridge.tools.bundle.runtime import eager_factory
+    pre-parsing 1.2 MB and parsing it again on every start) and the linking edits of glue.py, each at the one place
+    it names; nothing else in the file changes."""
+    from py_bridge.tools.bundle.glue import EDITS, eager_factory, prepared_glue
     from py_bridge.tools.bundle.sources import find_sources, project_root
 
     built = (bundle / manifest(bundle)["runtime"] / "pyodide.asm.mjs").read_text(encoding="utf-8")
@@ -314,11 +315,23 @@ def test_pyodides_module_factory_is_compiled_once_not_parsed_twice(bundle: Path)
     assert pinned.startswith(head)
     assert pinned.rstrip().endswith(tail)
     body = pinned.rstrip()[len(head) : -len(tail)]
-    assert built == eager_factory(pinned)
-    assert built == f"var _createPyodideModule=({head}{body};return moduleRtn}});export default _createPyodideModule;\n"
+    eager = eager_factory(pinned)
+    assert eager == f"var _createPyodideModule=({head}{body};return moduleRtn}});export default _createPyodideModule;\n"
+    assert built == prepared_glue(pinned)
+    undone = built
+    for edit in EDITS:
+        assert pinned.count(edit.old) == 1, edit.name
+        assert built.count(edit.new) == 1, edit.name
+        undone = undone.replace(edit.new, edit.old)
+    assert undone == eager
 
 
-def test_a_pyodide_factory_of_another_shape_is_copied_unchanged() -> None:
-    from py_bridge.tools.bundle.runtime import eager_factory
+def test_a_pyodide_glue_of_another_shape_is_copied_unchanged() -> None:
+    from py_bridge.tools.bundle.glue import EDITS, FACTORY_HEAD, FACTORY_TAIL, eager_factory, prepared_glue
 
     assert eager_factory("function createPyodide(){return 1}export default createPyodide;") is None
+    assert prepared_glue("function createPyodide(){return 1}export default createPyodide;") is None
+    # the right factory, but one edit's anchor missing (another Pyodide): no edit at all
+    partial = FACTORY_HEAD + "".join(edit.old for edit in EDITS[1:]) + FACTORY_TAIL
+    assert eager_factory(partial) is not None
+    assert prepared_glue(partial) is None
