@@ -58,6 +58,7 @@ __all__ = [
     "SIGNALS",
     "START_POLL_MS",
     "TO_WORKER",
+    "WORKER_ONLY",
     "CommandSpec",
 ]
 
@@ -67,6 +68,9 @@ TO_WORKER: Final[Mapping[str, tuple[str, ...]]] = {
     # First: whether the page allows starting from the memory snapshot, and whether consent allows the worker to
     # read and keep the runtime in IndexedDB (web/worker/runtime-store.mjs).
     "config": ("snapshot", "store"),
+    # After `config`, when `store`: whether the page found a runtime kept in IndexedDB (true, false; null: it could
+    # not tell, the worker asks itself). The page asks while the worker still starts.
+    "kept": ("present",),
     # Consent refused: the worker deletes what it kept (after any write of its own) and keeps nothing more.
     "forget": (),
     # `state` only on a restart (the previous worker's last State); `transforms` is added by worker.mjs (the files
@@ -74,6 +78,8 @@ TO_WORKER: Final[Mapping[str, tuple[str, ...]]] = {
     "init": ("seq", "settings", "env", "items", "state", "transforms"),
     "batch": ("seq", "items"),
 }
+# The page's messages the worker handles itself (how to start, the runtime it keeps); Python gets the others.
+WORKER_ONLY: Final = frozenset({"config", "kept", "forget"})
 # Worker -> page. Any of them tells the page's watchdog that the worker is alive.
 FROM_WORKER: Final[Mapping[str, tuple[str, ...]]] = {
     "started": ("ms", "mode", "fallback", "phases", "at"),  # mode: "snapshot" | "normal"; at: epoch ms of its start

@@ -45,7 +45,7 @@ from py_bridge.core.commands import (
 )
 from py_bridge.core.errors import ConfigError
 from py_bridge.core.events import CALL_METHODS
-from py_bridge.core.protocol import COMMANDS, ENV, FROM_WORKER, ITEMS, MARKERS, SIGNALS, TO_WORKER
+from py_bridge.core.protocol import COMMANDS, ENV, FROM_WORKER, ITEMS, MARKERS, SIGNALS, TO_WORKER, WORKER_ONLY
 from py_bridge.core.settings import WHOLE_NUMBERS, parse_settings
 from py_bridge.core.transform_files import entry_index
 from py_bridge.core.worker import WorkerSession
@@ -302,15 +302,16 @@ def embed_posted_types() -> set[str]:
 
 
 def test_the_page_sends_exactly_the_messages_the_worker_and_python_handle() -> None:
-    """embed.js posts config, forget, init, batch; worker.mjs handles config and forget (how to start, and a refusal
-    for the runtime it keeps) and init's transformation files, Python init and batch; a message the worker makes
+    """embed.js posts config, kept, forget, init, batch; worker.mjs handles config, kept and forget (how to start,
+    whether a runtime is kept, a refusal for the runtime it keeps) and init's transformation files, Python init and
+    batch; a message the worker makes
     itself (a tick's batch) is one of them too."""
     assert embed_posted_types() == set(TO_WORKER)
     in_worker = set(re.findall(r'message\.type === "(\w+)"', WORKER_JS))
     made_by_worker = set(re.findall(r'receive\(\{\s*type:\s*"(\w+)"', WORKER_JS))
     assert made_by_worker <= set(TO_WORKER)
     assert in_worker | worker_message_types_handled_by_python() == set(TO_WORKER)
-    assert worker_message_types_handled_by_python() == set(TO_WORKER) - {"config", "forget"}
+    assert worker_message_types_handled_by_python() == set(TO_WORKER) - WORKER_ONLY
 
 
 def test_the_worker_posts_exactly_the_messages_the_page_handles() -> None:
@@ -378,7 +379,7 @@ def test_the_builds_exercise_drives_every_kind_signal_and_message() -> None:
     kinds = set(re.findall(r'"kind": "(\w+)"', EXERCISE))
     assert kinds == set(ITEMS) | {"nonsense"}
     assert set(re.findall(r'"kind": "signal", "name": "(\w+)"', EXERCISE)) == set(SIGNALS)
-    assert set(re.findall(r'"type": "(\w+)"', EXERCISE)) == set(TO_WORKER) - {"config", "forget"}
+    assert set(re.findall(r'"type": "(\w+)"', EXERCISE)) == set(TO_WORKER) - WORKER_ONLY
 
 
 # ---- value markers -------------------------------------------------------------------------------------------------

@@ -1,7 +1,23 @@
 // The tag's transport to Python: a module Web Worker (worker.mjs, beside embed.js) that starts Pyodide off the
 // page's main thread. A worker script must be same-origin with the page: from a CDN, a blob: module worker imports
 // the bundle's worker instead.
+import { PROTOCOL } from "../shared/protocol.js";
 import { own } from "./dom.js";
+
+/**
+ * Whether this origin keeps a runtime (web/worker/runtime-store.mjs): true or false, null when the browser cannot
+ * say. Asked here, while the worker is still starting: a first visit's downloads waited 25-30 ms for the worker to
+ * ask itself. Listing the databases creates nothing.
+ * @returns {Promise<boolean | null>}
+ */
+function runtimeKept() {
+  try {
+    if (typeof indexedDB !== "object" || typeof indexedDB.databases !== "function") return Promise.resolve(null);
+    return indexedDB.databases().then((all) => all.some((db) => db.name === PROTOCOL.storage.runtime), () => null);
+  } catch (error) {
+    return Promise.resolve(null); // e.g. storage blocked for this page
+  }
+}
 
 /**
  * @param {string} base the bundle folder's URL
@@ -34,8 +50,11 @@ export function workerTransport(base, settings, urls, mayStore) {
     worker.onmessage = (received) => handlers.message(received.data);
     const saveData = !!(navigator.connection && navigator.connection.saveData);
     const snapshot = own(settings, "fast_start") !== false && !saveData;
-    // `store`: the worker may read and keep the runtime in IndexedDB (web/worker/runtime-store.mjs).
-    worker.postMessage({ type: "config", snapshot: snapshot, store: snapshot && mayStore() });
+    // `store`: the worker may read and keep the runtime in IndexedDB (web/worker/runtime-store.mjs); whether one
+    // is kept follows in a `kept` message.
+    const store = snapshot && mayStore();
+    worker.postMessage({ type: "config", snapshot: snapshot, store: store });
+    if (store) runtimeKept().then((present) => worker.postMessage({ type: "kept", present: present }));
     worker.onerror = (problem) => {
       if (problem && problem.preventDefault) problem.preventDefault();
       handlers.error();

@@ -2,7 +2,7 @@
 // Script-style (no import/export): every name is global to the projects that list this file.
 
 /** The `type` of a message from embed.js to its worker. */
-type ToWorkerType = "config" | "forget" | "init" | "batch";
+type ToWorkerType = "config" | "kept" | "forget" | "init" | "batch";
 /** The `type` of a message from the worker to embed.js. */
 type FromWorkerType = "started" | "ack" | "alive" | "transform" | "commands" | "log" | "fatal";
 /** The `kind` of an item the page sends Python. */

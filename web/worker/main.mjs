@@ -82,6 +82,8 @@ self.onmessage = (event) => {
     start(message).catch((error) => fatal("could not start Python: " + String((error && error.message) || error)));
   } else if (message.type === "forget") {
     store.forget();
+  } else if (message.type === "kept") {
+    store.listed(message.present === true || message.present === false ? message.present : null);
   } else relay.receive(message); // kept by the relay until Python is ready
 };
 

@@ -37,6 +37,18 @@ export class RuntimeStore {
     this.allowed = allowed;
     /** @type {Promise<unknown>} the last write, which a refusal waits for before it deletes */
     this.writing = Promise.resolve();
+    /** @type {(present: boolean | null) => void} */
+    this.answer = () => {};
+    /** @type {Promise<boolean | null>} whether the page found a kept runtime (its `kept` message; null: ask here) */
+    this.present = new Promise((resolve) => (this.answer = resolve));
+  }
+
+  /**
+   * The page's answer to whether this origin keeps a runtime (the page asks while this worker still starts).
+   * @param {boolean | null} present null when the page could not tell
+   */
+  listed(present) {
+    this.answer(present);
   }
 
   /**
@@ -53,8 +65,10 @@ export class RuntimeStore {
     if (!this.allowed || typeof indexedDB !== "object") return files;
     const opened = (async () => {
       // A first visit has no database: listing them is quicker than opening one and aborting its creation (the
-      // downloads wait for this answer).
-      if (typeof indexedDB.databases === "function" && !(await indexedDB.databases()).some((db) => db.name === NAME)) return null;
+      // downloads wait for this answer, which the page usually has by now).
+      const present = await this.present;
+      if (present === false) return null;
+      if (present === null && typeof indexedDB.databases === "function" && !(await indexedDB.databases()).some((db) => db.name === NAME)) return null;
       const opening = indexedDB.open(NAME);
       opening.onupgradeneeded = () => { if (opening.transaction) opening.transaction.abort(); };
       const db = await settled(opening);
