@@ -32,6 +32,7 @@ import mimetypes
 import re
 import socket
 import socketserver
+import sys
 import threading
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -142,6 +143,13 @@ def from_this_machine(peer: str, local: str) -> bool:
 
 class _Listener(ThreadingHTTPServer):
     daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A visitor closing the tab mid-download resets the connection: normal for a server, not a traceback on the
+        # demo's terminal. Anything else is still printed.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     def server_bind(self) -> None:
         # HTTPServer's server_bind also looks the address up in DNS (getfqdn): slow or stuck on a machine offline.

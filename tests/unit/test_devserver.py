@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import http.client
 import socket
+import struct
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -184,3 +187,29 @@ def test_any_symlink_escaping_the_bundle_is_404(server: DevServer, bundle: Path,
 def test_changes_are_accepted_only_from_this_machine(peer: str, local: str, expected: bool) -> None:
     """With --host 0.0.0.0 another machine could send any Origin header: its address decides, not its headers."""
     assert devserver.from_this_machine(peer, local) is expected
+
+
+def test_a_visitor_leaving_mid_download_prints_no_traceback(
+    bundle: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A tab closed while the 9.6 MB wasm downloads resets the connection: normal for a server, so not a traceback
+    on the demo's terminal (nor in a test run's output)."""
+    (bundle / "big.bin").write_bytes(bytes(32 * 1024 * 1024))
+    handled = threading.Event()
+    original = devserver._Listener.handle_error
+
+    def recorded(listener: devserver._Listener, request: Any, client_address: Any) -> None:
+        original(listener, request, client_address)
+        handled.set()
+
+    monkeypatch.setattr(devserver._Listener, "handle_error", recorded)
+    dev = DevServer(bundle, port=0).start()
+    try:
+        with socket.create_connection(("127.0.0.1", dev.port), timeout=5) as sock:
+            sock.sendall(b"GET /py-bridge/big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert sock.recv(64).startswith(b"HTTP/1.")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+        assert handled.wait(10)
+    finally:
+        dev.stop()
+    assert "Traceback" not in capfd.readouterr().err
